@@ -1,0 +1,45 @@
+// Host-side helpers shared by every stage: the error type, crash-safe file
+// writes, and hashing. Nothing here depends on LibTorch.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <ostream>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace tinyae {
+
+inline constexpr const char* kVersion = "0.1.0";
+
+// Every host-side failure the user can cause (bad file, bad flag, bad model)
+// is a tinyae::Error whose message names the thing, what was expected and what
+// was found. main() catches it once, logs it and exits non-zero.
+class Error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Writes a file crash-safely: the writer fills a temporary file next to
+// `path`, which is flushed, fsync'ed and renamed over `path`. If the writer
+// throws or any step fails, the temporary file is removed, `path` is left as
+// it was, and a tinyae::Error naming the path is thrown.
+void write_file_atomically(const std::filesystem::path& path,
+                           const std::function<void(std::ostream&)>& writer);
+void write_file_atomically(const std::filesystem::path& path, std::string_view contents);
+
+// Creates `dir` (and parents) if needed and checks that a file can be created
+// in it; throws tinyae::Error with the reason otherwise.
+void ensure_writable_directory(const std::filesystem::path& dir);
+
+// Reads a whole file; throws tinyae::Error naming the file if it cannot.
+// Refuses files larger than max_bytes before allocating.
+std::string read_file(const std::filesystem::path& path, std::uint64_t max_bytes);
+
+// SHA-256 as 64 lowercase hex digits.
+std::string sha256_hex(std::string_view bytes);
+std::string sha256_file_hex(const std::filesystem::path& path);
+
+}  // namespace tinyae

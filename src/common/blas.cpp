@@ -1,0 +1,1 @@
+// blas.cpp (being written)

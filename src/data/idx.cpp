@@ -1,0 +1,1 @@
+// idx.cpp (being written)

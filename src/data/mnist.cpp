@@ -1,0 +1,1 @@
+// mnist.cpp (being written)

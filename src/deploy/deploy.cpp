@@ -1,0 +1,1 @@
+// deploy.cpp (being written)

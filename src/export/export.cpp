@@ -1,0 +1,1 @@
+// export.cpp (being written)

@@ -1,0 +1,1 @@
+// adamax.cpp (being written)

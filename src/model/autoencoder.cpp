@@ -1,0 +1,1 @@
+// autoencoder.cpp (being written)
