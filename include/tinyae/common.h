@@ -2,6 +2,7 @@
 // writes, and hashing. Nothing here depends on LibTorch.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -41,5 +42,19 @@ std::string read_file(const std::filesystem::path& path, std::uint64_t max_bytes
 // SHA-256 as 64 lowercase hex digits.
 std::string sha256_hex(std::string_view bytes);
 std::string sha256_file_hex(const std::filesystem::path& path);
+
+// Incremental SHA-256, for data that arrives in pieces.
+class Sha256 {
+ public:
+  Sha256();
+  ~Sha256();
+  Sha256(const Sha256&) = delete;
+  Sha256& operator=(const Sha256&) = delete;
+  void update(const void* data, std::size_t size);
+  std::string hex_digest();  // finishes the hash; call once
+
+ private:
+  void* context_;  // EVP_MD_CTX*
+};
 
 }  // namespace tinyae
