@@ -1,0 +1,92 @@
+// Crash-safe writes, bounded reads and SHA-256.
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+
+#include "tinyae/common.h"
+
+namespace fs = std::filesystem;
+using tinyae::Error;
+
+namespace {
+
+fs::path fresh_dir(const std::string& name) {
+  fs::path dir = fs::temp_directory_path() / ("tinyae_test_common_" + name + "_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+std::size_t count_entries(const fs::path& dir) {
+  return static_cast<std::size_t>(std::distance(fs::directory_iterator(dir), fs::directory_iterator{}));
+}
+
+}  // namespace
+
+TEST(Sha256, KnownVectors) {
+  // FIPS 180-2 examples.
+  EXPECT_EQ(tinyae::sha256_hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(tinyae::sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  tinyae::Sha256 pieces;
+  pieces.update("a", 1);
+  pieces.update("bc", 2);
+  EXPECT_EQ(pieces.hex_digest(), tinyae::sha256_hex("abc"));
+}
+
+TEST(WriteFileAtomically, WritesAndReplaces) {
+  const fs::path dir = fresh_dir("replace");
+  const fs::path file = dir / "out.txt";
+  tinyae::write_file_atomically(file, "first");
+  tinyae::write_file_atomically(file, [](std::ostream& out) { out << "second " << 2; });
+  EXPECT_EQ(tinyae::read_file(file, 100), "second 2");
+  EXPECT_EQ(count_entries(dir), 1u) << "no temporary file may be left beside the output";
+  fs::remove_all(dir);
+}
+
+TEST(WriteFileAtomically, ThrowingWriterLeavesOldFileAndNoTemporary) {
+  const fs::path dir = fresh_dir("throw");
+  const fs::path file = dir / "out.txt";
+  tinyae::write_file_atomically(file, "kept");
+  EXPECT_THROW(tinyae::write_file_atomically(file,
+                                             [](std::ostream& out) {
+                                               out << "half";
+                                               throw std::runtime_error("writer failed");
+                                             }),
+               std::runtime_error);
+  EXPECT_EQ(tinyae::read_file(file, 100), "kept");
+  EXPECT_EQ(count_entries(dir), 1u);
+  fs::remove_all(dir);
+}
+
+TEST(WriteFileAtomically, UnwritablePlacesGiveClearErrors) {
+  const fs::path dir = fresh_dir("unwritable");
+  // A regular file used as a folder: fails even for root.
+  tinyae::write_file_atomically(dir / "plain", "x");
+  try {
+    tinyae::write_file_atomically(dir / "plain" / "out.txt", "y");
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("plain/out.txt"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(tinyae::write_file_atomically(dir, "z"), Error) << "a folder is not a file";
+  EXPECT_THROW(tinyae::ensure_writable_directory(dir / "plain"), Error);
+  EXPECT_THROW(tinyae::ensure_writable_directory(dir / "plain" / "sub"), Error);
+  EXPECT_NO_THROW(tinyae::ensure_writable_directory(dir / "new" / "nested"));
+  EXPECT_TRUE(fs::is_directory(dir / "new" / "nested"));
+  EXPECT_EQ(count_entries(dir / "new" / "nested"), 0u) << "the write probe must be removed";
+  fs::remove_all(dir);
+}
+
+TEST(ReadFile, RefusesMissingFoldersAndOversizedFiles) {
+  const fs::path dir = fresh_dir("read");
+  tinyae::write_file_atomically(dir / "ten", "0123456789");
+  EXPECT_EQ(tinyae::read_file(dir / "ten", 10), "0123456789");
+  EXPECT_THROW(tinyae::read_file(dir / "ten", 9), Error);
+  EXPECT_THROW(tinyae::read_file(dir / "missing", 10), Error);
+  EXPECT_THROW(tinyae::read_file(dir, 10), Error);
+  fs::remove_all(dir);
+}
