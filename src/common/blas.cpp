@@ -79,7 +79,7 @@ void prepare_blas_environment(char** argv) {
 BlasInfo query_blas() {
   BlasInfo info;
   if (auto config = blas_symbol<char* (*)()>("openblas_get_config")) {
-    info.library = std::string("OpenBLAS ") + config();
+    info.library = config();  // "OpenBLAS 0.3.21 DYNAMIC_ARCH ..."
     info.kernel = openblas_corename();
     if (auto threads = blas_symbol<int (*)()>("openblas_get_num_threads")) info.threads = threads();
     const int level = kernel_level(info.kernel);
