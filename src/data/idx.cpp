@@ -84,8 +84,21 @@ IdxArray parse_idx_stream(const ReadFn& read, std::uint32_t expected_magic, std:
     }
     array.dims.push_back(size);
   }
-  array.data.resize(static_cast<std::size_t>(payload));
-  const std::size_t got = read_fully(read, array.data.data(), array.data.size());
+  // The buffer grows as data arrives, in chunks of at most kReadChunkBytes:
+  // a short file claiming a huge payload costs what it holds, not what it
+  // claims (an 18-byte header announcing 537 MB must not allocate 537 MB).
+  constexpr std::size_t kReadChunkBytes = std::size_t{1} << 20;
+  std::size_t got = 0;
+  while (got < payload) {
+    const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(payload - got, kReadChunkBytes));
+    if (array.data.capacity() < got + want) {
+      array.data.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(payload, 2 * (got + want))));
+    }
+    array.data.resize(got + want);
+    const std::size_t n = read_fully(read, array.data.data() + got, want);
+    got += n;
+    if (n < want) break;
+  }
   if (got != payload) {
     throw Error(file + ": truncated: the header (" + join_dims(array.dims) + ") announces " +
                 std::to_string(payload) + " bytes of data, the file has " + std::to_string(got));
