@@ -77,3 +77,127 @@ tinyae_status tinyae_run_f32(const tinyae_model_f32 *model, const float *input,
 #endif
 
 #endif /* TINYAE_H */
+
+/* ================================================================== int8 ==
+ * The int8 section (tinyae_int8.c). Appended after the float32 header proper
+ * with its own guard so the two formats stay separate; it uses tinyae_status
+ * and tinyae_activation from above.
+ *
+ * Number scheme (TensorFlow Lite's int8, so the numbers are familiar):
+ *   real value = scale * (q - zero_point), q an int8.
+ *   Activations (model input, every layer's output): one scale and zero point
+ *     per tensor, from the min/max seen on calibration images (range widened
+ *     to include 0, so 0.0 is exactly representable).
+ *   Weights: symmetric per output row: zero point 0, q in [-127, 127],
+ *     weight_scale[o] = max|w[o][:]| / 127, raised if the row's bias would
+ *     not fit the bound below (a row of zeros with a zero bias: scale 1).
+ *   Bias: int32, scale input_scale * weight_scale[o], zero point 0.
+ *
+ * A layer computes, for each output o, with x the int8 input:
+ *   acc[o] = bias[o] + sum_i weights[o][i] * (x[i] - input_zero_point)   (int32)
+ * The exporter keeps |bias| <= 2^31 - 1 - in_size * 255 * 127, so this sum
+ * cannot overflow in any order of addition. Then requantization, integer
+ * only, with multiplier[o] * 2^-shift[o] ~= input_scale * weight_scale[o] /
+ * requant_scale (multiplier a Q31 number in [2^30, 2^31) -- smaller only for
+ * real multipliers below 2^-32 -- and shift in [1, 62]):
+ *   r = floor((acc * multiplier + 2^(shift-1)) / 2^shift)       (exact, 64-bit)
+ * i.e. acc * multiplier / 2^shift rounded to the nearest integer, ties
+ * towards +infinity, in a single rounding step; then
+ *   y = clamp(r + requant_zero_point, lowest, 127)
+ * ReLU and linear layers fold into the clamp: lowest is the output zero point
+ * for ReLU (real 0), -128 otherwise, and y is the output. Sigmoid and tanh
+ * layers requantize to an intermediate int8 scale covering the
+ * pre-activation (lowest = -128), then look y up in a 256-entry table the
+ * exporter computed: output = lut[y + 128].
+ *
+ * The same integer math is written independently in C++ (src/quantize), and
+ * tests require the two to agree bit for bit. On cores with the DSP
+ * extension (__ARM_FEATURE_DSP: Cortex-M4/M7/M33/M55, GCC or Clang) layers
+ * whose in_size is a multiple of 4 use SXTB16/SMLAD loops (about 1.4
+ * instructions per multiply-accumulate for 784-128-64-32-64-128-784);
+ * other layers and other cores, or everything with TINYAE_NO_ASM defined,
+ * use portable C. Both give bit-identical results (integer sums are exact,
+ * requantization is shared).
+ */
+#ifndef TINYAE_INT8_SECTION
+#define TINYAE_INT8_SECTION
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* One int8 dense layer (see the scheme above). */
+typedef struct {
+    uint16_t in_size;
+    uint16_t out_size;
+    uint8_t activation;         /* a tinyae_activation */
+    int8_t input_zero_point;    /* of the input tensor (= previous layer's output_zero_point) */
+    int8_t requant_zero_point;  /* relu/linear: output_zero_point; sigmoid/tanh: the table's input zero point */
+    int8_t output_zero_point;   /* of the output tensor */
+    const int8_t *weights;      /* (out_size, in_size) row-major, as torch::nn::Linear; zero point 0 */
+    const int32_t *bias;        /* (out_size) scale input_scale * weight_scale[o] */
+    const int32_t *multiplier;  /* (out_size) Q31, normally in [2^30, 2^31) */
+    const uint8_t *shift;       /* (out_size) right shift in [1, 62] */
+    const int8_t *lut;          /* (256) sigmoid/tanh: output = lut[y + 128]; NULL for relu/linear */
+} tinyae_layer_i8;
+
+typedef struct {
+    uint32_t format_version;       /* TINYAE_FORMAT_VERSION */
+    uint16_t layer_count;
+    const tinyae_layer_i8 *layers; /* (layer_count) */
+    uint16_t input_size;           /* layers[0].in_size */
+    uint16_t output_size;          /* layers[layer_count-1].out_size */
+    uint32_t scratch_words;        /* tinyae_scratch_words_i8(this), as exported */
+    float input_scale;             /* input: real = input_scale * (q - input_zero_point) */
+    int8_t input_zero_point;       /* = layers[0].input_zero_point */
+    float output_scale;            /* output: real = output_scale * (q - output_zero_point) */
+    int8_t output_zero_point;      /* = layers[layer_count-1].output_zero_point */
+} tinyae_model_i8;
+
+/* Minimum scratch, in 32-bit words (int32_t, so the buffer is word-aligned),
+ * that tinyae_run_i8 needs:
+ *   2 * ceil(max_in / 4) + ceil(max_mid / 4)
+ * where max_in is the largest in_size of any layer and max_mid the largest
+ * intermediate (output of a layer but the last; 0 for one layer). The first
+ * part holds one layer's input, minus its zero point, widened to int16 (two
+ * per word, zero-padded to a multiple of 4) -- the form the multiply-
+ * accumulate loop reads; the second holds the intermediate activations in
+ * int8. A layer writes its output over its own input, which is no longer
+ * needed once widened, so one intermediate buffer suffices.
+ * 784-128-64-32-64-128-784 needs 392 + 32 = 424 words (1696 bytes). Returns 0
+ * for a NULL model or layer table; does not validate (tinyae_run_i8 does).
+ * The exporter writes the same number as <PREFIX>_SCRATCH_WORDS. */
+uint32_t tinyae_scratch_words_i8(const tinyae_model_i8 *model);
+
+/* Runs the model on input (input_size int8) into output (output_size int8),
+ * using scratch (scratch_words words, at least tinyae_scratch_words_i8(model)).
+ * Neither input nor output may overlap scratch (they may overlap each other).
+ * Checks everything before touching output: on an error nothing is written.
+ * TINYAE_ERR_BAD_MODEL also covers zero points that do not chain between
+ * layers or disagree with the model's, and a table present for relu/linear
+ * (TINYAE_ERR_NULL_ARGUMENT: missing for sigmoid/tanh). */
+tinyae_status tinyae_run_i8(const tinyae_model_i8 *model, const int8_t *input, int8_t *output,
+                            int32_t *scratch, size_t scratch_words);
+
+/* The requantization step above for one accumulator, with any clamp range:
+ * returns clamp(floor((acc * multiplier + 2^(shift-1)) / 2^shift) + zero_point,
+ *               clamp_min, clamp_max).
+ * Defined for every argument: shift is first clamped to [1, 62]; multiplier
+ * may be any int32. Exposed so tests can check the rounding rule directly. */
+int8_t tinyae_requantize_i8(int32_t acc, int32_t multiplier, uint8_t shift, int8_t zero_point,
+                            int8_t clamp_min, int8_t clamp_max);
+
+/* Float <-> int8 at the model's edges (input_size / output_size values):
+ *   q = clamp(roundf(x / input_scale) + input_zero_point, -128, 127)
+ * (roundf: ties away from zero; NaN gives the zero point, +-inf saturate);
+ *   x = output_scale * (q - output_zero_point).
+ * TINYAE_ERR_BAD_MODEL if the scale is not a positive finite number. */
+tinyae_status tinyae_quantize_input_i8(const tinyae_model_i8 *model, const float *input, int8_t *quantized);
+tinyae_status tinyae_dequantize_output_i8(const tinyae_model_i8 *model, const int8_t *quantized,
+                                          float *output);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TINYAE_INT8_SECTION */

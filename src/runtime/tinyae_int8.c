@@ -1,0 +1,496 @@
+/*
+ * tinyae_int8.c - int8 inference for the freestanding tinyae runtime. The
+ * number scheme and the exact requantization rule are in tinyae.h (int8
+ * section); src/quantize holds an independent C++ version of the same math,
+ * and tests require the two to agree bit for bit.
+ *
+ * Constraints: C99 (also valid C++), -ffreestanding, no malloc, no stdio, no
+ * global state; only <stdint.h>, <stddef.h> and <math.h>, plus <arm_acle.h>
+ * on cores with the DSP extension. The caller owns every buffer.
+ *
+ * Speed: every weight is used once per inference, so the floor is about one
+ * sign extension and one multiply-accumulate per weight. Before a layer's dot
+ * products, its int8 input minus the input zero point is widened once into
+ * scratch as int16 pairs packed in 32-bit words: for each group of four
+ * inputs x0..x3 the two words hold (x0, x2) and (x1, x3). That is the order
+ * SXTB16 produces from a word of four weights -- SXTB16 w gives (w0, w2) and
+ * SXTB16 w ROR #8 gives (w1, w3) -- so one SMLAD per two weights adds
+ * w0*x0 + w2*x2 to an int32 sum, and the weights need no reordering. With the
+ * DSP extension (Cortex-M4/M7/M33/M55) two output rows are computed at once,
+ * 16 inputs per loop trip, in a short inline-assembly loop: 40 instructions
+ * for 32 multiply-accumulates (GCC's code for the same loop from intrinsics
+ * needs about 50: it splits the weight loads and adds pointer arithmetic).
+ * Elsewhere, or with TINYAE_NO_ASM defined, portable C reads the same packed
+ * words. Both paths add exactly the same integers in int32 (no overflow is
+ * possible, see tinyae.h) and requantize with the same code, so they agree
+ * bit for bit.
+ */
+#include "tinyae.h"
+
+#include <math.h>
+
+#if defined(__ARM_FEATURE_DSP) && defined(__GNUC__) && !defined(TINYAE_NO_ASM)
+#define TINYAE_I8_DSP 1
+#include <arm_acle.h>
+#else
+#define TINYAE_I8_DSP 0
+#endif
+
+/* ------------------------------------------------------ requantization -- */
+
+/* floor(v / 2^k) for k in [0, 31]. C99 leaves >> of a negative number to the
+ * implementation; written this way it is defined, and GCC and Clang still
+ * emit one arithmetic shift. */
+static inline int32_t tinyae_floor_shift(int32_t v, uint32_t k)
+{
+    return v < 0 ? ~(~v >> k) : v >> k;
+}
+
+/* floor((acc * multiplier + 2^(n-1)) / 2^n) with n = shift clamped to
+ * [1, 62], saturated to [-2^30, 2^30] (wider than any int8 result needs). */
+static inline int32_t tinyae_rescale(int32_t acc, int32_t multiplier, uint32_t shift)
+{
+    /* |acc * multiplier| <= 2^62: exact in int64. */
+    const int64_t product = (int64_t)acc * (int64_t)multiplier;
+    const uint64_t bits = (uint64_t)product; /* its two's complement bits */
+    const uint32_t k = shift - 33u;          /* wraps to a large number when shift < 33 */
+    if (k <= 29u) {
+        /* The usual case, n in [33, 62] (real multiplier below 1/8): only the
+         * high word of the product matters. With product = high * 2^32 + low,
+         * low in [0, 2^32), and k = n - 33:
+         *   floor((product + 2^(n-1)) / 2^n) = floor((floor(high / 2^k) + 1) / 2)
+         * (floor(floor(v) / m) = floor(v / m) for an integer m > 0, and the
+         * rounding term 2^(n-1) is 2^(k+32): dividing by 2^32, then by 2^k,
+         * leaves 1 to add before the last halving). */
+        const uint32_t high_bits = (uint32_t)(bits >> 32);
+        const int32_t high = high_bits >= 0x80000000u ? -(int32_t)(~high_bits) - 1 : (int32_t)high_bits;
+        return tinyae_floor_shift(tinyae_floor_shift(high, k) + 1, 1u);
+    } else {
+        /* n in [1, 32] (real multiplier of 1/8 or more), or an out-of-range
+         * shift clamped: the whole 64-bit value. Adding the rounding term
+         * keeps it inside int64 (<= 2^62 + 2^61); the floor division is done
+         * in uint64 on the value offset by 2^62, which is then in [0, 2^64),
+         * and the offset removed after. */
+        const uint32_t n = shift < 1u ? 1u : (shift > 62u ? 62u : shift);
+        const uint64_t offset = (uint64_t)(product + ((int64_t)1 << (n - 1u))) + ((uint64_t)1 << 62);
+        const int64_t y = (int64_t)(offset >> n) - ((int64_t)1 << (62u - n));
+        return y < -(1 << 30) ? -(1 << 30) : (y > (1 << 30) ? (1 << 30) : (int32_t)y);
+    }
+}
+
+int8_t tinyae_requantize_i8(int32_t acc, int32_t multiplier, uint8_t shift, int8_t zero_point,
+                            int8_t clamp_min, int8_t clamp_max)
+{
+    int32_t y = tinyae_rescale(acc, multiplier, shift) + zero_point;
+    y = y < clamp_min ? clamp_min : y;
+    y = y > clamp_max ? clamp_max : y;
+    return (int8_t)y;
+}
+
+/* A layer's requantization constants, copied into a local so that the int8
+ * stores to the output (which may alias anything) do not force reloads. */
+typedef struct {
+    const int32_t *multiplier; /* (out_size) */
+    const uint8_t *shift;      /* (out_size) */
+    int32_t zero_point;        /* requant_zero_point */
+    int32_t floor;             /* lowest result: the output zero point for relu, else -128 */
+} tinyae_requant_i8;
+
+/* Output o of a layer from its sum: tinyae_requantize_i8 with clamp
+ * [floor, 127]. (The table of a sigmoid/tanh layer is applied afterwards, in a
+ * pass of its own, so this per-output step has no branch on it.) */
+static inline int8_t tinyae_output_i8(const tinyae_requant_i8 *rq, uint32_t o, int32_t acc)
+{
+    int32_t y = tinyae_rescale(acc, rq->multiplier[o], rq->shift[o]) + rq->zero_point;
+#if TINYAE_I8_DSP
+    y = __ssat(y, 8); /* to [-128, 127] in one instruction */
+#else
+    y = y < -128 ? -128 : (y > 127 ? 127 : y);
+#endif
+    return (int8_t)(y < rq->floor ? rq->floor : y);
+}
+
+/* -------------------------------------------------------- widened input -- */
+
+/* The two int16 halves of a packed word, sign-extended without relying on
+ * implementation-defined conversions. */
+static int32_t tinyae_low16(uint32_t word)
+{
+    return (int32_t)((word & 0xFFFFu) ^ 0x8000u) - 0x8000; /* compilers emit one sign extension */
+}
+
+static int32_t tinyae_high16(uint32_t word)
+{
+    return tinyae_low16(word >> 16);
+}
+
+/* Widens x - zero_point into packed int16 pairs: for group g of four inputs,
+ * wide[2g] = (x[4g] - zp, x[4g+2] - zp) and wide[2g+1] = (x[4g+1] - zp,
+ * x[4g+3] - zp), low half first; inputs missing from a last partial group
+ * are 0. x: (n) int8, wide: (2 * ceil(n / 4)) words. The words are written as
+ * uint32_t into the caller's int32_t scratch, an aliasing C permits. */
+static void tinyae_widen_i8(const int8_t *x, uint32_t n, int8_t zero_point, uint32_t *wide)
+{
+    uint32_t g = 0;
+#if TINYAE_I8_DSP
+    /* SXTAB16 adds bytes 0 and 2 of its second operand, sign-extended, to the
+     * two halves of its first: (-zp, -zp) + (x0, x2); the word shifted right
+     * by 8 gives (x1, x3). */
+    const uint32_t minus_zp = ((uint32_t)(-(int32_t)zero_point) & 0xFFFFu) * 0x00010001u;
+    const uint32_t groups = n / 4u;
+    for (; g < groups; g++) {
+        uint32_t four; /* x[4g..4g+3]; the input may have any alignment */
+        __builtin_memcpy(&four, x + 4u * g, sizeof four);
+        wide[2u * g] = __sxtab16(minus_zp, four);
+        wide[2u * g + 1u] = __sxtab16(minus_zp, four >> 8);
+    }
+#endif
+    for (; g < (n + 3u) / 4u; g++) {
+        int32_t v[4] = {0, 0, 0, 0}; /* (4) x[4g..4g+3] - zp, 0 past n */
+        uint32_t k;
+        for (k = 0; k < 4u && 4u * g + k < n; k++) {
+            v[k] = (int32_t)x[4u * g + k] - zero_point;
+        }
+        wide[2u * g] = ((uint32_t)v[0] & 0xFFFFu) | (((uint32_t)v[2] & 0xFFFFu) << 16);
+        wide[2u * g + 1u] = ((uint32_t)v[1] & 0xFFFFu) | (((uint32_t)v[3] & 0xFFFFu) << 16);
+    }
+}
+
+/* ------------------------------------------------------- dot products -- */
+
+/* sums[r] += dot(w_r, x - zp) for two rows w0 and w1 (they may be the same
+ * row), portable C; each packed input word is unpacked once for both rows.
+ * w0, w1: (n) int8, wide: (2 * ceil(n / 4)) packed words from
+ * tinyae_widen_i8, sums: (2). */
+static void tinyae_dot2_i8(const int8_t *w0, const int8_t *w1, const uint32_t *wide, uint32_t n, int32_t *sums)
+{
+    int32_t acc0 = sums[0], acc1 = sums[1];
+    const uint32_t groups = n / 4u;
+    uint32_t g, k;
+    for (g = 0; g < groups; g++) {
+        const uint32_t even = wide[2u * g];     /* (x0, x2) */
+        const uint32_t odd = wide[2u * g + 1u]; /* (x1, x3) */
+        const int32_t x0 = tinyae_low16(even), x1 = tinyae_low16(odd);
+        const int32_t x2 = tinyae_high16(even), x3 = tinyae_high16(odd);
+        const int8_t *a = w0 + 4u * g, *b = w1 + 4u * g;
+        acc0 += a[0] * x0 + a[1] * x1 + a[2] * x2 + a[3] * x3;
+        acc1 += b[0] * x0 + b[1] * x1 + b[2] * x2 + b[3] * x3;
+    }
+    for (k = 4u * groups; k < n; k++) {
+        const uint32_t word = wide[2u * (k / 4u) + (k & 1u)];
+        const int32_t x = (k & 2u) ? tinyae_high16(word) : tinyae_low16(word);
+        acc0 += w0[k] * x;
+        acc1 += w1[k] * x;
+    }
+    sums[0] = acc0;
+    sums[1] = acc1;
+}
+
+#if TINYAE_I8_DSP
+/* Weights are read four at a time as words; may_alias tells the compiler
+ * that these loads read int8 arrays. */
+typedef uint32_t tinyae_word_alias __attribute__((__may_alias__));
+
+/* tinyae_output_i8 when rq->floor is -128. */
+static inline int8_t tinyae_saturate_i8(const tinyae_requant_i8 *rq, uint32_t o, int32_t acc)
+{
+    return (int8_t)__ssat(tinyae_rescale(acc, rq->multiplier[o], rq->shift[o]) + rq->zero_point, 8);
+}
+
+/* SXTB16 with its built-in rotation: (w1, w3) of the weight word w. GCC 12's
+ * <arm_acle.h> has no __ror, and a separate ROR would cost one instruction
+ * per four multiply-accumulates. */
+static inline uint32_t tinyae_sxtb16_ror8(uint32_t w)
+{
+    uint32_t r;
+    __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(w));
+    return r;
+}
+
+/* Assembly building blocks (operands named as in tinyae_rows_dsp).
+ * TINYAE_I8_MAC8(acc, w): LDRD loads 8 weights of one row (two words, the
+ * row pointer advancing by writeback) and 4 x (SXTB16 + SMLAD) add their
+ * products with the 8 widened inputs in r8-r11 to acc. */
+#define TINYAE_I8_MAC8(acc, w)                         \
+    "ldrd %[a], %[b], [%[" w "]], #8\n\t"              \
+    "sxtb16 %[t], %[a]\n\t"                            \
+    "smlad %[" acc "], %[t], r8, %[" acc "]\n\t"       \
+    "sxtb16 %[t], %[a], ror #8\n\t"                    \
+    "smlad %[" acc "], %[t], r9, %[" acc "]\n\t"       \
+    "sxtb16 %[t], %[b]\n\t"                            \
+    "smlad %[" acc "], %[t], r10, %[" acc "]\n\t"      \
+    "sxtb16 %[t], %[b], ror #8\n\t"                    \
+    "smlad %[" acc "], %[t], r11, %[" acc "]\n\t"
+/* 8 inputs for both rows: LDMIA loads their 4 packed words into r8-r11. */
+#define TINYAE_I8_BLOCK8 "ldmia %[xp]!, {r8-r11}\n\t" TINYAE_I8_MAC8("acc0", "w0") TINYAE_I8_MAC8("acc1", "w1")
+#define TINYAE_I8_OPERANDS                                                                                  \
+    : [xp] "+r"(xp), [w0] "+r"(w0), [w1] "+r"(w1), [count] "+r"(count), [acc0] "+r"(acc0), [acc1] "+r"(acc1), \
+      [a] "=&r"(a), [b] "=&r"(b), [t] "=&r"(t)                                                              \
+    :                                                                                                       \
+    : "r8", "r9", "r10", "r11", "cc", "memory"
+
+/* Rows requantized per chunk: the sums of up to this many rows are kept in
+ * a local array and requantized together, so that the requantization loop
+ * runs with all registers free (during the assembly loop 13 are taken). */
+#define TINYAE_I8_CHUNK_ROWS 16u
+
+/* The rows of a layer two at a time, requantized: for o < 2 * pairs,
+ * out[o] = tinyae_output_i8(bias[o] + dot(w + o * n, x - zp)). Requires
+ * n % 4 == 0 and w word-aligned (every row then is). w: (2 * pairs, n) int8,
+ * wide: (n / 2) packed words, bias: (2 * pairs), out: (2 * pairs).
+ * Kept out of line so that its registers are allocated for these loops alone. */
+static __attribute__((__noinline__)) void tinyae_rows_dsp(const tinyae_requant_i8 *requant, const int8_t *w,
+                                                          const uint32_t *wide, uint32_t n,
+                                                          const int32_t *bias, int8_t *out, uint32_t pairs)
+{
+    const tinyae_requant_i8 rq = *requant;
+    const tinyae_word_alias *w1 = (const tinyae_word_alias *)(const void *)w;
+    const uint32_t rows = 2u * pairs;
+    const uint32_t blocks32 = n / 32u;      /* blocks of 32 inputs */
+    const uint32_t blocks8 = (n / 8u) % 4u; /* then blocks of 8 */
+    const uint32_t groups = (n / 4u) % 2u;  /* then at most one group of 4 */
+    int32_t sums[TINYAE_I8_CHUNK_ROWS];     /* (chunk) rows first.., before requantization */
+    uint32_t first, r;
+    for (first = 0; first < rows; first += TINYAE_I8_CHUNK_ROWS) {
+        const uint32_t chunk = rows - first < TINYAE_I8_CHUNK_ROWS ? rows - first : TINYAE_I8_CHUNK_ROWS;
+        for (r = 0; r < chunk; r += 2u) {
+            const tinyae_word_alias *w0 = w1; /* row first + r; w1 then the next row */
+            const uint32_t *xp = wide;
+            int32_t acc0 = bias[first + r], acc1 = bias[first + r + 1u];
+            uint32_t a, b, t; /* two weight words of one row; one sign-extended pair */
+            uint32_t count;
+            w1 = w0 + n / 4u;
+            if (blocks32 > 0u) {
+                /* 76 instructions + SUBS/BNE for 64 multiply-accumulates. */
+                count = blocks32;
+                __asm__ volatile("1:\n\t" TINYAE_I8_BLOCK8 TINYAE_I8_BLOCK8 TINYAE_I8_BLOCK8 TINYAE_I8_BLOCK8
+                                 "subs %[count], %[count], #1\n\t"
+                                 "bne 1b\n\t" TINYAE_I8_OPERANDS);
+            }
+            for (count = blocks8; count > 0u; count--) {
+                __asm__ volatile(TINYAE_I8_BLOCK8 TINYAE_I8_OPERANDS);
+            }
+            if (groups > 0u) { /* the same instructions from C */
+                a = w0[0];
+                b = w1[0];
+                acc0 = (int32_t)__smlad(__sxtb16(a), xp[0], acc0);
+                acc0 = (int32_t)__smlad(tinyae_sxtb16_ror8(a), xp[1], acc0);
+                acc1 = (int32_t)__smlad(__sxtb16(b), xp[0], acc1);
+                acc1 = (int32_t)__smlad(tinyae_sxtb16_ror8(b), xp[1], acc1);
+                w1 += 1;
+            }
+            sums[r] = acc0;
+            sums[r + 1u] = acc1;
+        }
+        /* Two copies of the requantization loop: the common one without the
+         * ReLU floor (a ReLU layer's output zero point is -128 when its
+         * range starts at 0, as calibrated ones do). */
+        if (rq.floor == -128) {
+            for (r = 0; r < chunk; r++) {
+                out[first + r] = tinyae_saturate_i8(&rq, first + r, sums[r]);
+            }
+        } else {
+            for (r = 0; r < chunk; r++) {
+                out[first + r] = tinyae_output_i8(&rq, first + r, sums[r]);
+            }
+        }
+    }
+}
+#endif
+
+/* ------------------------------------------------------------- layers -- */
+
+/* One layer. in: (in_size) int8, out: (out_size) int8 -- may be the same
+ * memory as in: the input is fully widened into wide before any output is
+ * written. wide: (2 * ceil(in_size / 4)) words. */
+static void tinyae_layer_forward_i8(const tinyae_layer_i8 *layer, const int8_t *in, int8_t *out, uint32_t *wide)
+{
+    const uint32_t in_size = layer->in_size;
+    const uint32_t out_size = layer->out_size;
+    const int8_t *w = layer->weights;  /* (out_size, in_size) */
+    const int32_t *bias = layer->bias; /* (out_size) */
+    tinyae_requant_i8 rq;
+    uint32_t o = 0;
+    rq.multiplier = layer->multiplier;
+    rq.shift = layer->shift;
+    rq.zero_point = layer->requant_zero_point;
+    rq.floor = layer->activation == TINYAE_ACT_RELU ? layer->output_zero_point : -128;
+    tinyae_widen_i8(in, in_size, layer->input_zero_point, wide);
+#if TINYAE_I8_DSP
+    if (in_size % 4u == 0u && ((uintptr_t)(const void *)w & 3u) == 0u) {
+        tinyae_rows_dsp(&rq, w, wide, in_size, bias, out, out_size / 2u);
+        o = out_size & ~1u;
+    }
+#endif
+    for (; o < out_size; o += 2u) {
+        /* rows o and o + 1, or row o twice when it is the last */
+        const uint32_t next = o + 1u < out_size ? o + 1u : o;
+        int32_t sums[2]; /* (2) */
+        sums[0] = bias[o];
+        sums[1] = bias[next];
+        tinyae_dot2_i8(w + (size_t)o * in_size, w + (size_t)next * in_size, wide, in_size, sums);
+        out[o] = tinyae_output_i8(&rq, o, sums[0]);
+        out[next] = tinyae_output_i8(&rq, next, sums[1]);
+    }
+    if (layer->lut != NULL) {
+        for (o = 0; o < out_size; o++) {
+            out[o] = layer->lut[(int32_t)out[o] + 128];
+        }
+    }
+}
+
+/* -------------------------------------------------------------- model -- */
+
+static uint32_t tinyae_words_for_bytes(uint32_t bytes)
+{
+    return (bytes + 3u) / 4u;
+}
+
+/* Largest in_size and largest intermediate (output of any layer but the
+ * last) of a model whose layer table is not NULL. */
+static void tinyae_extents_i8(const tinyae_model_i8 *model, uint32_t *max_in, uint32_t *max_mid)
+{
+    uint32_t i;
+    *max_in = 0;
+    *max_mid = 0;
+    for (i = 0; i < model->layer_count; i++) {
+        const tinyae_layer_i8 *layer = &model->layers[i];
+        if (layer->in_size > *max_in) {
+            *max_in = layer->in_size;
+        }
+        if (i + 1u < model->layer_count && layer->out_size > *max_mid) {
+            *max_mid = layer->out_size;
+        }
+    }
+}
+
+uint32_t tinyae_scratch_words_i8(const tinyae_model_i8 *model)
+{
+    uint32_t max_in, max_mid;
+    if (model == NULL || model->layers == NULL) {
+        return 0;
+    }
+    tinyae_extents_i8(model, &max_in, &max_mid);
+    /* Widened input: 2 bytes per input, whole groups of 4 inputs (= 2 words
+     * per group); then the int8 intermediates. */
+    return 2u * tinyae_words_for_bytes(max_in) + tinyae_words_for_bytes(max_mid);
+}
+
+/* Everything tinyae_run_i8 checks before touching output. */
+static tinyae_status tinyae_check_i8(const tinyae_model_i8 *model, const int8_t *input, const int8_t *output,
+                                     const int32_t *scratch, size_t scratch_words)
+{
+    uint32_t need;
+    uint16_t i;
+    if (model == NULL || input == NULL || output == NULL) {
+        return TINYAE_ERR_NULL_ARGUMENT;
+    }
+    if (model->format_version != TINYAE_FORMAT_VERSION) {
+        return TINYAE_ERR_BAD_VERSION;
+    }
+    if (model->layers == NULL) {
+        return TINYAE_ERR_NULL_ARGUMENT;
+    }
+    if (model->layer_count == 0u || model->layers[0].in_size != model->input_size ||
+        model->layers[model->layer_count - 1u].out_size != model->output_size ||
+        model->layers[0].input_zero_point != model->input_zero_point ||
+        model->layers[model->layer_count - 1u].output_zero_point != model->output_zero_point) {
+        return TINYAE_ERR_BAD_MODEL;
+    }
+    for (i = 0; i < model->layer_count; i++) {
+        const tinyae_layer_i8 *layer = &model->layers[i];
+        const int uses_table = layer->activation == TINYAE_ACT_SIGMOID || layer->activation == TINYAE_ACT_TANH;
+        if (layer->weights == NULL || layer->bias == NULL || layer->multiplier == NULL || layer->shift == NULL ||
+            (uses_table && layer->lut == NULL)) {
+            return TINYAE_ERR_NULL_ARGUMENT;
+        }
+        if (layer->in_size == 0u || layer->out_size == 0u || layer->activation >= TINYAE_ACT_COUNT ||
+            (!uses_table && (layer->lut != NULL || layer->requant_zero_point != layer->output_zero_point))) {
+            return TINYAE_ERR_BAD_MODEL;
+        }
+        if (i + 1u < model->layer_count && (layer->out_size != model->layers[i + 1u].in_size ||
+                                            layer->output_zero_point != model->layers[i + 1u].input_zero_point)) {
+            return TINYAE_ERR_BAD_MODEL;
+        }
+    }
+    need = tinyae_scratch_words_i8(model);
+    if (model->scratch_words < need) {
+        return TINYAE_ERR_BAD_MODEL; /* the exported size would under-allocate */
+    }
+    if (scratch_words < need) {
+        return TINYAE_ERR_SCRATCH_TOO_SMALL;
+    }
+    if (scratch == NULL) {
+        return TINYAE_ERR_NULL_ARGUMENT;
+    }
+    return TINYAE_OK;
+}
+
+tinyae_status tinyae_run_i8(const tinyae_model_i8 *model, const int8_t *input, int8_t *output, int32_t *scratch,
+                            size_t scratch_words)
+{
+    uint32_t *wide; /* (2 * ceil(max in_size / 4)) words: the current layer's widened input */
+    int8_t *mid;    /* (max intermediate size) int8: each intermediate in turn */
+    const int8_t *in = input;
+    uint32_t max_in, max_mid;
+    uint16_t i;
+    const tinyae_status status = tinyae_check_i8(model, input, output, scratch, scratch_words);
+    if (status != TINYAE_OK) {
+        return status;
+    }
+    tinyae_extents_i8(model, &max_in, &max_mid);
+    wide = (uint32_t *)(void *)scratch;
+    mid = (int8_t *)(void *)(scratch + 2u * tinyae_words_for_bytes(max_in));
+    for (i = 0; i < model->layer_count; i++) {
+        int8_t *out = (i + 1u == model->layer_count) ? output : mid;
+        tinyae_layer_forward_i8(&model->layers[i], in, out, wide);
+        in = out;
+    }
+    return TINYAE_OK;
+}
+
+/* ------------------------------------------------------ float <-> int8 -- */
+
+/* False for NaN, zero, negative numbers and infinity. */
+static int tinyae_scale_ok(float scale)
+{
+    return scale > 0.0f && scale <= 3.402823466e38f;
+}
+
+tinyae_status tinyae_quantize_input_i8(const tinyae_model_i8 *model, const float *input, int8_t *quantized)
+{
+    uint32_t i;
+    if (model == NULL || input == NULL || quantized == NULL) {
+        return TINYAE_ERR_NULL_ARGUMENT;
+    }
+    if (!tinyae_scale_ok(model->input_scale)) {
+        return TINYAE_ERR_BAD_MODEL;
+    }
+    for (i = 0; i < model->input_size; i++) {
+        /* Clamped as a float before the conversion: converting an
+         * out-of-range float to an integer is undefined. NaN fails every
+         * comparison, so it is caught first (q != q only for NaN). */
+        float q = roundf(input[i] / model->input_scale) + (float)model->input_zero_point;
+        if (q != q) {
+            q = (float)model->input_zero_point;
+        }
+        q = q < -128.0f ? -128.0f : (q > 127.0f ? 127.0f : q);
+        quantized[i] = (int8_t)q;
+    }
+    return TINYAE_OK;
+}
+
+tinyae_status tinyae_dequantize_output_i8(const tinyae_model_i8 *model, const int8_t *quantized, float *output)
+{
+    uint32_t i;
+    if (model == NULL || quantized == NULL || output == NULL) {
+        return TINYAE_ERR_NULL_ARGUMENT;
+    }
+    if (!tinyae_scale_ok(model->output_scale)) {
+        return TINYAE_ERR_BAD_MODEL;
+    }
+    for (i = 0; i < model->output_size; i++) {
+        output[i] = model->output_scale * (float)((int32_t)quantized[i] - model->output_zero_point);
+    }
+    return TINYAE_OK;
+}
