@@ -5,6 +5,7 @@
 // everywhere (the decoder's output too), Glorot-uniform weights, zero biases.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -16,7 +17,12 @@ namespace tinyae {
 
 enum class Activation { kLinear = 0, kRelu = 1, kSigmoid = 2, kTanh = 3 };  // values = runtime's tinyae_activation
 
-std::string activation_name(Activation a);            // "linear", "relu", ...
+// The runtime stores layer sizes in uint16_t; a cap on depth keeps a hostile
+// config (or checkpoint) from asking for an absurd number of layers.
+inline constexpr std::int64_t kMaxLayerSize = 65535;
+inline constexpr std::size_t kMaxHiddenLayers = 64;
+
+std::string activation_name(Activation a);             // "linear", "relu", ...
 Activation parse_activation(const std::string& name);  // throws tinyae::Error listing the valid names
 
 struct ModelConfig {
@@ -26,25 +32,60 @@ struct ModelConfig {
   Activation activation = Activation::kRelu;         // after every layer but the decoder's last
   Activation output_activation = Activation::kRelu;  // after the decoder's last layer
 
-  // Throws tinyae::Error if a size is outside [1, 65535] (the runtime stores sizes in uint16_t).
+  // Throws tinyae::Error if a size is outside [1, kMaxLayerSize] or there
+  // are more than kMaxHiddenLayers hidden layers.
   void validate() const;
+  // {"input_size": 784, "hidden": [128, 64], "latent_size": 32,
+  //  "activation": "relu", "output_activation": "relu"}
   nlohmann::json to_json() const;
-  static ModelConfig from_json(const nlohmann::json& j);  // validates; throws tinyae::Error
+  // Every key is required and unknown keys are refused (a typo must not fall
+  // back to a default silently); validates; throws tinyae::Error.
+  static ModelConfig from_json(const nlohmann::json& j);
+
+  // Layer widths along the encoder {input, hidden..., latent} and the
+  // decoder {latent, reversed hidden..., input}.
+  std::vector<std::int64_t> encoder_sizes() const;
+  std::vector<std::int64_t> decoder_sizes() const;
+  // The names and shapes AutoencoderImpl::named_parameters() will have, in
+  // the same order, computed without building a model (a checkpoint loader
+  // checks a file against them before allocating anything).
+  struct ParameterShape {
+    std::string name;                 // "encoder.0.weight"
+    std::vector<std::int64_t> shape;  // {out, in} for weights, {out} for biases
+  };
+  std::vector<ParameterShape> parameter_shapes() const;
+  // Weights + biases of the whole autoencoder (computed, nothing allocated).
+  std::int64_t parameter_count() const;
+  // "784-128-64-32" (the encoder; the decoder is its mirror).
+  std::string describe() const;
+
+  bool operator==(const ModelConfig& other) const;
+  bool operator!=(const ModelConfig& other) const { return !(*this == other); }
 };
 
-// One layer as the exporter sees it.
+// One layer as the exporter sees it: linear->weight is (out, in) row-major,
+// linear->bias is (out).
 struct LayerView {
   torch::nn::Linear linear;
   Activation activation;
 };
 
+// Submodules "encoder" and "decoder" are torch::nn::Sequential stacks of
+// Linear, activation, Linear, activation, ... (an Identity module stands in
+// for "linear", so parameter names do not depend on the activation):
+// named_parameters() gives "encoder.0.weight", "encoder.0.bias",
+// "encoder.2.weight", ..., "decoder.0.weight", ... in that order.
 class AutoencoderImpl : public torch::nn::Module {
  public:
+  // Validates the config (tinyae::Error) and initialises the weights with
+  // reset_parameters().
   explicit AutoencoderImpl(const ModelConfig& config);
 
-  torch::Tensor encode(const torch::Tensor& x);  // (n, input) -> (n, latent)
-  torch::Tensor decode(const torch::Tensor& z);  // (n, latent) -> (n, input)
-  torch::Tensor forward(const torch::Tensor& x); // decode(encode(x))
+  // Inputs must be 2-D float tensors with the right width; anything else is
+  // a tinyae::Error naming the expected and the found shape.
+  torch::Tensor encode(const torch::Tensor& x);   // (n, input) -> (n, latent)
+  torch::Tensor decode(const torch::Tensor& z);   // (n, latent) -> (n, input)
+  torch::Tensor forward(const torch::Tensor& x);  // decode(encode(x)), (n, input) -> (n, input)
 
   // Glorot-uniform weights, zero biases (Keras' Dense defaults), drawn from
   // torch's global generator: call torch::manual_seed first for repeatability.

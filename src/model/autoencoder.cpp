@@ -1,1 +1,267 @@
-// autoencoder.cpp (being written)
+// The dense autoencoder module and its configuration.
+//
+// The encoder is Linear(input, h0), act, Linear(h0, h1), act, ...,
+// Linear(h_last, latent), act; the decoder is the mirror image with
+// output_activation after its last layer. Weights are Glorot-uniform and
+// biases zero, as Keras' Dense layers, drawn from torch's global generator so
+// that torch::manual_seed makes a model repeatable.
+#include "tinyae/model.h"
+
+#include <cmath>
+#include <set>
+#include <sstream>
+
+#include "json_excerpt.h"
+#include "tinyae/common.h"
+
+namespace tinyae {
+namespace {
+
+struct ActivationName {
+  Activation activation;
+  const char* name;
+};
+constexpr ActivationName kActivationNames[] = {
+    {Activation::kLinear, "linear"},
+    {Activation::kRelu, "relu"},
+    {Activation::kSigmoid, "sigmoid"},
+    {Activation::kTanh, "tanh"},
+};
+
+std::string valid_activation_names() {
+  std::string names;
+  for (const auto& entry : kActivationNames) {
+    if (!names.empty()) names += ", ";
+    names += entry.name;
+  }
+  return names;
+}
+
+// One activation module per Activation; "linear" is an Identity so that every
+// layer occupies two Sequential slots whatever the activation.
+torch::nn::AnyModule make_activation(Activation a) {
+  switch (a) {
+    case Activation::kLinear:
+      return torch::nn::AnyModule(torch::nn::Identity());
+    case Activation::kRelu:
+      return torch::nn::AnyModule(torch::nn::ReLU());
+    case Activation::kSigmoid:
+      return torch::nn::AnyModule(torch::nn::Sigmoid());
+    case Activation::kTanh:
+      return torch::nn::AnyModule(torch::nn::Tanh());
+  }
+  throw Error("unknown activation value " + std::to_string(static_cast<int>(a)));
+}
+
+void check_size(const char* what, std::int64_t size) {
+  if (size < 1 || size > kMaxLayerSize) {
+    throw Error("model config: " + std::string(what) + " must be in [1, " + std::to_string(kMaxLayerSize) +
+                "] (the runtime stores sizes in uint16_t), found " + std::to_string(size));
+  }
+}
+
+// Every layer takes two Sequential slots: the Linear, then its activation.
+constexpr std::size_t kSlotsPerLayer = 2;
+
+// Builds Linear+activation pairs along `sizes` into a Sequential; returns
+// the views of the layers it added.
+std::vector<LayerView> build_stack(torch::nn::Sequential& stack, const std::vector<std::int64_t>& sizes,
+                                   Activation hidden_activation, Activation last_activation) {
+  std::vector<LayerView> layers;
+  for (std::size_t i = 0; i + 1 < sizes.size(); ++i) {
+    const bool last = i + 2 == sizes.size();
+    const Activation act = last ? last_activation : hidden_activation;
+    torch::nn::Linear linear(torch::nn::LinearOptions(sizes[i], sizes[i + 1]).bias(true));
+    stack->push_back(linear);
+    stack->push_back(make_activation(act));
+    layers.push_back(LayerView{linear, act});
+  }
+  return layers;
+}
+
+void check_input(const torch::Tensor& x, std::int64_t width, const char* what) {
+  if (!x.defined() || x.dim() != 2 || x.size(1) != width || x.scalar_type() != torch::kFloat32) {
+    std::ostringstream found;
+    if (!x.defined()) {
+      found << "an undefined tensor";
+    } else {
+      found << x.sizes() << " " << x.scalar_type();
+    }
+    throw Error(std::string(what) + ": expected a (n, " + std::to_string(width) + ") float32 tensor, found " +
+                found.str());
+  }
+}
+
+}  // namespace
+
+std::string activation_name(Activation a) {
+  for (const auto& entry : kActivationNames) {
+    if (entry.activation == a) return entry.name;
+  }
+  throw Error("unknown activation value " + std::to_string(static_cast<int>(a)));
+}
+
+Activation parse_activation(const std::string& name) {
+  for (const auto& entry : kActivationNames) {
+    if (name == entry.name) return entry.activation;
+  }
+  throw Error("unknown activation \"" + name + "\"; valid names: " + valid_activation_names());
+}
+
+void ModelConfig::validate() const {
+  check_size("input_size", input_size);
+  check_size("latent_size", latent_size);
+  if (hidden.size() > kMaxHiddenLayers) {
+    throw Error("model config: at most " + std::to_string(kMaxHiddenLayers) + " hidden layers, found " +
+                std::to_string(hidden.size()));
+  }
+  for (std::size_t i = 0; i < hidden.size(); ++i) {
+    check_size(("hidden[" + std::to_string(i) + "]").c_str(), hidden[i]);
+  }
+  activation_name(activation);  // throws on a value outside the enum
+  activation_name(output_activation);
+}
+
+nlohmann::json ModelConfig::to_json() const {
+  return nlohmann::json{{"input_size", input_size},
+                        {"hidden", hidden},
+                        {"latent_size", latent_size},
+                        {"activation", activation_name(activation)},
+                        {"output_activation", activation_name(output_activation)}};
+}
+
+ModelConfig ModelConfig::from_json(const nlohmann::json& j) {
+  static const std::set<std::string> kKeys = {"input_size", "hidden", "latent_size", "activation", "output_activation"};
+  if (!j.is_object()) throw Error("model config: expected a JSON object, found " + detail::json_excerpt(j));
+  for (const auto& [key, value] : j.items()) {
+    if (kKeys.count(key) == 0) {
+      throw Error("model config: unknown key \"" + key +
+                  "\"; expected input_size, hidden, latent_size, activation, output_activation");
+    }
+  }
+  const auto get = [&j](const char* key) -> const nlohmann::json& {
+    const auto it = j.find(key);
+    if (it == j.end()) throw Error(std::string("model config: missing key \"") + key + "\"");
+    return *it;
+  };
+  const auto get_size = [](const char* what, const nlohmann::json& value) -> std::int64_t {
+    if (!value.is_number_integer()) {
+      throw Error(std::string("model config: ") + what + " must be an integer, found " + detail::json_excerpt(value));
+    }
+    return value.get<std::int64_t>();
+  };
+  const auto get_activation = [](const char* what, const nlohmann::json& value) {
+    if (!value.is_string()) {
+      throw Error(std::string("model config: ") + what + " must be a string (one of " + valid_activation_names() +
+                  "), found " + detail::json_excerpt(value));
+    }
+    return parse_activation(value.get<std::string>());
+  };
+
+  ModelConfig config;
+  config.input_size = get_size("input_size", get("input_size"));
+  config.latent_size = get_size("latent_size", get("latent_size"));
+  const auto& hidden = get("hidden");
+  if (!hidden.is_array())
+    throw Error("model config: hidden must be an array of sizes, found " + detail::json_excerpt(hidden));
+  if (hidden.size() > kMaxHiddenLayers) {
+    throw Error("model config: at most " + std::to_string(kMaxHiddenLayers) + " hidden layers, found " +
+                std::to_string(hidden.size()));
+  }
+  config.hidden.clear();
+  for (const auto& size : hidden) config.hidden.push_back(get_size("each hidden size", size));
+  config.activation = get_activation("activation", get("activation"));
+  config.output_activation = get_activation("output_activation", get("output_activation"));
+  config.validate();
+  return config;
+}
+
+std::vector<std::int64_t> ModelConfig::encoder_sizes() const {
+  std::vector<std::int64_t> sizes{input_size};
+  sizes.insert(sizes.end(), hidden.begin(), hidden.end());
+  sizes.push_back(latent_size);
+  return sizes;
+}
+
+std::vector<std::int64_t> ModelConfig::decoder_sizes() const {
+  const auto encoder = encoder_sizes();
+  return {encoder.rbegin(), encoder.rend()};
+}
+
+std::vector<ModelConfig::ParameterShape> ModelConfig::parameter_shapes() const {
+  std::vector<ParameterShape> shapes;
+  const std::pair<const char*, std::vector<std::int64_t>> stacks[] = {{"encoder", encoder_sizes()},
+                                                                      {"decoder", decoder_sizes()}};
+  for (const auto& [stack, sizes] : stacks) {
+    for (std::size_t i = 0; i + 1 < sizes.size(); ++i) {
+      // Layer i sits in Sequential slot kSlotsPerLayer * i (see build_stack).
+      const std::string prefix = std::string(stack) + "." + std::to_string(kSlotsPerLayer * i) + ".";
+      shapes.push_back({prefix + "weight", {sizes[i + 1], sizes[i]}});
+      shapes.push_back({prefix + "bias", {sizes[i + 1]}});
+    }
+  }
+  return shapes;
+}
+
+std::int64_t ModelConfig::parameter_count() const {
+  std::int64_t count = 0;
+  for (const auto& parameter : parameter_shapes()) {
+    std::int64_t elements = 1;
+    for (const auto size : parameter.shape) elements *= size;
+    count += elements;
+  }
+  return count;
+}
+
+std::string ModelConfig::describe() const {
+  std::string text;
+  for (const auto size : encoder_sizes()) text += (text.empty() ? "" : "-") + std::to_string(size);
+  return text;
+}
+
+bool ModelConfig::operator==(const ModelConfig& other) const {
+  return input_size == other.input_size && hidden == other.hidden && latent_size == other.latent_size &&
+         activation == other.activation && output_activation == other.output_activation;
+}
+
+AutoencoderImpl::AutoencoderImpl(const ModelConfig& config) : config_(config) {
+  config_.validate();
+  encoder = register_module("encoder", torch::nn::Sequential());
+  decoder = register_module("decoder", torch::nn::Sequential());
+  encoder_layers_ = build_stack(encoder, config_.encoder_sizes(), config_.activation, config_.activation);
+  decoder_layers_ = build_stack(decoder, config_.decoder_sizes(), config_.activation, config_.output_activation);
+  reset_parameters();
+}
+
+void AutoencoderImpl::reset_parameters() {
+  torch::NoGradGuard no_grad;
+  // Encoder layers first, then decoder layers, each weight before its bias:
+  // this order fixes which random numbers each layer gets for a given seed.
+  for (const auto* layers : {&encoder_layers_, &decoder_layers_}) {
+    for (const auto& layer : *layers) {
+      auto& weight = layer.linear->weight;  // (out, in)
+      const double fan_in = static_cast<double>(weight.size(1));
+      const double fan_out = static_cast<double>(weight.size(0));
+      const double limit = std::sqrt(6.0 / (fan_in + fan_out));
+      weight.uniform_(-limit, limit);
+      layer.linear->bias.zero_();  // (out)
+    }
+  }
+}
+
+torch::Tensor AutoencoderImpl::encode(const torch::Tensor& x) {
+  check_input(x, config_.input_size, "Autoencoder::encode");
+  return encoder->forward(x);
+}
+
+torch::Tensor AutoencoderImpl::decode(const torch::Tensor& z) {
+  check_input(z, config_.latent_size, "Autoencoder::decode");
+  return decoder->forward(z);
+}
+
+torch::Tensor AutoencoderImpl::forward(const torch::Tensor& x) { return decode(encode(x)); }
+
+std::vector<LayerView> AutoencoderImpl::encoder_layers() const { return encoder_layers_; }
+std::vector<LayerView> AutoencoderImpl::decoder_layers() const { return decoder_layers_; }
+
+}  // namespace tinyae
