@@ -2,13 +2,14 @@
  * tinyae.h - the freestanding tinyae runtime: runs a dense network exported by
  * `tinyae export` on a microcontroller.
  *
- * Constraints (checked by the build): C99, -ffreestanding, no malloc, no stdio,
- * no global state; only <stdint.h>, <stddef.h> and <math.h>. Every buffer is
- * owned by the caller. Functions return a tinyae_status and never print or abort.
- * Compiles as C and as C++ (Arduino sketches are C++).
+ * Constraints (checked by the build and by tests/runtime): C99, -ffreestanding,
+ * no malloc, no stdio, no global state; only <stdint.h>, <stddef.h> and
+ * <math.h>. Every buffer is owned by the caller. Functions return a
+ * tinyae_status and never print or abort. Compiles as C and as C++ (Arduino
+ * sketches are C++).
  *
- * Numbers: float32 in tinyae_f32.c. NaN and infinities propagate through the
- * float path as IEEE arithmetic defines (ReLU maps NaN to NaN).
+ * Layout of this header: common part (status, activations, attribute macros),
+ * then one section per number format. float32 lives in tinyae_f32.c.
  */
 #ifndef TINYAE_H
 #define TINYAE_H
@@ -20,19 +21,39 @@
 extern "C" {
 #endif
 
-/* Version of the generated-header format; a header built for another
- * version fails to compile (see TINYAE_CHECK_FORMAT in generated headers). */
+/* Version of the generated-header format; a generated header checks it with
+ * #if and refuses to compile against another version, and tinyae_run_*
+ * refuses a model struct whose format_version differs. */
 #define TINYAE_FORMAT_VERSION 1
+
+/* Attribute macros used by generated headers.
+ * TINYAE_ALIGNED: weight arrays start on an 8-byte boundary so multi-register
+ *   loads never straddle a bus word on any Cortex-M.
+ * TINYAE_UNUSED: a static const array the including file may not use (e.g. the
+ *   golden vectors in a sketch that only runs the model) must not warn. */
+#if defined(__GNUC__) || defined(__clang__)
+#define TINYAE_ALIGNED __attribute__((aligned(8)))
+#define TINYAE_UNUSED __attribute__((unused))
+#else
+#define TINYAE_ALIGNED
+#define TINYAE_UNUSED
+#endif
+
+/* ---------------------------------------------------------------- common -- */
 
 typedef enum {
     TINYAE_OK = 0,
-    TINYAE_ERR_NULL_ARGUMENT = 1,    /* a required pointer was NULL */
-    TINYAE_ERR_BAD_MODEL = 2,        /* inconsistent layer sizes, unknown activation, bad version */
-    TINYAE_ERR_SCRATCH_TOO_SMALL = 3,/* scratch_len below the model's scratch requirement */
-    TINYAE_STATUS_COUNT = 4
+    TINYAE_ERR_NULL_ARGUMENT = 1,     /* a required pointer was NULL */
+    TINYAE_ERR_BAD_VERSION = 2,       /* model->format_version != TINYAE_FORMAT_VERSION */
+    TINYAE_ERR_BAD_MODEL = 3,         /* no layers, a zero size, layers that do not chain,
+                                         sizes that disagree with the model, or an
+                                         unknown activation */
+    TINYAE_ERR_SCRATCH_TOO_SMALL = 4, /* scratch_len below tinyae_scratch_floats_*() */
+    TINYAE_STATUS_COUNT = 5
 } tinyae_status;
 
-/* A short English description of a status; never NULL. */
+/* A short English description of a status; never NULL (unknown values give
+ * "unknown status"). */
 const char *tinyae_status_string(tinyae_status status);
 
 typedef enum {
@@ -42,6 +63,8 @@ typedef enum {
     TINYAE_ACT_TANH = 3,
     TINYAE_ACT_COUNT = 4
 } tinyae_activation;
+
+/* --------------------------------------------------------------- float32 -- */
 
 /* One dense layer: out = act(weights * in + bias). */
 typedef struct {
@@ -58,17 +81,29 @@ typedef struct {
     const tinyae_layer_f32 *layers; /* (layer_count) */
     uint16_t input_size;            /* layers[0].in_size */
     uint16_t output_size;           /* layers[layer_count-1].out_size */
-    uint32_t scratch_floats;        /* minimum scratch, in floats: see tinyae_scratch_floats() */
+    uint32_t scratch_floats;        /* tinyae_scratch_floats_f32(this), as exported */
 } tinyae_model_f32;
 
-/* Minimum scratch, in floats, for a layer sequence: the largest sum of two
- * consecutive intermediate activations (or a single one next to the input or
- * output). The exporter writes the same number as <PREFIX>_SCRATCH_BYTES. */
+/* Minimum scratch, in floats, that tinyae_run_f32 needs for this model's
+ * intermediate activations (the outputs of every layer but the last): the
+ * largest sum of the sizes of two consecutive intermediates, or the single
+ * intermediate of a two-layer model; 0 for one layer. 784-128-64-32-64-128-784
+ * needs 128 + 64 = 192 floats. Returns 0 for a NULL model or layer table; it
+ * does not validate the model (tinyae_run_f32 does). The exporter writes the
+ * same number as <PREFIX>_SCRATCH_FLOATS. */
 uint32_t tinyae_scratch_floats_f32(const tinyae_model_f32 *model);
 
-/* Runs the model on input (input_size floats) into output (output_size floats),
- * using scratch (scratch_len floats, at least model->scratch_floats) for the
- * intermediate activations. input and output must not overlap scratch. */
+/* Runs the model on input (input_size floats) into output (output_size
+ * floats), using scratch (scratch_len floats, at least
+ * tinyae_scratch_floats_f32(model); may be NULL when that is 0) for the
+ * intermediate activations. input, output and scratch must not overlap.
+ * On an error nothing is written to output.
+ *
+ * Numbers: sums may be fused multiply-adds, so results can differ from a
+ * plain C loop in the last bits. NaN and infinities are not checked: they
+ * propagate as IEEE arithmetic defines (a NaN input gives NaN in every output
+ * it reaches; ReLU maps NaN to NaN and -inf to 0; sigmoid maps +-inf to 1/0,
+ * tanh to +-1). */
 tinyae_status tinyae_run_f32(const tinyae_model_f32 *model, const float *input,
                              float *output, float *scratch, size_t scratch_len);
 
