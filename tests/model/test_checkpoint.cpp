@@ -398,9 +398,25 @@ TEST(CheckpointHostile, SealedButInconsistent) {
   edited = json;
   edited["extra"] = true;
   expect_refused(forge(edited.dump(), tensors, count), "extra.pt", {"unknown key \"extra\""});
-  edited = json;
-  edited["history"] = nlohmann::json::parse(std::string(1000, '[') + std::string(1000, ']'));
-  expect_refused(forge(edited.dump(), tensors, count), "deep.pt", {"each history row must be an object"});
+  // Arrays nested 300,000 deep where an object belongs: refused without
+  // recursing (nlohmann::json::dump() would overflow the stack). The text is
+  // spliced by hand so that the test does not recurse either.
+  const std::string deep = std::string(300000, '[') + std::string(300000, ']');
+  const std::string plain = small_json();
+  const auto splice = [&](const std::string& old_value) {
+    std::string text = plain;
+    const auto at = text.find(old_value);
+    EXPECT_NE(at, std::string::npos) << old_value;
+    return text.replace(at, old_value.size(), deep);
+  };
+  expect_refused(forge(splice(small_config().to_json().dump()), tensors, count), "deep_model.pt",
+                 {"metadata: model config: expected a JSON object, found an array of 1 elements"});
+  expect_refused(forge(splice(TrainOptions{}.to_json().dump()), tensors, count), "deep_options.pt",
+                 {"metadata: train options: expected a JSON object, found an array of 1 elements"});
+  std::string deep_history = plain;
+  deep_history.replace(deep_history.find("\"history\":[]"), 12, "\"history\":" + deep);
+  expect_refused(forge(deep_history, tensors, count), "deep_history.pt",
+                 {"each history row must be an object, found an array of 1 elements"});
   edited = json;
   edited["epoch"] = std::string(100000, 'x');  // quoted in the message, but not all of it
   const auto long_message = error_of([&] { parse_checkpoint(forge(edited.dump(), tensors, count), "long_value.pt"); });
