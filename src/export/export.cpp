@@ -1,1 +1,364 @@
-// export.cpp (being written)
+// export_models(): checkpoint -> model_{encoder,decoder,autoencoder}.h, the
+// runtime sources, footprint.json and manifest.json (or an Arduino library).
+//
+// Order of work, so that a failure leaves nothing half-written:
+//   1. check the options and that the output location can be written;
+//   2. load the checkpoint and the golden images, compute LibTorch's outputs;
+//   3. render every file in memory;
+//   4. write them all into a staging folder, then rename into place.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <iomanip>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+#include <torch/torch.h>
+
+#include "tinyae/checkpoint.h"
+#include "tinyae/common.h"
+#include "tinyae/data.h"
+#include "tinyae/export.h"
+
+namespace tinyae {
+namespace fs = std::filesystem;
+
+namespace {
+
+// A golden vector is a whole input and output in the header (784 + 784
+// floats for the autoencoder, about 25 KB of text each): more than this is a
+// mistake rather than a self-test.
+constexpr std::int64_t kMaxGoldenCount = 1000;
+
+// One file of the export, relative to the output folder.
+struct OutputFile {
+  fs::path path;
+  std::string contents;
+};
+
+std::string errno_text() { return std::strerror(errno); }
+
+// Creates and removes a file in `dir`, so that an unwritable folder is
+// reported before any work is done.
+void probe_writable(const fs::path& dir, const fs::path& out_dir) {
+  std::string name = (dir / ".tinyae-probe-XXXXXX").string();
+  const int fd = ::mkstemp(name.data());
+  if (fd < 0) {
+    throw Error("cannot write output folder '" + out_dir.string() + "': cannot create a file in '" + dir.string() +
+                "': " + errno_text());
+  }
+  ::close(fd);
+  ::unlink(name.c_str());
+}
+
+// Refuses an output path that is a file, lies under a file, or cannot be
+// written; creates nothing.
+void check_output_location(const fs::path& out_dir) {
+  if (out_dir.empty()) throw Error("no output folder given: expected --out DIR");
+  std::error_code ec;
+  const fs::file_status status = fs::status(out_dir, ec);
+  if (fs::exists(status)) {
+    if (!fs::is_directory(status)) {
+      throw Error("output folder '" + out_dir.string() + "' exists and is a file, not a folder; choose another --out");
+    }
+    probe_writable(out_dir, out_dir);
+    return;
+  }
+  // The folder will be created: its nearest existing ancestor must be a
+  // writable folder (ENOTDIR below a file reads as "not found" here).
+  fs::path ancestor = fs::absolute(out_dir).lexically_normal();
+  if (ancestor.filename().empty()) ancestor = ancestor.parent_path();
+  do {
+    ancestor = ancestor.parent_path();
+  } while (!fs::exists(fs::status(ancestor, ec)) && ancestor != ancestor.root_path());
+  if (!fs::is_directory(fs::status(ancestor, ec))) {
+    throw Error("cannot create output folder '" + out_dir.string() + "': '" + ancestor.string() +
+                "' is a file, not a folder");
+  }
+  probe_writable(ancestor, out_dir);
+}
+
+std::vector<float> to_vector(const torch::Tensor& tensor) {
+  const torch::Tensor t = tensor.detach().to(torch::kCPU, torch::kFloat32).contiguous();
+  const float* data = t.data_ptr<float>();
+  return std::vector<float>(data, data + t.numel());
+}
+
+std::vector<ExportLayer> to_export_layers(const std::vector<LayerView>& views) {
+  std::vector<ExportLayer> layers;
+  for (const LayerView& view : views) {
+    ExportLayer layer;
+    layer.out_size = view.linear->weight.size(0);
+    layer.in_size = view.linear->weight.size(1);
+    layer.activation = view.activation;
+    layer.weights = to_vector(view.linear->weight);  // (out, in) row-major
+    layer.bias = to_vector(view.linear->bias);       // (out)
+    layers.push_back(std::move(layer));
+  }
+  return layers;
+}
+
+// The first `count` MNIST test images, (count, 784) in [0, 1], and a description for the banner.
+torch::Tensor load_golden_images(const fs::path& data_dir, std::int64_t count, std::int64_t input_size,
+                                 const std::string& trained_checksum, std::string& source, std::string& checksum) {
+  // train_limit 1: the training images are not needed, only the test split.
+  const Mnist mnist = load_mnist(data_dir, 1, count);
+  const torch::Tensor& images = mnist.test.images;
+  if (images.size(0) < count) {
+    throw Error("--golden " + std::to_string(count) + " asks for more images than the " +
+                std::to_string(images.size(0)) + " MNIST test images in '" + data_dir.string() + "'");
+  }
+  if (images.size(1) != input_size) {
+    throw Error("the checkpoint's model takes " + std::to_string(input_size) + " inputs, but the MNIST images in '" +
+                data_dir.string() + "' have " + std::to_string(images.size(1)) + " pixels");
+  }
+  checksum = mnist.checksum;
+  source = "the first " + std::to_string(count) + " MNIST test images of " + data_dir.string();
+  if (!checksum.empty()) {
+    source += checksum == trained_checksum ? " (the files it was trained on)" : " (sha256 " + checksum + ")";
+  }
+  return images.slice(0, 0, count).contiguous();
+}
+
+nlohmann::ordered_json footprint_json(const Footprint& f) {
+  return {{"weights_bytes", f.weights_bytes}, {"scratch_bytes", f.scratch_bytes}, {"macs", f.macs}};
+}
+
+// Writes `files` into a fresh folder `root` (which must not exist yet).
+void write_tree(const fs::path& root, const std::vector<OutputFile>& files) {
+  for (const OutputFile& file : files) {
+    const fs::path target = root / file.path;
+    std::error_code ec;
+    fs::create_directories(target.parent_path(), ec);
+    if (ec) throw Error("cannot create folder '" + target.parent_path().string() + "': " + ec.message());
+    write_file_atomically(target, file.contents);
+  }
+}
+
+// A new, empty, uniquely named folder `<dir>/<stem>XXXXXX`, with the
+// permissions a plain mkdir would give (mkdtemp makes it private).
+fs::path make_staging_folder(const fs::path& dir, const std::string& stem) {
+  std::string name = (dir / (stem + "XXXXXX")).string();
+  if (::mkdtemp(name.data()) == nullptr) {
+    throw Error("cannot create a staging folder in '" + dir.string() + "': " + errno_text());
+  }
+  const mode_t mask = ::umask(0);
+  ::umask(mask);
+  ::chmod(name.c_str(), 0777 & ~mask);
+  return name;
+}
+
+// Writes every file so that none is ever seen half-written (see export.h).
+void write_output(const fs::path& out_dir, const std::vector<OutputFile>& files) {
+  std::error_code ec;
+  if (!fs::exists(out_dir, ec)) {
+    // Fresh folder: build it beside its final place, then one rename.
+    const fs::path parent = fs::absolute(out_dir).lexically_normal().parent_path();
+    fs::create_directories(parent, ec);
+    if (ec) throw Error("cannot create folder '" + parent.string() + "': " + ec.message());
+    const fs::path staging = make_staging_folder(parent, "." + fs::absolute(out_dir).lexically_normal().filename().string() + ".tinyae-");
+    try {
+      write_tree(staging, files);
+      fs::rename(staging, out_dir, ec);
+      if (ec) throw Error("cannot move the export into '" + out_dir.string() + "': " + ec.message());
+    } catch (...) {
+      fs::remove_all(staging, ec);
+      throw;
+    }
+    return;
+  }
+  if (!fs::is_directory(out_dir, ec)) {
+    throw Error("output folder '" + out_dir.string() + "' exists and is a file, not a folder; choose another --out");
+  }
+  // Existing folder: stage inside it (same file system, so renames are
+  // atomic), check every target, then replace the files one by one.
+  const fs::path staging = make_staging_folder(out_dir, ".tinyae-staging-");
+  try {
+    write_tree(staging, files);
+    for (const OutputFile& file : files) {
+      const fs::path target = out_dir / file.path;
+      for (fs::path folder = file.path.parent_path(); !folder.empty(); folder = folder.parent_path()) {
+        const fs::file_status s = fs::status(out_dir / folder, ec);
+        if (fs::exists(s) && !fs::is_directory(s)) {
+          throw Error("cannot write '" + target.string() + "': '" + (out_dir / folder).string() + "' is a file");
+        }
+      }
+      if (fs::is_directory(target, ec)) {
+        throw Error("cannot write '" + target.string() + "': a folder of that name is in the way");
+      }
+    }
+    for (const OutputFile& file : files) {
+      const fs::path target = out_dir / file.path;
+      fs::create_directories(target.parent_path(), ec);
+      if (ec) throw Error("cannot create folder '" + target.parent_path().string() + "': " + ec.message());
+      fs::rename(staging / file.path, target, ec);
+      if (ec) throw Error("cannot write '" + target.string() + "': " + ec.message());
+    }
+  } catch (...) {
+    fs::remove_all(staging, ec);
+    throw;
+  }
+  fs::remove_all(staging, ec);
+}
+
+std::string with_thousands(std::uint64_t value) {
+  std::string digits = std::to_string(value);
+  for (int i = static_cast<int>(digits.size()) - 3; i > 0; i -= 3) digits.insert(static_cast<std::size_t>(i), ",");
+  return digits;
+}
+
+}  // namespace
+
+ExportResult export_models(const ExportOptions& options) {
+  // 1. Options and output location, before anything is read.
+  if (options.golden_count < 0 || options.golden_count > kMaxGoldenCount) {
+    throw Error("--golden " + std::to_string(options.golden_count) + " is outside [0, " +
+                std::to_string(kMaxGoldenCount) + "]");
+  }
+  const std::unique_ptr<HeaderWriter> writer = make_header_writer(options.format);
+  const std::string encoder_prefix = symbol_prefix(options.name_prefix, "encoder");  // validates the prefix
+  check_output_location(options.out_dir);
+
+  // 2. Checkpoint and golden vectors.
+  std::error_code ec;
+  if (!fs::exists(options.model_path, ec)) {
+    throw Error("checkpoint '" + options.model_path.string() +
+                "' does not exist (train one with 'tinyae train --out RUN', then pass --model RUN/model.pt)");
+  }
+  Checkpoint checkpoint = load_checkpoint(options.model_path);
+  Autoencoder& model = checkpoint.model;
+  model->eval();
+
+  Provenance provenance;
+  provenance.checkpoint_path = options.model_path.string();
+  provenance.checkpoint_sha256 = checkpoint.sha256;
+  provenance.epoch = checkpoint.meta.epoch;
+  provenance.seed = checkpoint.meta.options.seed;
+  provenance.trained_tool_version = checkpoint.meta.tool_version;
+  provenance.trained_torch_version = checkpoint.meta.torch_version;
+  provenance.data_checksum = checkpoint.meta.data_checksum;
+  provenance.export_torch_version = TORCH_VERSION;
+  provenance.golden_source = "none";
+
+  std::vector<ExportModel> models(3);
+  models[0].name = "encoder";
+  models[0].layers = to_export_layers(model->encoder_layers());
+  models[1].name = "decoder";
+  models[1].layers = to_export_layers(model->decoder_layers());
+  models[2].name = "autoencoder";
+  models[2].layers = models[0].layers;
+  models[2].layers.insert(models[2].layers.end(), models[1].layers.begin(), models[1].layers.end());
+  for (ExportModel& m : models) {
+    m.prefix = symbol_prefix(options.name_prefix, m.name);
+    m.golden_count = options.golden_count;
+  }
+
+  if (options.golden_count > 0) {
+    std::string data_checksum;
+    const torch::Tensor images = load_golden_images(options.data_dir, options.golden_count,
+                                                    model->config().input_size, provenance.data_checksum,
+                                                    provenance.golden_source, data_checksum);
+    if (!provenance.data_checksum.empty() && !data_checksum.empty() && data_checksum != provenance.data_checksum) {
+      spdlog::warn("the golden images come from MNIST files (sha256 {}) other than those the checkpoint was "
+                   "trained on (sha256 {})",
+                   data_checksum, provenance.data_checksum);
+    }
+    torch::NoGradGuard no_grad;
+    const torch::Tensor latents = model->encode(images);      // (n, latent)
+    const torch::Tensor decoded = model->decode(latents);     // (n, input)
+    const torch::Tensor reconstructed = model->forward(images);  // (n, input)
+    models[0].golden_inputs = to_vector(images);
+    models[0].golden_outputs = to_vector(latents);
+    models[1].golden_inputs = to_vector(latents);
+    models[1].golden_outputs = to_vector(decoded);
+    models[2].golden_inputs = to_vector(images);
+    models[2].golden_outputs = to_vector(reconstructed);
+  }
+
+  // 3. Every file, in memory.
+  const fs::path header_dir = options.arduino ? "src" : "";
+  std::vector<OutputFile> files;
+  for (const std::string& name : writer->runtime_files()) {
+    const EmbeddedFile* found = nullptr;
+    for (const EmbeddedFile& file : embedded_runtime_files()) {
+      if (file.name == name) found = &file;
+    }
+    if (found == nullptr) {
+      throw Error("this tinyae binary was built without the runtime file " + name + " (src/runtime); rebuild tinyae");
+    }
+    files.push_back({header_dir / name, std::string(found->contents)});
+  }
+
+  ExportResult result;
+  nlohmann::ordered_json footprint_doc;
+  nlohmann::ordered_json manifest_models = nlohmann::ordered_json::array();
+  for (const ExportModel& m : models) {
+    const fs::path header = header_dir / ("model_" + m.name + ".h");
+    files.push_back({header, writer->render(m, provenance)});
+    ExportedModel info;
+    info.name = m.name;
+    info.header = header.generic_string();
+    info.prefix = m.prefix;
+    info.input_size = m.input_size();
+    info.output_size = m.output_size();
+    info.golden_count = m.golden_count;
+    info.footprint = writer->footprint(m);
+    result.models.push_back(info);
+    manifest_models.push_back({{"name", info.name},
+                               {"header", info.header},
+                               {"prefix", info.prefix},
+                               {"input_size", info.input_size},
+                               {"output_size", info.output_size},
+                               {"golden_count", info.golden_count},
+                               {"weights_bytes", info.footprint.weights_bytes},
+                               {"scratch_bytes", info.footprint.scratch_bytes},
+                               {"macs", info.footprint.macs}});
+  }
+  for (const char* name : {"autoencoder", "encoder", "decoder"}) {
+    for (const ExportedModel& info : result.models) {
+      if (info.name == name) footprint_doc[name] = footprint_json(info.footprint);
+    }
+  }
+
+  if (options.arduino) {
+    const ExportModel& autoencoder = models[2];
+    files.push_back({"library.properties",
+                     render_library_properties(options.name_prefix.empty()
+                                                   ? std::string("tinyae_models")
+                                                   : "tinyae_" + symbol_prefix(options.name_prefix, "models"),
+                                               "model_" + autoencoder.name + ".h")});
+    files.push_back({fs::path("examples") / "tinyae_autoencoder" / "tinyae_autoencoder.ino",
+                     render_arduino_sketch(autoencoder, *writer)});
+  }
+
+  const nlohmann::ordered_json manifest = {{"tinyae_version", kVersion},
+                                           {"header_format_version", kHeaderFormatVersion},
+                                           {"number_format", number_format_name(writer->format())},
+                                           {"checkpoint_sha256", checkpoint.sha256},
+                                           {"models", manifest_models}};
+  files.push_back({"footprint.json", footprint_doc.dump(2) + "\n"});
+  files.push_back({"manifest.json", manifest.dump(2) + "\n"});  // last: it describes a complete export
+
+  // 4. Write.
+  write_output(options.out_dir, files);
+  for (const OutputFile& file : files) result.files.push_back(file.path);
+  return result;
+}
+
+std::string format_footprint_table(const std::vector<ExportedModel>& models) {
+  std::ostringstream out;
+  out << std::left << std::setw(13) << "model" << std::right << std::setw(23) << "weights bytes (flash)"
+      << std::setw(22) << "scratch bytes (RAM)" << std::setw(21) << "MACs per inference" << "\n";
+  for (const ExportedModel& m : models) {
+    out << std::left << std::setw(13) << m.name << std::right << std::setw(23)
+        << with_thousands(m.footprint.weights_bytes) << std::setw(22) << with_thousands(m.footprint.scratch_bytes)
+        << std::setw(21) << with_thousands(m.footprint.macs) << "\n";
+  }
+  return out.str();
+}
+
+}  // namespace tinyae

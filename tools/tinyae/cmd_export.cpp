@@ -1,6 +1,60 @@
-// tinyae export (being written)
+// tinyae export: parses the options, calls tinyae::export_models() and prints
+// the footprint report.
+//
+//   tinyae export --model RUN/model.pt --out DIR [--data data/mnist] [--golden 4]
+//                 [--arduino] [--name-prefix PREFIX] [--format float32]
+#include <iostream>
+#include <string>
+
+#include <cxxopts.hpp>
+#include <spdlog/spdlog.h>
+
 #include "commands.h"
 #include "tinyae/common.h"
+#include "tinyae/export.h"
+
 namespace tinyae::cli {
-int cmd_export(int, char**) { throw Error("tinyae export: not implemented yet"); }
+
+int cmd_export(int argc, char** argv) {
+  cxxopts::Options parser("tinyae export",
+                          "Write C headers (model_encoder.h, model_decoder.h, model_autoencoder.h), the runtime "
+                          "sources, footprint.json and manifest.json into DIR.\n"
+                          "If DIR exists, the files tinyae writes are replaced and every other file is left alone.");
+  parser.add_options()
+      ("model", "checkpoint written by 'tinyae train' (RUN/model.pt)", cxxopts::value<std::string>())
+      ("out", "output folder DIR (created if missing)", cxxopts::value<std::string>())
+      ("data", "MNIST folder; its first test images become the golden vectors",
+       cxxopts::value<std::string>()->default_value("data/mnist"))
+      ("golden", "number of golden vectors per model (0: none, and --data is not read)",
+       cxxopts::value<std::int64_t>()->default_value("4"))
+      ("arduino", "write DIR as an Arduino library (library.properties, src/, examples/)")
+      ("name-prefix", "prefix for every C symbol, e.g. 'digits' gives digits_encoder_model (a C identifier)",
+       cxxopts::value<std::string>()->default_value(""))
+      ("format", "number format of the weights: float32", cxxopts::value<std::string>()->default_value("float32"))
+      ("h,help", "print this help");
+  const cxxopts::ParseResult args = parser.parse(argc, argv);
+  if (args.count("help")) {
+    std::cout << parser.help();
+    return 0;
+  }
+  if (!args.unmatched().empty()) throw UsageError("unexpected argument '" + args.unmatched().front() + "'");
+  if (!args.count("model")) throw UsageError("--model is required");
+  if (!args.count("out")) throw UsageError("--out is required");
+
+  ExportOptions options;
+  options.model_path = args["model"].as<std::string>();
+  options.out_dir = args["out"].as<std::string>();
+  options.data_dir = args["data"].as<std::string>();
+  options.golden_count = args["golden"].as<std::int64_t>();
+  options.arduino = args.count("arduino") > 0;
+  options.name_prefix = args["name-prefix"].as<std::string>();
+  options.format = parse_number_format(args["format"].as<std::string>());
+
+  const ExportResult result = export_models(options);
+  std::cout << format_footprint_table(result.models);
+  spdlog::info("wrote {} files ({}{}) to {}", result.files.size(), number_format_name(options.format),
+               options.arduino ? ", Arduino library" : "", options.out_dir.string());
+  return 0;
+}
+
 }  // namespace tinyae::cli

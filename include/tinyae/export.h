@@ -1,0 +1,203 @@
+// The exporter: turns a checkpoint into self-contained C headers for the
+// freestanding runtime (src/runtime), one per model (encoder, decoder,
+// autoencoder), plus copies of the runtime sources, footprint.json and
+// manifest.json. The generated files are a contract (see the header
+// contract in the project notes and the tests in tests/export):
+// a "do not edit" banner, a format-version check, provenance, size macros,
+// static const arrays with shape comments, a layer table, the model struct and
+// golden vectors (inputs and LibTorch's outputs) for an on-device self-test.
+//
+// The number format is a switch: a HeaderWriter renders one format (float32
+// here); an int8 writer plugs in next to it. Everything below export_models()
+// is plain data and text, with no LibTorch, so it can be tested on its own.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tinyae/model.h"
+
+namespace tinyae {
+
+// Version of the generated-header format; equals TINYAE_FORMAT_VERSION in
+// src/runtime/tinyae.h (a test checks that they agree).
+inline constexpr int kHeaderFormatVersion = 1;
+
+// Largest prefix the user may give (C99 guarantees 63 significant characters
+// for internal identifiers; the generated suffixes need the rest).
+inline constexpr std::size_t kMaxNamePrefixLength = 32;
+
+enum class NumberFormat { kFloat32 };
+
+std::string number_format_name(NumberFormat format);             // "float32"
+NumberFormat parse_number_format(const std::string& name);       // throws tinyae::Error listing the valid names
+
+// One dense layer as plain data: out = activation(weights * in + bias).
+struct ExportLayer {
+  std::int64_t in_size = 0;
+  std::int64_t out_size = 0;
+  Activation activation = Activation::kLinear;
+  std::vector<float> weights;  // (out_size, in_size) row-major, as torch::nn::Linear
+  std::vector<float> bias;     // (out_size)
+};
+
+// One model to export, with its golden vectors.
+struct ExportModel {
+  std::string name;    // "encoder", "decoder" or "autoencoder"
+  std::string prefix;  // C prefix of every symbol: "encoder", or "<name-prefix>_encoder"
+  std::vector<ExportLayer> layers;
+  std::int64_t golden_count = 0;
+  std::vector<float> golden_inputs;   // (golden_count, input_size)
+  std::vector<float> golden_outputs;  // (golden_count, output_size)
+
+  std::int64_t input_size() const { return layers.empty() ? 0 : layers.front().in_size; }
+  std::int64_t output_size() const { return layers.empty() ? 0 : layers.back().out_size; }
+};
+
+// Where a model came from; printed in every header's banner.
+struct Provenance {
+  std::string checkpoint_path;
+  std::string checkpoint_sha256;
+  std::int64_t epoch = 0;
+  std::uint64_t seed = 0;
+  std::string trained_tool_version;   // tinyae version that trained the checkpoint
+  std::string trained_torch_version;  // LibTorch version that trained it
+  std::string data_checksum;          // MNIST checksum recorded in the checkpoint
+  std::string golden_source;          // e.g. "first 4 MNIST test images of data/mnist (sha256 ...)"
+  std::string export_torch_version;   // LibTorch version that computed the golden outputs
+};
+
+struct Footprint {
+  std::uint64_t weights_bytes = 0;  // all weights and biases (flash)
+  std::uint64_t scratch_bytes = 0;  // scratch for intermediate activations (RAM, besides input and output)
+  std::uint64_t macs = 0;           // multiply-accumulates per inference
+};
+
+// ---- Pure helpers (no LibTorch) -------------------------------------------
+
+// Minimum scratch, in elements, to run a chain of dense layers whose
+// activation sizes are `sizes` (input, then each layer's output), when input
+// and output live outside the scratch buffer. A layer reads all of its input
+// while writing its output, so two consecutive intermediate activations must
+// be live at once; placing odd-numbered intermediates at the front of the
+// buffer and even-numbered ones at its back makes that bound sufficient. So:
+// the largest sum of two consecutive intermediates, or the largest single
+// intermediate next to the input or output; 0 for a single layer.
+std::uint64_t scratch_elements(const std::vector<std::int64_t>& sizes);
+
+// Input size followed by every layer's output size.
+std::vector<std::int64_t> activation_sizes(const ExportModel& model);
+
+// Multiply-accumulates per inference: the sum of in * out over the layers.
+std::uint64_t macs(const ExportModel& model);
+
+// [A-Za-z_][A-Za-z0-9_]*, not reserved (no leading "__" or "_" + upper-case).
+bool is_c_identifier(std::string_view text);
+
+// The C prefix of a model's symbols: `model_name`, or name_prefix + "_" +
+// model_name (no extra "_" if name_prefix already ends with one). Throws
+// tinyae::Error if name_prefix is not a valid C identifier, is longer than
+// kMaxNamePrefixLength, or starts with "tinyae" (the runtime's namespace).
+std::string symbol_prefix(std::string_view name_prefix, std::string_view model_name);
+
+// A C float literal that reads back as exactly `value` ("%.9g" plus "f", with
+// ".0" added when "%.9g" prints an integer). Throws tinyae::Error for NaN or
+// infinity, which have no literal.
+std::string float_literal(float value);
+
+// Text safe inside a C block comment and in an error line: control characters
+// become '_'; "*/", "/*" and "??" (a trigraph start) get a space inserted.
+std::string comment_safe(std::string_view text);
+
+// Checks that the layers chain (each in_size is the previous out_size), that
+// sizes fit the runtime's uint16_t, that array lengths match the shapes, that
+// every value is finite, and that the prefix is a C identifier. Throws
+// tinyae::Error naming the model, the layer and the problem.
+void validate_export_model(const ExportModel& model);
+
+// ---- Header writers, one per number format --------------------------------
+
+class HeaderWriter {
+ public:
+  virtual ~HeaderWriter() = default;
+  virtual NumberFormat format() const = 0;
+  virtual Footprint footprint(const ExportModel& model) const = 0;
+  // The complete text of model_<name>.h (validates the model first).
+  virtual std::string render(const ExportModel& model, const Provenance& provenance) const = 0;
+  // The runtime sources (file names in src/runtime) the header needs.
+  virtual std::vector<std::string> runtime_files() const = 0;
+  // The run function a caller uses, e.g. "tinyae_run_f32" (for the Arduino example).
+  virtual std::string run_function() const = 0;
+  // The C element type of inputs and outputs, e.g. "float".
+  virtual std::string io_type() const = 0;
+};
+
+std::unique_ptr<HeaderWriter> make_header_writer(NumberFormat format);
+
+// The runtime sources (src/runtime/*.h and *.c) as they were when tinyae was
+// built, so that export works without the source tree.
+struct EmbeddedFile {
+  std::string_view name;      // e.g. "tinyae.h"
+  std::string_view contents;
+};
+const std::vector<EmbeddedFile>& embedded_runtime_files();
+
+// ---- Arduino library (export --arduino) -----------------------------------
+
+// library.properties; main_header is the header the IDE's "include library" menu adds.
+std::string render_library_properties(const std::string& library_name, const std::string& main_header);
+
+// examples/tinyae_autoencoder/tinyae_autoencoder.ino: runs `model`'s golden
+// vectors, prints "Expected = X, predicted = Y" for every output and the
+// largest difference over Serial, and times inferences with micros().
+std::string render_arduino_sketch(const ExportModel& model, const HeaderWriter& writer);
+
+// ---- The export command ---------------------------------------------------
+
+struct ExportOptions {
+  std::filesystem::path model_path;                  // RUN/model.pt
+  std::filesystem::path out_dir;                     // DIR
+  std::filesystem::path data_dir = "data/mnist";     // for golden vectors (not read when golden_count is 0)
+  std::int64_t golden_count = 4;                     // first N MNIST test images
+  bool arduino = false;                              // write DIR as an Arduino library
+  std::string name_prefix;                           // prepended to every symbol; "" for none
+  NumberFormat format = NumberFormat::kFloat32;
+};
+
+struct ExportedModel {
+  std::string name;    // "encoder"
+  std::string header;  // path relative to out_dir: "model_encoder.h" ("src/model_encoder.h" for --arduino)
+  std::string prefix;
+  std::int64_t input_size = 0;
+  std::int64_t output_size = 0;
+  std::int64_t golden_count = 0;
+  Footprint footprint;
+};
+
+struct ExportResult {
+  std::vector<ExportedModel> models;             // encoder, decoder, autoencoder
+  std::vector<std::filesystem::path> files;      // every file written, relative to out_dir
+};
+
+// Loads the checkpoint, computes the golden vectors with LibTorch, renders
+// every file in memory and only then writes them:
+//  - DIR does not exist: everything goes into a hidden sibling folder that is
+//    renamed to DIR at the end, so DIR appears complete or not at all;
+//  - DIR is a folder: everything is first written (and fsync'ed) into a hidden
+//    staging folder inside DIR, then each file is renamed over its target.
+//    Files tinyae writes are replaced; any other file in DIR is left alone
+//    (stale tinyae files from an earlier export with other options too).
+// The output location is checked before the checkpoint is read. Throws
+// tinyae::Error (missing or corrupt checkpoint, output path that is a file or
+// cannot be written, bad prefix, too few test images); nothing is written then.
+ExportResult export_models(const ExportOptions& options);
+
+// The footprint report: one row per model with weights bytes (flash),
+// scratch bytes (RAM) and MACs per inference.
+std::string format_footprint_table(const std::vector<ExportedModel>& models);
+
+}  // namespace tinyae

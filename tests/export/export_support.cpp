@@ -1,0 +1,123 @@
+// Shared fixtures of the exporter's tests (see export_support.h).
+#include "export_support.h"
+
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include <torch/torch.h>
+
+#include "tinyae/adamax.h"
+#include "tinyae/checkpoint.h"
+#include "tinyae/common.h"
+#include "tinyae/data.h"
+
+namespace tinyae::test {
+
+fs::path mnist_dir() { return fs::path(TINYAE_SOURCE_DIR) / "data" / "mnist"; }
+
+std::string mnist_missing_message() {
+  for (const char* name : {"train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
+                           "t10k-labels-idx1-ubyte"}) {
+    const fs::path raw = mnist_dir() / name;
+    if (!fs::exists(raw) && !fs::exists(fs::path(raw.string() + ".gz"))) {
+      return "MNIST is missing (" + raw.string() + " not found): run data/fetch_mnist.sh first";
+    }
+  }
+  return "";
+}
+
+fs::path fresh_dir(const std::string& name) {
+  const fs::path dir = fs::path(TINYAE_BINARY_DIR) / "test-export" / name;
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+void write_checkpoint(const fs::path& path, std::int64_t steps, std::int64_t train_images) {
+  constexpr std::uint64_t kSeed = 7;
+  constexpr std::int64_t kBatch = 64;
+  torch::manual_seed(kSeed);
+  CheckpointMeta meta;  // the tutorial's model: 784-128-64-32, ReLU everywhere
+  meta.options.seed = kSeed;
+  meta.options.batch_size = kBatch;
+  meta.tool_version = kVersion;
+  meta.torch_version = TORCH_VERSION;
+  Autoencoder model(meta.model);
+  Adamax optimizer(model->parameters(), AdamaxOptions(1e-3));
+  if (steps > 0) {
+    const Mnist mnist = load_mnist(mnist_dir(), train_images, 1);
+    meta.data_checksum = mnist.checksum;
+    meta.options.train_limit = train_images;
+    const torch::Tensor& images = mnist.train.images;  // (train_images, 784)
+    const std::int64_t batches = images.size(0) / kBatch;
+    model->train();
+    for (std::int64_t step = 0; step < steps; ++step) {
+      const std::int64_t b = step % batches;
+      const torch::Tensor x = images.slice(0, b * kBatch, (b + 1) * kBatch);
+      optimizer.zero_grad();
+      const torch::Tensor loss = torch::mse_loss(model->forward(x), x);
+      loss.backward();
+      optimizer.step();
+    }
+    meta.epoch = steps / batches;
+  }
+  save_checkpoint(path, meta, model, steps > 0 ? &optimizer : nullptr);
+}
+
+CommandResult run_command(const std::string& command) {
+  CommandResult result;
+  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
+  if (pipe == nullptr) throw std::runtime_error("cannot run: " + command);
+  char buffer[4096];
+  std::size_t n;
+  while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) result.output.append(buffer, n);
+  const int status = ::pclose(pipe);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
+}
+
+std::string quoted(const fs::path& path) {
+  std::string out = "'";
+  for (char c : path.string()) {
+    if (c == '\'') {
+      out += "'\\''";
+    } else {
+      out += c;
+    }
+  }
+  return out + "'";
+}
+
+CommandResult run_export(const std::string& arguments) {
+  return run_command(quoted(TINYAE_EXE) + " export " + arguments);
+}
+
+std::string read_text(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + path.string());
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+void write_text(const fs::path& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary);
+  out << text;
+  if (!out) throw std::runtime_error("cannot write " + path.string());
+}
+
+int count_model_headers(const fs::path& dir) {
+  if (!fs::exists(dir)) return 0;
+  int count = 0;
+  for (const auto& entry : fs::recursive_directory_iterator(dir)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind("model_", 0) == 0 && entry.path().extension() == ".h") ++count;
+  }
+  return count;
+}
+
+}  // namespace tinyae::test
