@@ -1,0 +1,293 @@
+// The int8 number scheme and the host reference inference (no LibTorch here
+// beyond the tensor conversions at the bottom). Deliberately written apart
+// from src/runtime/tinyae_int8.c: the rounding uses a truncating division
+// corrected to a floor, the sums are plain loops over natural order, and
+// nothing is shared, so that comparing the two tests both.
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "tinyae/common.h"
+#include "tinyae/quantize.h"
+
+namespace tinyae {
+
+namespace {
+
+constexpr std::int64_t kQMin = -128;
+constexpr std::int64_t kQMax = 127;
+constexpr std::int64_t kMaxWeightMagnitude = 127;    // symmetric weights never use -128
+constexpr std::int64_t kMaxInputDifference = 255;    // |q_x - zero_point| for q_x, zero_point in [-128, 127]
+constexpr std::size_t kTableSize = 256;
+
+bool uses_table(Activation a) { return a == Activation::kSigmoid || a == Activation::kTanh; }
+
+std::string layer_name(std::size_t index) { return "layer " + std::to_string(index); }
+
+}  // namespace
+
+// ---- scheme -----------------------------------------------------------------
+
+QuantParams choose_activation_params(float min, float max) {
+  if (!std::isfinite(min) || !std::isfinite(max) || min > max) {
+    throw Error("activation range [" + std::to_string(min) + ", " + std::to_string(max) +
+                "] is not a finite range with min <= max");
+  }
+  const double lo = std::min(0.0, static_cast<double>(min));
+  const double hi = std::max(0.0, static_cast<double>(max));
+  QuantParams p;
+  if (hi - lo == 0.0) {
+    p.scale = 1.0f;
+    p.zero_point = static_cast<std::int32_t>(kQMin);
+    return p;
+  }
+  p.scale = static_cast<float>((hi - lo) / static_cast<double>(kQMax - kQMin));
+  if (!(p.scale >= std::numeric_limits<float>::min())) {
+    p.scale = std::numeric_limits<float>::min();  // a range too narrow for a normal float step
+  }
+  // lo maps to -128: zero_point = -128 - lo / scale, in [-128, 127] because lo <= 0 <= hi.
+  const double zp = std::round(static_cast<double>(kQMin) - lo / static_cast<double>(p.scale));
+  p.zero_point = static_cast<std::int32_t>(std::clamp(zp, static_cast<double>(kQMin), static_cast<double>(kQMax)));
+  return p;
+}
+
+std::int8_t quantize_value(float x, const QuantParams& params) {
+  float q = std::round(x / params.scale) + static_cast<float>(params.zero_point);
+  if (std::isnan(q)) {
+    return static_cast<std::int8_t>(params.zero_point);
+  }
+  q = std::clamp(q, static_cast<float>(kQMin), static_cast<float>(kQMax));
+  return static_cast<std::int8_t>(q);
+}
+
+float dequantize_value(std::int8_t q, const QuantParams& params) {
+  return params.scale * static_cast<float>(static_cast<std::int32_t>(q) - params.zero_point);
+}
+
+FixedPointMultiplier quantize_multiplier(double real) {
+  if (!std::isfinite(real) || real < 0.0 || real >= std::ldexp(1.0, 30)) {
+    throw Error("requantization multiplier " + std::to_string(real) + " is outside [0, 2^30)");
+  }
+  FixedPointMultiplier m;
+  if (real == 0.0) {
+    return m;  // multiplier 0, shift 62: every sum maps to the zero point
+  }
+  int exponent = 0;
+  const double fraction = std::frexp(real, &exponent);  // real = fraction * 2^exponent, fraction in [0.5, 1)
+  std::int64_t q31 = std::llround(std::ldexp(fraction, 31));
+  if (q31 == (std::int64_t{1} << 31)) {  // fraction rounded up to 1.0
+    q31 = std::int64_t{1} << 30;
+    exponent += 1;
+  }
+  int shift = 31 - exponent;
+  if (shift < 1) {
+    throw Error("requantization multiplier " + std::to_string(real) + " needs a shift below 1");
+  }
+  if (shift > 62) {  // real < 2^-32: the largest shift, and a multiplier below 2^30
+    shift = 62;
+    q31 = std::llround(std::ldexp(real, 62));
+  }
+  m.multiplier = static_cast<std::int32_t>(q31);
+  m.shift = shift;
+  return m;
+}
+
+std::int64_t rounding_shift(std::int32_t acc, const FixedPointMultiplier& m) {
+  if (m.shift < 1 || m.shift > 62) {
+    throw Error("requantization shift " + std::to_string(m.shift) + " is outside [1, 62]");
+  }
+  // |acc * multiplier| <= 2^62 and the rounding term <= 2^61: no int64 overflow.
+  const std::int64_t value = static_cast<std::int64_t>(acc) * m.multiplier + (std::int64_t{1} << (m.shift - 1));
+  const std::int64_t divisor = std::int64_t{1} << m.shift;
+  std::int64_t quotient = value / divisor;  // truncates towards zero...
+  if (value % divisor < 0) {
+    quotient -= 1;  // ...so step down once for negative values with a remainder: floor
+  }
+  return quotient;
+}
+
+std::int8_t requantize(std::int32_t acc, const FixedPointMultiplier& m, std::int32_t zero_point,
+                       std::int32_t lowest, std::int32_t highest) {
+  const std::int64_t y = rounding_shift(acc, m) + zero_point;
+  return static_cast<std::int8_t>(std::clamp<std::int64_t>(y, lowest, highest));
+}
+
+std::int64_t bias_limit(std::int64_t in_size) {
+  return std::int64_t{std::numeric_limits<std::int32_t>::max()} - in_size * kMaxWeightMagnitude * kMaxInputDifference;
+}
+
+// ---- network ----------------------------------------------------------------
+
+std::int32_t QuantizedLayer::lowest() const {
+  return activation == Activation::kRelu ? output.zero_point : static_cast<std::int32_t>(kQMin);
+}
+
+std::int64_t QuantizedNetwork::input_size() const { return layers.empty() ? 0 : layers.front().in_size; }
+std::int64_t QuantizedNetwork::output_size() const { return layers.empty() ? 0 : layers.back().out_size; }
+
+const QuantParams& QuantizedNetwork::input() const {
+  if (layers.empty()) throw Error("quantized network has no layers");
+  return layers.front().input;
+}
+
+const QuantParams& QuantizedNetwork::output() const {
+  if (layers.empty()) throw Error("quantized network has no layers");
+  return layers.back().output;
+}
+
+QuantizedNetwork QuantizedNetwork::slice(std::size_t first, std::size_t count) const {
+  if (count == 0 || first > layers.size() || count > layers.size() - first) {
+    throw Error("cannot take layers [" + std::to_string(first) + ", " + std::to_string(first + count) +
+                ") of a network with " + std::to_string(layers.size()) + " layers");
+  }
+  QuantizedNetwork part;
+  part.layers.assign(layers.begin() + static_cast<std::ptrdiff_t>(first),
+                     layers.begin() + static_cast<std::ptrdiff_t>(first + count));
+  return part;
+}
+
+std::uint64_t QuantizedNetwork::macs() const {
+  std::uint64_t total = 0;
+  for (const QuantizedLayer& l : layers) total += static_cast<std::uint64_t>(l.in_size * l.out_size);
+  return total;
+}
+
+std::uint64_t QuantizedNetwork::weights_bytes() const {
+  std::uint64_t total = 0;
+  for (const QuantizedLayer& l : layers) {
+    const auto out = static_cast<std::uint64_t>(l.out_size);
+    total += static_cast<std::uint64_t>(l.in_size) * out;      // int8 weights
+    total += out * (sizeof(std::int32_t) * 2 + sizeof(std::uint8_t));  // bias, multiplier, shift
+    total += l.table.size();                                    // int8 table
+  }
+  return total;
+}
+
+std::uint64_t QuantizedNetwork::scratch_words() const {
+  std::uint64_t max_in = 0, max_mid = 0;
+  for (std::size_t i = 0; i < layers.size(); i++) {
+    max_in = std::max<std::uint64_t>(max_in, static_cast<std::uint64_t>(layers[i].in_size));
+    if (i + 1 < layers.size()) max_mid = std::max<std::uint64_t>(max_mid, static_cast<std::uint64_t>(layers[i].out_size));
+  }
+  return 2 * ((max_in + 3) / 4) + (max_mid + 3) / 4;
+}
+
+void QuantizedNetwork::validate() const {
+  if (layers.empty()) throw Error("quantized network has no layers");
+  for (std::size_t i = 0; i < layers.size(); i++) {
+    const QuantizedLayer& l = layers[i];
+    const std::string where = layer_name(i);
+    if (l.in_size < 1 || l.in_size > kMaxLayerSize || l.out_size < 1 || l.out_size > kMaxLayerSize) {
+      throw Error(where + ": sizes " + std::to_string(l.in_size) + " -> " + std::to_string(l.out_size) +
+                  " are outside [1, " + std::to_string(kMaxLayerSize) + "]");
+    }
+    const auto rows = static_cast<std::size_t>(l.out_size);
+    if (l.weights.size() != rows * static_cast<std::size_t>(l.in_size) || l.weight_scales.size() != rows ||
+        l.bias.size() != rows || l.multipliers.size() != rows) {
+      throw Error(where + ": array lengths do not match " + std::to_string(l.in_size) + " -> " +
+                  std::to_string(l.out_size));
+    }
+    for (const QuantParams* p : {&l.input, &l.output, &l.requant}) {
+      if (p->zero_point < kQMin || p->zero_point > kQMax || !(p->scale > 0.0f) || !std::isfinite(p->scale)) {
+        throw Error(where + ": a scale is not positive and finite or a zero point is outside [-128, 127]");
+      }
+    }
+    if (uses_table(l.activation) != (l.table.size() == kTableSize) || (!uses_table(l.activation) && !l.table.empty())) {
+      throw Error(where + ": " + activation_name(l.activation) + " expects " +
+                  (uses_table(l.activation) ? "a 256-entry table" : "no table") + ", found " +
+                  std::to_string(l.table.size()) + " entries");
+    }
+    if (!uses_table(l.activation) &&
+        (l.requant.zero_point != l.output.zero_point || l.requant.scale != l.output.scale)) {
+      throw Error(where + ": a relu/linear layer must requantize to its output parameters");
+    }
+    if (i > 0 && (layers[i - 1].out_size != l.in_size || layers[i - 1].output.zero_point != l.input.zero_point ||
+                  layers[i - 1].output.scale != l.input.scale)) {
+      throw Error(where + ": input does not match the output of " + layer_name(i - 1) + " (size " +
+                  std::to_string(layers[i - 1].out_size) + " vs " + std::to_string(l.in_size) + ")");
+    }
+    if (std::find(l.weights.begin(), l.weights.end(), static_cast<std::int8_t>(kQMin)) != l.weights.end()) {
+      throw Error(where + ": a weight is -128 (symmetric weights stay in [-127, 127])");
+    }
+    const std::int64_t limit = bias_limit(l.in_size);
+    for (std::size_t o = 0; o < rows; o++) {
+      if (std::abs(static_cast<std::int64_t>(l.bias[o])) > limit) {
+        throw Error(where + ", row " + std::to_string(o) + ": bias " + std::to_string(l.bias[o]) +
+                    " exceeds the overflow-safe limit " + std::to_string(limit));
+      }
+      if (l.multipliers[o].shift < 1 || l.multipliers[o].shift > 62 || l.multipliers[o].multiplier < 0) {
+        throw Error(where + ", row " + std::to_string(o) + ": multiplier " +
+                    std::to_string(l.multipliers[o].multiplier) + " / shift " +
+                    std::to_string(l.multipliers[o].shift) + " out of range");
+      }
+    }
+  }
+}
+
+// ---- reference inference ------------------------------------------------------
+
+std::vector<std::int8_t> run_reference(const QuantizedNetwork& network, const std::int8_t* inputs,
+                                       std::int64_t count) {
+  network.validate();
+  if (count < 0 || (count > 0 && inputs == nullptr)) {
+    throw Error("run_reference: " + std::to_string(count) + " inputs from a null pointer");
+  }
+  std::vector<std::int8_t> current(inputs, inputs + count * network.input_size());  // (count, in)
+  std::vector<std::int8_t> next;                                                    // (count, out)
+  std::vector<std::int16_t> centered;                                               // (in) q_x - zero_point
+  for (const QuantizedLayer& l : network.layers) {
+    const auto in = static_cast<std::size_t>(l.in_size);
+    const auto out = static_cast<std::size_t>(l.out_size);
+    next.assign(static_cast<std::size_t>(count) * out, 0);
+    centered.resize(in);
+    for (std::int64_t n = 0; n < count; n++) {
+      const std::int8_t* x = current.data() + static_cast<std::size_t>(n) * in;
+      for (std::size_t i = 0; i < in; i++) {
+        centered[i] = static_cast<std::int16_t>(x[i] - l.input.zero_point);
+      }
+      std::int8_t* y = next.data() + static_cast<std::size_t>(n) * out;
+      for (std::size_t o = 0; o < out; o++) {
+        const std::int8_t* row = l.weights.data() + o * in;
+        std::int32_t dot = 0;  // |dot| <= in * 127 * 255 < 2^31
+        for (std::size_t i = 0; i < in; i++) {
+          dot += static_cast<std::int32_t>(row[i]) * centered[i];
+        }
+        const auto acc = static_cast<std::int32_t>(std::int64_t{l.bias[o]} + dot);  // bias_limit keeps this in range
+        std::int8_t q = requantize(acc, l.multipliers[o], l.requant.zero_point, l.lowest(), kQMax);
+        if (!l.table.empty()) {
+          q = l.table[static_cast<std::size_t>(q - kQMin)];
+        }
+        y[o] = q;
+      }
+    }
+    current.swap(next);
+  }
+  return current;
+}
+
+// ---- tensors ------------------------------------------------------------------
+
+std::vector<std::int8_t> quantize_tensor(const torch::Tensor& values, const QuantParams& params) {
+  const torch::Tensor v = values.to(torch::kCPU, torch::kFloat).contiguous();
+  const float* data = v.data_ptr<float>();
+  std::vector<std::int8_t> q(static_cast<std::size_t>(v.numel()));
+  for (std::size_t i = 0; i < q.size(); i++) q[i] = quantize_value(data[i], params);
+  return q;
+}
+
+torch::Tensor dequantize_tensor(const std::vector<std::int8_t>& values, std::int64_t rows, std::int64_t cols,
+                                const QuantParams& params) {
+  if (rows < 0 || cols < 0 || static_cast<std::uint64_t>(rows * cols) != values.size()) {
+    throw Error("dequantize_tensor: " + std::to_string(values.size()) + " values do not form (" +
+                std::to_string(rows) + ", " + std::to_string(cols) + ")");
+  }
+  torch::Tensor t = torch::empty({rows, cols}, torch::kFloat);
+  float* data = t.data_ptr<float>();
+  for (std::size_t i = 0; i < values.size(); i++) data[i] = dequantize_value(values[i], params);
+  return t;
+}
+
+}  // namespace tinyae
