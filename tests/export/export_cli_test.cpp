@@ -35,12 +35,12 @@ void expect_one_error_line(const CommandResult& r, const std::string& needle) {
   EXPECT_EQ(others, 0) << r.output;
 }
 
-// Nothing but `allowed` entries in `dir`: no model header, no staging folder.
+// Nothing but `allowed` entries in `dir` (so no model header and no staging
+// folder was left beside them).
 void expect_only(const fs::path& dir, const std::set<std::string>& allowed) {
   for (const auto& entry : fs::directory_iterator(dir)) {
     EXPECT_TRUE(allowed.count(entry.path().filename().string())) << "left behind: " << entry.path();
   }
-  EXPECT_EQ(count_model_headers(dir), 0);
 }
 
 class Export : public ::testing::Test {
@@ -202,13 +202,15 @@ TEST_F(Export, ModelFileNameInTheWayOfAFolderLeavesTheOldExportIntact) {
 }
 
 TEST_F(Export, BadNamePrefixes) {
-  for (const char* prefix : {"9abc", "a-b", "a b", "__x", "x;int", "tinyae_x", "a*/"}) {
+  // More cases in export_text_test; these go through the command line.
+  for (const char* prefix : {"9abc", "a b", "x;int", "tinyae_x"}) {
     SCOPED_TRACE(prefix);
     const fs::path out = dir_ / "out";
     expect_one_error_line(export_to(out, "--name-prefix " + quoted(prefix)), "prefix");
     EXPECT_FALSE(fs::exists(out));
   }
   expect_only(dir_, {"model.pt"});
+  EXPECT_EQ(count_model_headers(dir_), 0);
 }
 
 TEST_F(Export, TooManyGoldenVectorsOrNoData) {
