@@ -1,6 +1,124 @@
-// tinyae deploy (being written)
+// tinyae deploy --headers DIR --board mps2-an386|mps2-an500 [--json]
+//               [--tolerance 1e-5] [--keep-build DIR] [--timeout 300]
+//
+// Builds the self-test firmware from an export folder, runs it under QEMU,
+// streams its "expected X, predicted Y" lines and prints a pass/fail summary
+// (or, with --json, one JSON object on stdout and the firmware's lines on
+// stderr). Exit status 0 only if every golden output is within tolerance.
+#include <cstdio>
+#include <iostream>
+#include <string>
+
+#include <cxxopts.hpp>
+#include <spdlog/spdlog.h>
+
 #include "commands.h"
 #include "tinyae/common.h"
+#include "tinyae/deploy.h"
+
 namespace tinyae::cli {
-int cmd_deploy(int, char**) { throw Error("tinyae deploy: not implemented yet"); }
+
+namespace {
+
+std::string board_list() {
+  std::string text;
+  for (const Board& b : deploy_boards()) text += (text.empty() ? "" : ", ") + b.name + " (" + b.cpu + ")";
+  return text;
+}
+
+std::string fixed(double v, int digits) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
+  return buf;
+}
+
+std::string sci(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.3g", v);
+  return buf;
+}
+
+std::string joined(const std::vector<std::string>& words) {
+  std::string text;
+  for (const std::string& w : words) text += (text.empty() ? "" : " ") + w;
+  return text;
+}
+
+void print_summary(const DeployResult& r, const std::string& cpu) {
+  std::cout << "\narm-none-eabi-gcc " << joined(r.flags.at("cpu")) << " " << joined(r.flags.at("common"))
+            << "\n  runtime: " << joined(r.flags.at("runtime")) << "; firmware: " << joined(r.flags.at("firmware"))
+            << "; link: " << joined(r.flags.at("link")) << "\n";
+  std::cout << "firmware size (arm-none-eabi-size): text " << r.text << " B, data " << r.data << " B, bss " << r.bss
+            << " B\n";
+  std::printf("%-14s %-4s %12s %14s %10s %10s\n", "model", "ok", "max_abs_err", "instructions", "MACs", "instr/MAC");
+  for (const auto& [name, m] : r.models) {
+    std::printf("%-14s %-4s %12s %14lld %10lld %10s\n", name.c_str(), m.ok ? "yes" : "NO", sci(m.max_abs_err).c_str(),
+                static_cast<long long>(m.instructions_per_inference), static_cast<long long>(m.macs),
+                fixed(m.instructions_per_mac(), 3).c_str());
+  }
+  std::fflush(stdout);
+  std::cout << "\n"
+            << (r.ok ? "PASS" : "FAIL") << ": " << r.board << " (" << cpu << "), max_abs_err " << sci(r.max_abs_err)
+            << " (tolerance " << sci(r.tolerance) << "), firmware exit status " << r.exit_status << "\n"
+            << r.headline_model << ": " << r.instructions_per_inference << " instructions per inference, " << r.macs
+            << " MACs, " << fixed(r.instructions_per_mac, 3) << " instructions per MAC\n";
+}
+
+}  // namespace
+
+int cmd_deploy(int argc, char** argv) {
+  cxxopts::Options options("tinyae deploy",
+                           "Build the self-test firmware from exported headers, run it on an emulated Cortex-M "
+                           "board (QEMU) and compare every golden vector with LibTorch's output.");
+  options.add_options()
+      ("headers", "folder written by 'tinyae export' (with manifest.json)", cxxopts::value<std::string>())
+      ("board", "emulated board: " + board_list(), cxxopts::value<std::string>()->default_value("mps2-an386"))
+      ("json", "print the result as one JSON object on stdout (firmware output goes to stderr)")
+      ("tolerance", "max |predicted - expected| per output",
+       cxxopts::value<double>()->default_value("1e-5"))
+      ("keep-build", "build in this folder and keep it (default: a temporary folder, removed)",
+       cxxopts::value<std::string>())
+      ("timeout", "seconds before QEMU is killed", cxxopts::value<double>()->default_value("300"))
+      ("h,help", "show this help");
+  const auto args = options.parse(argc, argv);
+  if (args.count("help") != 0) {
+    std::cout << options.help() << "\n";
+    return 0;
+  }
+  if (args.count("headers") == 0) throw UsageError("--headers DIR is required");
+  if (!args.unmatched().empty()) throw UsageError("unexpected argument '" + args.unmatched().front() + "'");
+
+  const bool json = args.count("json") != 0;
+  DeployOptions o;
+  o.headers_dir = args["headers"].as<std::string>();
+  o.board = args["board"].as<std::string>();
+  o.tolerance = args["tolerance"].as<double>();
+  o.timeout_seconds = args["timeout"].as<double>();
+  if (args.count("keep-build") != 0) o.keep_build_dir = args["keep-build"].as<std::string>();
+  const Board& board = find_board(o.board);  // fail on a bad board before anything else
+  std::ostream& firmware_out = json ? std::cerr : std::cout;
+  o.on_firmware_line = [&](std::string_view line) { firmware_out << line << "\n" << std::flush; };
+  // spdlog's default logger writes to stdout, which --json reserves for the JSON.
+  o.on_progress = [json](std::string_view message) {
+    if (json) {
+      std::cerr << "info: " << message << "\n";
+    } else {
+      spdlog::info("{}", message);
+    }
+  };
+
+  const DeployResult result = deploy(o);
+  if (json) {
+    std::cout << result.to_json().dump(2) << "\n";
+  } else {
+    print_summary(result, board.cpu);
+  }
+  if (!result.ok && !json) {
+    spdlog::error("deploy on {}: {}", result.board,
+                  result.exit_status == 0 ? "outputs out of tolerance"
+                                          : "firmware exit status " + std::to_string(result.exit_status));
+  }
+  return result.ok ? 0 : 1;
+}
+
 }  // namespace tinyae::cli

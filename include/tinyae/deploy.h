@@ -1,0 +1,95 @@
+// Deploy: builds the self-test firmware from a folder written by
+// `tinyae export`, boots it on an emulated Cortex-M board under QEMU, and
+// reports whether every golden vector matched LibTorch and how many
+// instructions an inference took.
+//
+// External programs (arm-none-eabi-gcc, arm-none-eabi-size, qemu-system-arm)
+// are run directly, without a shell. Errors (missing folder or manifest,
+// unknown board, missing toolchain, compile failure, QEMU timeout) are thrown
+// as tinyae::Error; a firmware that runs but finds a mismatch is a result
+// with ok == false, not an exception.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace tinyae {
+
+// One emulated board: the QEMU machine and the compiler flags for its CPU.
+struct Board {
+  std::string name;                    // e.g. "mps2-an386", also the QEMU machine
+  std::string cpu;                     // for messages, e.g. "Cortex-M4F"
+  std::vector<std::string> cpu_flags;  // -mcpu, -mthumb, -mfloat-abi, -mfpu
+  std::string linker_script;           // file name in the firmware folder
+};
+
+// The boards deploy knows, in the order `--help` lists them.
+const std::vector<Board>& deploy_boards();
+// The board called `name`; throws tinyae::Error listing the valid names.
+const Board& find_board(std::string_view name);
+
+struct DeployOptions {
+  std::filesystem::path headers_dir;     // written by `tinyae export`
+  std::string board = "mps2-an386";
+  double tolerance = 1e-5;               // max |predicted - expected| per output
+  std::filesystem::path keep_build_dir;  // empty: build in a temporary folder, removed afterwards
+  double timeout_seconds = 300.0;        // QEMU is killed after this long
+  // Receives each line the firmware prints, as it prints it (nullptr: discard).
+  std::function<void(std::string_view)> on_firmware_line;
+  // Receives progress messages ("compiling ...") (nullptr: discard).
+  std::function<void(std::string_view)> on_progress;
+};
+
+struct DeployModelResult {
+  std::string name;
+  bool ok = false;
+  std::int64_t vectors = 0;
+  std::int64_t failed_vectors = 0;
+  double max_abs_err = 0.0;
+  std::int64_t instructions_per_inference = 0;
+  std::int64_t macs = 0;
+  double instructions_per_mac() const;
+};
+
+struct DeployResult {
+  std::string board;
+  bool ok = false;            // exit status 0 and every model within tolerance
+  int exit_status = -1;       // the firmware's exit status
+  double max_abs_err = 0.0;   // over every model
+  double tolerance = 0.0;
+  // Headline figures: the autoencoder's if there is one, else the model with the most MACs.
+  std::string headline_model;
+  std::int64_t instructions_per_inference = 0;
+  std::int64_t macs = 0;
+  double instructions_per_mac = 0.0;
+  double instructions_per_tick = 0.0;  // SysTick calibration the firmware measured
+  // arm-none-eabi-size of the firmware, bytes.
+  std::int64_t text = 0;
+  std::int64_t data = 0;
+  std::int64_t bss = 0;
+  // arm-none-eabi-gcc flags by role: "cpu" and "common" for every source,
+  // plus "runtime" (tinyae*.c) or "firmware" (the rest), and "link".
+  std::map<std::string, std::vector<std::string>> flags;
+  std::map<std::string, DeployModelResult> models;
+
+  // {"board", "ok", "max_abs_err", "instructions_per_inference", "macs",
+  //  "instructions_per_mac", "text", "data", "bss", "models": {name: {...}}, ...}
+  nlohmann::json to_json() const;
+};
+
+// Builds, runs and checks the firmware. Throws tinyae::Error for problems
+// that stop it from getting a firmware result.
+DeployResult deploy(const DeployOptions& options);
+
+// The firmware sources: $TINYAE_FIRMWARE_DIR if set, else the source tree's
+// tools/firmware (compiled in as TINYAE_SOURCE_DIR).
+std::filesystem::path firmware_source_dir();
+
+}  // namespace tinyae

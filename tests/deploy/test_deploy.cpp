@@ -1,0 +1,262 @@
+// Deploy end to end: build the firmware for a small export, boot it on both
+// QEMU boards, check the verdict, the figures and the error paths.
+//
+// The export comes from fake_export (random weights, double-precision
+// goldens); to test with a real trained model instead, replace
+// write_small_export with a call to `tinyae export` -- deploy only reads the
+// folder.
+#include <gtest/gtest.h>
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "fake_export.h"
+#include "tinyae/common.h"
+#include "tinyae/deploy.h"
+
+extern char** environ;
+
+namespace {
+namespace fs = std::filesystem;
+using tinyae::DeployOptions;
+using tinyae::DeployResult;
+
+const fs::path kRuntimeDir = fs::path(TINYAE_SOURCE_DIR) / "src" / "runtime";
+
+// Two small models whose sizes hit every path of the kernel on the device:
+// inputs that are not a multiple of 8, outputs not a multiple of 4, and all
+// four activations.
+std::vector<tinyae::test::FakeModel> small_models() {
+  return {{"small_a", {13, 9, 6}, {1, 2}},        // relu, sigmoid
+          {"small_b", {24, 16, 8, 5}, {3, 0, 1}}};  // tanh, linear, relu
+}
+
+class Deploy : public ::testing::Test {
+ protected:
+  fs::path root;  // has a space in its name, as user paths may
+  void SetUp() override {
+    std::string test = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::replace(test.begin(), test.end(), '/', '_');  // parameterised names contain '/'
+    root = fs::temp_directory_path() / ("tinyae deploy test " + std::to_string(::getpid()) + " " + test);
+    fs::create_directories(root);
+  }
+  void TearDown() override { fs::remove_all(root); }
+
+  fs::path write_small_export(const std::string& name, double golden_error = 0.0) {
+    tinyae::test::FakeExportOptions o;
+    o.golden_count = 2;
+    o.golden_error = golden_error;
+    const fs::path dir = root / name;
+    tinyae::test::write_fake_export(dir, small_models(), o, kRuntimeDir);
+    return dir;
+  }
+
+  static DeployResult run(const fs::path& headers, const std::string& board, std::vector<std::string>* lines = nullptr) {
+    DeployOptions o;
+    o.headers_dir = headers;
+    o.board = board;
+    o.timeout_seconds = 60;
+    o.on_firmware_line = [lines](std::string_view line) {
+      if (lines != nullptr) lines->emplace_back(line);
+    };
+    return tinyae::deploy(o);
+  }
+};
+
+// Runs argv without a shell; returns exit status and stdout (stderr discarded).
+std::pair<int, std::string> run_command(const std::vector<std::string>& argv, const fs::path& out_file) {
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+  std::vector<char*> args;
+  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = -1;
+  int status = -1;
+  if (posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ) == 0) {
+    waitpid(pid, &status, 0);
+    status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+  posix_spawn_file_actions_destroy(&actions);
+  std::ifstream in(out_file);
+  std::stringstream text;
+  text << in.rdbuf();
+  return {status, text.str()};
+}
+
+void expect_error_containing(const std::function<void()>& f, const std::vector<std::string>& parts) {
+  try {
+    f();
+    ADD_FAILURE() << "expected a tinyae::Error";
+  } catch (const tinyae::Error& e) {
+    for (const std::string& p : parts) EXPECT_NE(std::string(e.what()).find(p), std::string::npos) << e.what();
+  }
+}
+
+// ------------------------------------------------------------------ boards --
+
+class DeployBoard : public Deploy, public ::testing::WithParamInterface<std::string> {};
+
+TEST_P(DeployBoard, SmallExportPassesWithinTolerance) {
+  const fs::path headers = write_small_export("export dir");
+  std::vector<std::string> lines;
+  const DeployResult r = run(headers, GetParam(), &lines);
+  EXPECT_TRUE(r.ok);
+  EXPECT_EQ(r.exit_status, 0);
+  EXPECT_EQ(r.board, GetParam());
+  EXPECT_LE(r.max_abs_err, 1e-5) << "largest |device - double reference| over all outputs";
+  std::printf("  %s: max_abs_err %.3g, %lld instructions for %lld MACs (%s), text %lld B\n", GetParam().c_str(),
+              r.max_abs_err, static_cast<long long>(r.instructions_per_inference), static_cast<long long>(r.macs),
+              r.headline_model.c_str(), static_cast<long long>(r.text));
+  ASSERT_EQ(r.models.size(), 2u);
+  for (const auto& [name, m] : r.models) {
+    EXPECT_TRUE(m.ok) << name;
+    EXPECT_EQ(m.vectors, 2) << name;
+    EXPECT_EQ(m.failed_vectors, 0) << name;
+    EXPECT_GT(m.instructions_per_inference, m.macs) << name << ": every MAC costs at least one instruction";
+  }
+  EXPECT_EQ(r.headline_model, "small_b");  // no autoencoder: the one with the most MACs
+  EXPECT_EQ(r.macs, 24 * 16 + 16 * 8 + 8 * 5);
+  EXPECT_NEAR(r.instructions_per_tick, 40.0, 0.01) << "-icount shift=0 and a 25 MHz SysTick";
+  EXPECT_GT(r.text, 0);
+  EXPECT_GT(r.bss, 0);
+  // The firmware printed every output of these narrow models.
+  int expected_lines = 0;
+  for (const std::string& l : lines) expected_lines += l.find("expected ") != std::string::npos ? 1 : 0;
+  EXPECT_EQ(expected_lines, 2 * 6 + 2 * 5);
+  const nlohmann::json j = r.to_json();
+  for (const char* key : {"board", "ok", "max_abs_err", "instructions_per_inference", "macs", "instructions_per_mac",
+                          "text", "data", "bss", "models"}) {
+    EXPECT_TRUE(j.contains(key)) << key;
+  }
+}
+
+TEST_P(DeployBoard, WrongGoldenValueFails) {
+  const fs::path headers = write_small_export("wrong", 1e-3);
+  const DeployResult r = run(headers, GetParam());
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.exit_status, 1);
+  EXPECT_NEAR(r.max_abs_err, 1e-3, 1e-5);
+  EXPECT_EQ(r.models.at("small_a").failed_vectors, 1);
+  EXPECT_EQ(r.models.at("small_b").failed_vectors, 1);
+}
+
+INSTANTIATE_TEST_SUITE_P(Boards, DeployBoard, ::testing::Values("mps2-an386", "mps2-an500"));
+
+// The headline requirement: the tutorial autoencoder at most 2 instructions
+// per multiply-accumulate on Cortex-M4F (the runtime measures about 1.3).
+TEST_F(Deploy, TutorialAutoencoderOnCortexM4FIsAtMostTwoInstructionsPerMac) {
+  tinyae::test::FakeExportOptions o;
+  o.golden_count = 1;
+  const fs::path headers = root / "tutorial";
+  tinyae::test::write_fake_export(headers, {tinyae::test::tutorial_models()[2]}, o, kRuntimeDir);
+  const DeployResult r = run(headers, "mps2-an386");
+  EXPECT_TRUE(r.ok);
+  EXPECT_EQ(r.headline_model, "autoencoder");
+  EXPECT_EQ(r.macs, 221184);
+  std::printf("  autoencoder on Cortex-M4F: %lld instructions, %.3f per MAC, max_abs_err %.3g\n",
+              static_cast<long long>(r.instructions_per_inference), r.instructions_per_mac, r.max_abs_err);
+  EXPECT_LE(r.instructions_per_mac, 2.0);
+  EXPECT_LE(r.max_abs_err, 1e-5);
+}
+
+// -------------------------------------------------------------------- CLI --
+
+TEST_F(Deploy, CommandLineJsonAndExitStatus) {
+  const fs::path good = write_small_export("good");
+  const fs::path bad = write_small_export("bad", 1e-3);
+  const fs::path keep = root / "kept build";
+  const auto [status, out] = run_command({TINYAE_EXE, "deploy", "--headers", good.string(), "--board", "mps2-an386",
+                                          "--json", "--keep-build", keep.string()},
+                                         root / "out.json");
+  EXPECT_EQ(status, 0) << out;
+  const nlohmann::json j = nlohmann::json::parse(out);  // stdout is only the JSON
+  EXPECT_EQ(j.at("ok"), true);
+  EXPECT_EQ(j.at("board"), "mps2-an386");
+  EXPECT_TRUE(j.at("models").contains("small_a"));
+  EXPECT_TRUE(fs::exists(keep / "firmware.elf")) << "--keep-build keeps the build folder";
+
+  const auto [bad_status, bad_out] =
+      run_command({TINYAE_EXE, "deploy", "--headers", bad.string(), "--board", "mps2-an500"}, root / "out.txt");
+  EXPECT_EQ(bad_status, 1) << bad_out;
+  EXPECT_NE(bad_out.find("OUT OF TOLERANCE"), std::string::npos) << bad_out;
+  EXPECT_NE(bad_out.find("FAIL"), std::string::npos) << bad_out;
+}
+
+// ----------------------------------------------------------------- errors --
+
+TEST_F(Deploy, ClearErrors) {
+  DeployOptions o;
+  o.headers_dir = root / "missing";
+  expect_error_containing([&] { tinyae::deploy(o); }, {"does not exist", "tinyae export"});
+
+  fs::create_directories(root / "empty");
+  o.headers_dir = root / "empty";
+  expect_error_containing([&] { tinyae::deploy(o); }, {"manifest.json", "not found"});
+
+  o.headers_dir = write_small_export("ok");
+  o.board = "mps2-an999";
+  expect_error_containing([&] { tinyae::deploy(o); }, {"unknown board 'mps2-an999'", "mps2-an386", "mps2-an500"});
+
+  o.board = "mps2-an386";
+  {
+    std::ifstream in(o.headers_dir / "manifest.json");
+    nlohmann::json m = nlohmann::json::parse(in);
+    m["number_format"] = "bfloat16";
+    std::ofstream(root / "ok" / "manifest.json") << m.dump();
+  }
+  expect_error_containing([&] { tinyae::deploy(o); }, {"number_format", "bfloat16", "float32"});
+}
+
+TEST_F(Deploy, MissingToolchainNamesThePackage) {
+  const fs::path headers = write_small_export("ok");
+  const std::string saved = std::getenv("PATH") != nullptr ? std::getenv("PATH") : "";
+  fs::create_directories(root / "empty bin");
+  ::setenv("PATH", (root / "empty bin").c_str(), 1);
+  DeployOptions o;
+  o.headers_dir = headers;
+  expect_error_containing([&] { tinyae::deploy(o); }, {"arm-none-eabi-gcc not found", "apt-get install gcc-arm-none-eabi"});
+  ::setenv("PATH", saved.c_str(), 1);
+}
+
+// A firmware that never ends is killed at the timeout; one that stops
+// without a summary is reported with its last output.
+TEST_F(Deploy, HangingAndCrashingFirmware) {
+  const fs::path headers = write_small_export("ok");
+  const fs::path firmware = root / "firmware copy";
+  fs::copy(tinyae::firmware_source_dir(), firmware);
+  const char* saved = std::getenv("TINYAE_FIRMWARE_DIR");
+  ::setenv("TINYAE_FIRMWARE_DIR", firmware.c_str(), 1);
+
+  std::ofstream(firmware / "main.c", std::ios::trunc) << "int main(void) { for (;;) { } }\n";
+  DeployOptions o;
+  o.headers_dir = headers;
+  o.timeout_seconds = 2;
+  expect_error_containing([&] { tinyae::deploy(o); }, {"did not finish within", "killed"});
+
+  std::ofstream(firmware / "main.c", std::ios::trunc)
+      << "#include <stdio.h>\nint main(void) { puts(\"about to stop\"); return 3; }\n";
+  o.timeout_seconds = 60;
+  expect_error_containing([&] { tinyae::deploy(o); }, {"exit status 3", "before printing its summary", "about to stop"});
+
+  if (saved != nullptr) {
+    ::setenv("TINYAE_FIRMWARE_DIR", saved, 1);
+  } else {
+    ::unsetenv("TINYAE_FIRMWARE_DIR");
+  }
+}
+
+}  // namespace

@@ -1,0 +1,177 @@
+/*
+ * main.c - self-test firmware: runs every golden vector of every exported
+ * model on the emulated board, prints expected vs predicted outputs, counts
+ * the instructions each inference executes, and exits 0 only if every output
+ * is within tolerance of LibTorch's.
+ *
+ * Output (stdout through semihosting; `tinyae deploy` streams and parses it):
+ *   human-readable lines, then per model
+ *     TINYAE_MODEL name=N format=F ok=0|1 vectors=V failed=K max_abs_err=E instructions=I macs=M
+ *   and at the end
+ *     TINYAE_SUMMARY ok=0|1 models=C max_abs_err=E instructions_per_tick=T cpuid=0x...
+ * Exit status: 0 all within tolerance, 1 some output out of tolerance,
+ * 2 the runtime returned an error status. A fault exits 70 (startup.c).
+ *
+ * Counting instructions: with QEMU's -icount shift=0 every instruction
+ * advances the virtual clock by 1 ns, and SysTick on the processor clock
+ * (25 MHz on MPS2) ticks every 40 instructions. The firmware does not assume
+ * the 40: it times a loop of known length first and scales by what it finds.
+ * Resolution is one tick (about 40 instructions) per inference.
+ */
+#include <math.h>
+#include <stdio.h>
+
+#include "firmware.h"
+#include "tinyae.h"
+
+#define TINYAE_FW_SYST_CSR (*(volatile uint32_t *)0xE000E010u) /* control and status */
+#define TINYAE_FW_SYST_RVR (*(volatile uint32_t *)0xE000E014u) /* reload value */
+#define TINYAE_FW_SYST_CVR (*(volatile uint32_t *)0xE000E018u) /* current value, counts down */
+#define TINYAE_FW_CPUID (*(volatile uint32_t *)0xE000ED00u)
+#define TINYAE_FW_SYST_MASK 0x00FFFFFFu /* SysTick is a 24-bit down-counter */
+
+/* Outputs listed per vector: all of them up to this width, otherwise an
+ * evenly spaced sample of this many plus the worst one. */
+#define TINYAE_FW_PRINT_ALL_UP_TO 64u
+#define TINYAE_FW_PRINT_SAMPLE 8u
+
+static void systick_start(void)
+{
+    TINYAE_FW_SYST_RVR = TINYAE_FW_SYST_MASK;
+    TINYAE_FW_SYST_CVR = 0; /* any write clears it; it reloads on the next tick */
+    TINYAE_FW_SYST_CSR = 5; /* enable, processor clock, no interrupt */
+}
+
+/* Ticks between two readings; valid below 2^24 ticks (~670 M instructions). */
+static uint32_t systick_elapsed(uint32_t begin, uint32_t end)
+{
+    return (begin - end) & TINYAE_FW_SYST_MASK;
+}
+
+/* Instructions per SysTick tick, measured on a loop of 2 * iterations
+ * instructions (subs + bne per iteration). */
+static double instructions_per_tick(void)
+{
+    uint32_t iterations = 200000u;
+    const uint32_t loop_instructions = 2u * iterations;
+    uint32_t begin = TINYAE_FW_SYST_CVR;
+    __asm__ volatile("1:\n\t"
+                     "subs %0, %0, #1\n\t"
+                     "bne 1b\n\t"
+                     : "+r"(iterations)
+                     :
+                     : "cc");
+    uint32_t ticks = systick_elapsed(begin, TINYAE_FW_SYST_CVR);
+    return ticks == 0u ? 0.0 : (double)loop_instructions / (double)ticks;
+}
+
+static int should_print(uint32_t index, uint32_t size, uint32_t worst)
+{
+    uint32_t stride;
+    if (size <= TINYAE_FW_PRINT_ALL_UP_TO || index == worst) {
+        return 1;
+    }
+    stride = size / TINYAE_FW_PRINT_SAMPLE;
+    return index % stride == stride / 2u && index / stride < TINYAE_FW_PRINT_SAMPLE;
+}
+
+typedef struct {
+    int ok;              /* every vector ran and stayed within tolerance */
+    int runtime_error;   /* some run returned a status other than TINYAE_OK */
+    double max_abs_err;  /* over all vectors and outputs; NaN if an output was NaN */
+} fw_result;
+
+/* Runs and checks every golden vector of one model; prints as it goes. */
+static fw_result test_model(const tinyae_fw_model *m, double ticks_to_instructions)
+{
+    fw_result result = {1, 0, 0.0};
+    uint32_t failed = 0;
+    uint32_t max_instructions = 0;
+    uint32_t v;
+    printf("== %s (%s): %lu -> %lu, %lu golden vectors, %lu MACs, tolerance %g\n", m->name, m->number_format,
+           (unsigned long)m->input_size, (unsigned long)m->output_size, (unsigned long)m->golden_count,
+           (unsigned long)m->macs, tinyae_fw_tolerance);
+    for (v = 0; v < m->golden_count; v++) {
+        const float *expected = m->golden_outputs + (size_t)v * m->output_size; /* (output_size) */
+        const float *predicted = m->predicted;                                    /* (output_size) */
+        uint32_t begin, ticks, instructions, i, worst = 0;
+        double worst_err = 0.0;
+        int status, vector_ok = 1;
+
+        begin = TINYAE_FW_SYST_CVR;
+        status = m->run(m, v);
+        ticks = systick_elapsed(begin, TINYAE_FW_SYST_CVR);
+        instructions = (uint32_t)(ticks * ticks_to_instructions + 0.5);
+        if (instructions > max_instructions) {
+            max_instructions = instructions;
+        }
+        if (status != TINYAE_OK) {
+            printf("vector %lu: run failed: %s\n", (unsigned long)v, tinyae_status_string((tinyae_status)status));
+            result.ok = 0;
+            result.runtime_error = 1;
+            failed++;
+            continue;
+        }
+        for (i = 0; i < m->output_size; i++) {
+            double err = fabs((double)predicted[i] - (double)expected[i]);
+            if (!(err <= tinyae_fw_tolerance)) { /* NaN fails too */
+                vector_ok = 0;
+            }
+            if (!(err <= worst_err)) { /* the first NaN becomes the worst */
+                worst_err = err;
+                worst = i;
+                if (isnan(err)) {
+                    break;
+                }
+            }
+        }
+        printf("vector %lu:\n", (unsigned long)v);
+        for (i = 0; i < m->output_size; i++) {
+            if (should_print(i, m->output_size, worst)) {
+                printf("  [%3lu] expected %.9g, predicted %.9g\n", (unsigned long)i, (double)expected[i],
+                       (double)predicted[i]);
+            }
+        }
+        printf("vector %lu: max_abs_err %.3g at [%lu], %lu instructions, %s\n", (unsigned long)v, worst_err,
+               (unsigned long)worst, (unsigned long)instructions, vector_ok ? "ok" : "OUT OF TOLERANCE");
+        if (!vector_ok) {
+            result.ok = 0;
+            failed++;
+        }
+        if (!(worst_err <= result.max_abs_err)) {
+            result.max_abs_err = worst_err;
+        }
+    }
+    printf("TINYAE_MODEL name=%s format=%s ok=%d vectors=%lu failed=%lu max_abs_err=%.9g instructions=%lu "
+           "macs=%lu\n",
+           m->name, m->number_format, result.ok, (unsigned long)m->golden_count, (unsigned long)failed,
+           result.max_abs_err, (unsigned long)max_instructions, (unsigned long)m->macs);
+    return result;
+}
+
+int main(void)
+{
+    fw_result all = {1, 0, 0.0};
+    double ipt;
+    uint32_t i;
+
+    systick_start();
+    ipt = instructions_per_tick();
+    printf("tinyae firmware: cpuid 0x%08lx, %lu models, %.2f instructions per SysTick tick\n",
+           (unsigned long)TINYAE_FW_CPUID, (unsigned long)tinyae_fw_model_count, ipt);
+    for (i = 0; i < tinyae_fw_model_count; i++) {
+        fw_result r = test_model(tinyae_fw_models[i], ipt);
+        all.ok = all.ok && r.ok;
+        all.runtime_error = all.runtime_error || r.runtime_error;
+        if (!(r.max_abs_err <= all.max_abs_err)) {
+            all.max_abs_err = r.max_abs_err;
+        }
+    }
+    printf("TINYAE_SUMMARY ok=%d models=%lu max_abs_err=%.9g instructions_per_tick=%.4f cpuid=0x%08lx\n", all.ok,
+           (unsigned long)tinyae_fw_model_count, all.max_abs_err, ipt, (unsigned long)TINYAE_FW_CPUID);
+    fflush(stdout);
+    if (all.runtime_error) {
+        return 2;
+    }
+    return all.ok ? 0 : 1;
+}
