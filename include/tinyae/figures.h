@@ -1,7 +1,10 @@
 // Figures drawn with cairo: the tutorial's loss curve (its figure 6) and its
-// originals / latent codes / reconstructions grid (its figure 9).
+// originals / latent codes / reconstructions grid (its figure 9). Both are
+// written as PNG through write_file_atomically, so a crash never leaves a
+// half-written image.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <vector>
 
@@ -11,11 +14,33 @@ namespace tinyae {
 
 struct EpochResult;
 
-// Training and validation loss per epoch.
+// loss.png is always this size (pixels).
+inline constexpr int kLossFigureWidth = 800;
+inline constexpr int kLossFigureHeight = 500;
+
+struct FigureSize {
+  int width = 0;
+  int height = 0;
+};
+
+// Size of reconstructions.png for `columns` images (pixels).
+FigureSize reconstructions_figure_size(std::int64_t columns);
+
+// How a latent code of `size` values is laid out as a tile: rows x columns,
+// near-square; 32 values give 8 rows x 4 columns, as in the tutorial. Sizes
+// without a divisor pair of aspect ratio <= 2 get a padded grid.
+struct TileShape {
+  std::int64_t rows = 0;
+  std::int64_t columns = 0;
+};
+TileShape latent_tile_shape(std::int64_t size);
+
+// Training and validation loss per epoch. Non-finite values are not drawn.
 void draw_loss_png(const std::filesystem::path& path, const std::vector<EpochResult>& history);
 
-// Row 1: originals (n, 784); row 2: latent codes (n, latent) drawn as tiles
-// (8x4 for 32 values); row 3: reconstructions (n, 784).
+// Row 1: originals (n, 784); row 2: latent codes (n, latent) drawn as tiles of
+// grey levels on one shared scale (row minimum black, row maximum white);
+// row 3: reconstructions (n, 784). Pixels are clamped to [0, 1].
 void draw_reconstructions_png(const std::filesystem::path& path, const torch::Tensor& originals,
                               const torch::Tensor& latents, const torch::Tensor& reconstructions);
 

@@ -1,37 +1,90 @@
 // Training and evaluation of the autoencoder on MNIST.
+//
+// train() runs the tutorial's recipe (Adamax, MSE, shuffled mini-batches) on
+// tensors held whole in memory. A run lives in one directory:
+//   model.pt             checkpoint after the last completed epoch (atomic)
+//   history.csv          epoch,loss,val_loss,seconds (rewritten atomically)
+//   loss.png             training and validation loss per epoch
+//   reconstructions.png  first 10 test images, their codes, their reconstructions
+// A run is deterministic for a given seed and thread count, and a resumed run
+// is bitwise identical to one that was never interrupted: the model is
+// initialised from the seed alone and each epoch's shuffle is drawn from a
+// generator seeded with (seed, epoch) alone.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
-#include <functional>
+#include <optional>
+#include <vector>
 
+#include "tinyae/blas.h"
 #include "tinyae/checkpoint.h"
 #include "tinyae/data.h"
 #include "tinyae/model.h"
 
 namespace tinyae {
 
+// Accepted ranges, shared by the CLI checks and train()'s own.
+inline constexpr std::int64_t kMaxEpochs = 100000;
+inline constexpr std::int64_t kMaxBatchSize = 60000;
+inline constexpr int kMaxThreads = 256;
+
+// File names inside a run directory.
+inline constexpr const char* kCheckpointFile = "model.pt";
+inline constexpr const char* kHistoryFile = "history.csv";
+inline constexpr const char* kLossFigureFile = "loss.png";
+inline constexpr const char* kReconstructionsFigureFile = "reconstructions.png";
+
 struct TrainRequest {
   ModelConfig model;
   TrainOptions options;
+  // Test images used for val_loss: nullopt = all of them (on resume: as many
+  // as the run has used so far); n > 0 = the first n. It does not change the
+  // trained weights, only what val_loss measures.
+  std::optional<std::int64_t> test_limit;
   std::filesystem::path data_dir;
-  std::filesystem::path out_dir;  // model.pt, history.csv, loss.png, reconstructions.png
-  bool resume = false;            // continue from out_dir/model.pt
-  bool progress = true;           // draw a progress bar while an epoch runs (stderr is a TTY)
+  std::filesystem::path out_dir;
+  // Continue from out_dir/model.pt. `model` and `options` must then equal the
+  // checkpoint's, except options.epochs (the new total, >= epochs done) and
+  // options.threads (a machine setting): anything else is refused.
+  bool resume = false;
+  bool progress = true;  // progress bar on stderr while an epoch runs (only if stderr is a TTY)
+  bool figures = true;   // draw loss.png and reconstructions.png at the end
 };
 
 struct EpochResult {
-  std::int64_t epoch = 0;  // 1-based
-  double loss = 0;         // mean training MSE over the epoch
-  double val_loss = 0;     // MSE on the test set after the epoch
-  double seconds = 0;
+  std::int64_t epoch = 0;       // 1-based
+  double loss = 0;              // mean training MSE over the epoch's batches, weighted by batch size
+  double val_loss = 0;          // MSE on the test images after the epoch
+  double seconds = 0;           // wall time of the epoch, validation included
+  std::int64_t val_images = 0;  // number of test images val_loss was measured on
 };
 
-// Runs the recipe: deterministic for a given seed and thread count. After
-// every epoch it appends to history.csv and writes out_dir/model.pt
-// atomically; at the end it draws loss.png and reconstructions.png.
+// Checks ranges and paths without touching the disk; throws tinyae::Error
+// naming the option, the accepted range and the value found.
+void validate_train_request(const TrainRequest& request);
+
+// Runs the recipe. Loads (and checks) the data before writing anything; the
+// run directory is created only once data and options are valid, and removed
+// again if it is still empty when training fails. After every epoch it
+// rewrites history.csv and out_dir/model.pt atomically; at the end it draws
+// the figures. Returns the whole history (earlier epochs too on resume).
 std::vector<EpochResult> train(const TrainRequest& request);
 
-// Mean squared error of model(x) against x over all rows, in batches.
+// Sets LibTorch's intra-op threads to 1 and the BLAS pool to `threads`
+// (0 = all cores): on 2 cores that is the fastest split (FINDINGS.md). Logs
+// which BLAS and kernel run, and warns loudly if it is a slow one.
+BlasInfo configure_compute_threads(int threads);
+
+// Mean squared error of model(x) against x over all rows and pixels, in
+// batches, without gradients, in eval mode (restores the previous mode).
 double evaluate_mse(Autoencoder& model, const torch::Tensor& images, std::int64_t batch_size = 1000);
+
+// history.csv's text ("epoch,loss,val_loss,seconds" and one row per epoch).
+std::string history_csv(const std::vector<EpochResult>& history);
+
+// The checkpoint's history JSON <-> EpochResults.
+nlohmann::json history_to_json(const std::vector<EpochResult>& history);
+std::vector<EpochResult> history_from_json(const nlohmann::json& j);
 
 }  // namespace tinyae

@@ -1,1 +1,390 @@
-// figures.cpp (being written)
+// The two figures of a run, drawn with cairo's image surfaces and toy text
+// API and written as PNG through write_file_atomically.
+//
+// loss.png (kLossFigureWidth x kLossFigureHeight): training and validation
+// loss per epoch on linear axes with "nice" ticks (1, 2 or 5 times a power
+// of ten), a grid, axis labels, a legend and a title, like the tutorial's
+// figure 6.
+//
+// reconstructions.png: one column per test image; rows are the original, its
+// latent code as a near-square tile of grey levels and the reconstruction,
+// like the tutorial's figure 9. Images are drawn pixel by pixel as filled
+// squares, which keeps them sharp at any scale.
+#include "tinyae/figures.h"
+
+#include <cairo.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <memory>
+#include <ostream>
+#include <string>
+
+#include <spdlog/fmt/fmt.h>
+
+#include "tinyae/common.h"
+#include "tinyae/train.h"
+
+namespace tinyae {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Colours as RGB in [0, 1].
+struct Rgb {
+  double r, g, b;
+};
+constexpr Rgb kBlack{0, 0, 0};
+constexpr Rgb kWhite{1, 1, 1};
+constexpr Rgb kGrid{0.88, 0.88, 0.88};
+constexpr Rgb kTrainColour{0.12, 0.47, 0.71};  // blue
+constexpr Rgb kValColour{1.00, 0.50, 0.05};    // orange
+
+// loss.png layout (pixels).
+constexpr double kPlotLeft = 90, kPlotRight = 30, kPlotTop = 50, kPlotBottom = 65;
+
+// reconstructions.png layout (pixels): each image cell is 28 pixels x 3.
+constexpr int kCellSize = 84;
+constexpr int kCellGap = 8;
+constexpr int kLabelWidth = 150;
+constexpr int kTitleHeight = 44;
+constexpr int kMargin = 12;
+constexpr int kRows = 3;
+
+using SurfacePtr = std::unique_ptr<cairo_surface_t, decltype(&cairo_surface_destroy)>;
+using ContextPtr = std::unique_ptr<cairo_t, decltype(&cairo_destroy)>;
+
+struct Canvas {
+  SurfacePtr surface{nullptr, cairo_surface_destroy};
+  ContextPtr cr{nullptr, cairo_destroy};
+};
+
+Canvas make_canvas(int width, int height, const fs::path& path) {
+  Canvas canvas;
+  canvas.surface.reset(cairo_image_surface_create(CAIRO_FORMAT_RGB24, width, height));
+  if (cairo_surface_status(canvas.surface.get()) != CAIRO_STATUS_SUCCESS) {
+    throw Error(fmt::format("{}: cannot create a {}x{} image: {}", path.string(), width, height,
+                            cairo_status_to_string(cairo_surface_status(canvas.surface.get()))));
+  }
+  canvas.cr.reset(cairo_create(canvas.surface.get()));
+  cairo_t* cr = canvas.cr.get();
+  cairo_set_source_rgb(cr, kWhite.r, kWhite.g, kWhite.b);
+  cairo_paint(cr);
+  cairo_select_font_face(cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
+  return canvas;
+}
+
+void set_colour(cairo_t* cr, Rgb c) { cairo_set_source_rgb(cr, c.r, c.g, c.b); }
+
+// cairo_write_func_t that appends PNG bytes to a std::ostream.
+cairo_status_t write_to_stream(void* closure, const unsigned char* data, unsigned int length) {
+  auto* out = static_cast<std::ostream*>(closure);
+  out->write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(length));
+  return *out ? CAIRO_STATUS_SUCCESS : CAIRO_STATUS_WRITE_ERROR;
+}
+
+void write_png(const Canvas& canvas, const fs::path& path) {
+  cairo_surface_flush(canvas.surface.get());
+  write_file_atomically(path, [&](std::ostream& out) {
+    const cairo_status_t status = cairo_surface_write_to_png_stream(canvas.surface.get(), write_to_stream, &out);
+    if (status != CAIRO_STATUS_SUCCESS) {
+      throw Error(fmt::format("{}: cairo could not encode the PNG: {}", path.string(), cairo_status_to_string(status)));
+    }
+  });
+}
+
+enum class Align { kLeft, kCenter, kRight };
+
+// Draws `text` with its baseline's anchor at (x, y), or vertically centred on
+// y when `middle` is set.
+void draw_text(cairo_t* cr, const std::string& text, double x, double y, Align align, bool middle = false) {
+  cairo_text_extents_t extents;
+  cairo_text_extents(cr, text.c_str(), &extents);
+  double left = x - extents.x_bearing;
+  if (align == Align::kCenter) left = x - extents.x_bearing - extents.width / 2;
+  if (align == Align::kRight) left = x - extents.x_bearing - extents.width;
+  const double baseline = middle ? y - extents.y_bearing - extents.height / 2 : y;
+  cairo_move_to(cr, left, baseline);
+  cairo_show_text(cr, text.c_str());
+}
+
+// Tick positions covering [lo, hi] with about `target` steps of 1, 2 or 5
+// times a power of ten (at least `min_step`).
+struct Ticks {
+  double first = 0, step = 1;
+  int count = 0;
+  int decimals = 0;  // enough to tell adjacent labels apart
+};
+
+Ticks nice_ticks(double lo, double hi, int target, double min_step) {
+  const double raw = std::max((hi - lo) / target, min_step);
+  const double power = std::pow(10.0, std::floor(std::log10(raw)));
+  double step = 10 * power;
+  for (double m : {1.0, 2.0, 5.0}) {
+    if (m * power >= raw) {
+      step = m * power;
+      break;
+    }
+  }
+  step = std::max(step, min_step);
+  Ticks t;
+  t.step = step;
+  t.first = std::ceil(lo / step - 1e-9) * step;
+  t.count = static_cast<int>(std::floor((hi - t.first) / step + 1e-9)) + 1;
+  t.decimals = std::max(0, -static_cast<int>(std::floor(std::log10(step) + 1e-9)));
+  return t;
+}
+
+// Pixel value in [0, 1] as a grey square.
+void draw_grey_square(cairo_t* cr, double value, double x, double y, double size) {
+  const double v = std::clamp(value, 0.0, 1.0);
+  cairo_set_source_rgb(cr, v, v, v);
+  cairo_rectangle(cr, x, y, size, size);
+  cairo_fill(cr);
+}
+
+// A square image of side*side values in [0, 1] at (x, y), kCellSize wide.
+void draw_image(cairo_t* cr, const float* pixels, std::int64_t side, double x, double y) {
+  const double px = static_cast<double>(kCellSize) / static_cast<double>(side);
+  for (std::int64_t r = 0; r < side; ++r) {
+    for (std::int64_t c = 0; c < side; ++c) {
+      draw_grey_square(cr, pixels[r * side + c], x + static_cast<double>(c) * px, y + static_cast<double>(r) * px, px);
+    }
+  }
+}
+
+}  // namespace
+
+TileShape latent_tile_shape(std::int64_t size) {
+  if (size < 1) throw Error(fmt::format("latent tile: size must be >= 1, got {}", size));
+  std::int64_t columns = 1;
+  for (std::int64_t d = 1; d * d <= size; ++d) {
+    if (size % d == 0) columns = d;
+  }
+  const std::int64_t rows = size / columns;
+  if (rows <= 2 * columns) return {rows, columns};
+  // No near-square divisor pair (e.g. a prime): a padded square-ish grid.
+  columns = static_cast<std::int64_t>(std::ceil(std::sqrt(static_cast<double>(size))));
+  return {(size + columns - 1) / columns, columns};
+}
+
+FigureSize reconstructions_figure_size(std::int64_t columns) {
+  if (columns < 1 || columns > 1000) {
+    throw Error(fmt::format("reconstructions figure: expected 1..1000 images, got {}", columns));
+  }
+  FigureSize size;
+  size.width = kLabelWidth + static_cast<int>(columns) * (kCellSize + kCellGap) + kMargin;
+  size.height = kTitleHeight + kRows * (kCellSize + kCellGap) + kMargin;
+  return size;
+}
+
+void draw_loss_png(const fs::path& path, const std::vector<EpochResult>& history) {
+  if (history.empty()) throw Error(fmt::format("{}: no epochs to plot", path.string()));
+  Canvas canvas = make_canvas(kLossFigureWidth, kLossFigureHeight, path);
+  cairo_t* cr = canvas.cr.get();
+
+  // Data ranges; an epoch range of one point is widened so it sits mid-plot.
+  double x_lo = static_cast<double>(history.front().epoch);
+  double x_hi = static_cast<double>(history.back().epoch);
+  if (x_hi - x_lo < 1) {
+    x_lo -= 1;
+    x_hi += 1;
+  }
+  const double x_pad = (x_hi - x_lo) * 0.03;  // keeps the end points' dots inside the frame
+  x_lo -= x_pad;
+  x_hi += x_pad;
+  double y_lo = std::numeric_limits<double>::infinity(), y_hi = -y_lo;
+  for (const EpochResult& r : history) {
+    for (double v : {r.loss, r.val_loss}) {
+      if (std::isfinite(v)) {
+        y_lo = std::min(y_lo, v);
+        y_hi = std::max(y_hi, v);
+      }
+    }
+  }
+  if (!std::isfinite(y_lo)) {
+    y_lo = 0;
+    y_hi = 1;
+  }
+  const double pad = std::max((y_hi - y_lo) * 0.08, std::max(std::abs(y_hi), 1e-6) * 0.02);
+  y_lo -= pad;
+  y_hi += pad;
+  if (y_lo < 0 && y_lo + pad >= 0) y_lo = 0;  // a loss is never negative: don't show below 0 for padding's sake
+
+  const double left = kPlotLeft, top = kPlotTop;
+  const double width = kLossFigureWidth - kPlotLeft - kPlotRight;
+  const double height = kLossFigureHeight - kPlotTop - kPlotBottom;
+  auto px = [&](double epoch) { return left + (epoch - x_lo) / (x_hi - x_lo) * width; };
+  auto py = [&](double loss) { return top + height - (loss - y_lo) / (y_hi - y_lo) * height; };
+
+  // Grid and tick labels.
+  cairo_set_font_size(cr, 12);
+  cairo_set_line_width(cr, 1);
+  const Ticks xt = nice_ticks(x_lo, x_hi, 10, 1.0);
+  for (int i = 0; i < xt.count; ++i) {
+    const double epoch = xt.first + i * xt.step;
+    const double x = std::round(px(epoch)) + 0.5;
+    set_colour(cr, kGrid);
+    cairo_move_to(cr, x, top);
+    cairo_line_to(cr, x, top + height);
+    cairo_stroke(cr);
+    set_colour(cr, kBlack);
+    cairo_move_to(cr, x, top + height);
+    cairo_line_to(cr, x, top + height + 5);
+    cairo_stroke(cr);
+    draw_text(cr, fmt::format("{:.0f}", epoch), x, top + height + 20, Align::kCenter);
+  }
+  const Ticks yt = nice_ticks(y_lo, y_hi, 6, 0.0);
+  for (int i = 0; i < yt.count; ++i) {
+    const double loss = yt.first + i * yt.step;
+    const double y = std::round(py(loss)) + 0.5;
+    set_colour(cr, kGrid);
+    cairo_move_to(cr, left, y);
+    cairo_line_to(cr, left + width, y);
+    cairo_stroke(cr);
+    set_colour(cr, kBlack);
+    cairo_move_to(cr, left - 5, y);
+    cairo_line_to(cr, left, y);
+    cairo_stroke(cr);
+    draw_text(cr, fmt::format("{:.{}f}", loss, yt.decimals), left - 8, y, Align::kRight, true);
+  }
+  set_colour(cr, kBlack);
+  cairo_rectangle(cr, left + 0.5, top + 0.5, width, height);
+  cairo_stroke(cr);
+
+  // Axis labels and title.
+  cairo_set_font_size(cr, 14);
+  draw_text(cr, "Epoch", left + width / 2, kLossFigureHeight - 18, Align::kCenter);
+  cairo_save(cr);
+  cairo_translate(cr, 22, top + height / 2);
+  cairo_rotate(cr, -M_PI / 2);
+  draw_text(cr, "Loss (MSE)", 0, 0, Align::kCenter, true);
+  cairo_restore(cr);
+  cairo_set_font_size(cr, 16);
+  draw_text(cr, "Training and validation loss", left + width / 2, 30, Align::kCenter);
+
+  // The two series: lines through finite points, a dot on each.
+  cairo_save(cr);
+  cairo_rectangle(cr, left, top, width, height);
+  cairo_clip(cr);
+  cairo_set_line_width(cr, 2);
+  auto draw_series = [&](double EpochResult::*field, Rgb colour) {
+    set_colour(cr, colour);
+    bool drawing = false;
+    for (const EpochResult& r : history) {
+      const double v = r.*field;
+      if (!std::isfinite(v)) {
+        drawing = false;
+        continue;
+      }
+      const double x = px(static_cast<double>(r.epoch)), y = py(v);
+      if (drawing) cairo_line_to(cr, x, y); else cairo_move_to(cr, x, y);
+      drawing = true;
+    }
+    cairo_stroke(cr);
+    for (const EpochResult& r : history) {
+      const double v = r.*field;
+      if (!std::isfinite(v)) continue;
+      cairo_arc(cr, px(static_cast<double>(r.epoch)), py(v), 3, 0, 2 * M_PI);
+      cairo_fill(cr);
+    }
+  };
+  draw_series(&EpochResult::loss, kTrainColour);
+  draw_series(&EpochResult::val_loss, kValColour);
+  cairo_restore(cr);
+
+  // Legend, top right inside the plot (losses fall, so that corner is free).
+  cairo_set_font_size(cr, 13);
+  const double legend_w = 170, legend_h = 50;
+  const double lx = left + width - legend_w - 10, ly = top + 10;
+  set_colour(cr, kWhite);
+  cairo_rectangle(cr, lx, ly, legend_w, legend_h);
+  cairo_fill_preserve(cr);
+  set_colour(cr, kGrid);
+  cairo_set_line_width(cr, 1);
+  cairo_stroke(cr);
+  const std::pair<const char*, Rgb> entries[] = {{"Training loss", kTrainColour}, {"Validation loss", kValColour}};
+  for (int i = 0; i < 2; ++i) {
+    const double y = ly + 15 + i * 21;
+    set_colour(cr, entries[i].second);
+    cairo_set_line_width(cr, 2);
+    cairo_move_to(cr, lx + 10, y);
+    cairo_line_to(cr, lx + 40, y);
+    cairo_stroke(cr);
+    cairo_arc(cr, lx + 25, y, 3, 0, 2 * M_PI);
+    cairo_fill(cr);
+    set_colour(cr, kBlack);
+    draw_text(cr, entries[i].first, lx + 50, y, Align::kLeft, true);
+  }
+  write_png(canvas, path);
+}
+
+void draw_reconstructions_png(const fs::path& path, const torch::Tensor& originals, const torch::Tensor& latents,
+                              const torch::Tensor& reconstructions) {
+  if (originals.dim() != 2 || latents.dim() != 2 || reconstructions.dim() != 2 ||
+      originals.sizes() != reconstructions.sizes() || latents.size(0) != originals.size(0)) {
+    throw Error(fmt::format("{}: expected originals (n, pixels), latents (n, latent), reconstructions (n, pixels); "
+                            "got {}, {}, {}",
+                            path.string(), fmt::to_string(fmt::join(originals.sizes(), "x")),
+                            fmt::to_string(fmt::join(latents.sizes(), "x")),
+                            fmt::to_string(fmt::join(reconstructions.sizes(), "x"))));
+  }
+  const std::int64_t n = originals.size(0);
+  const std::int64_t pixels = originals.size(1);
+  const auto side = static_cast<std::int64_t>(std::lround(std::sqrt(static_cast<double>(pixels))));
+  if (side * side != pixels) {
+    throw Error(fmt::format("{}: images of {} pixels are not square", path.string(), pixels));
+  }
+  const FigureSize size = reconstructions_figure_size(n);
+  Canvas canvas = make_canvas(size.width, size.height, path);
+  cairo_t* cr = canvas.cr.get();
+
+  const torch::Tensor orig = originals.detach().to(torch::kFloat).contiguous();         // (n, pixels)
+  const torch::Tensor recon = reconstructions.detach().to(torch::kFloat).contiguous();  // (n, pixels)
+  const torch::Tensor codes = latents.detach().to(torch::kFloat).contiguous();          // (n, latent)
+  const std::int64_t latent = codes.size(1);
+  const TileShape tile = latent_tile_shape(latent);
+
+  // One grey scale for the whole row of codes, so tiles can be compared.
+  const double code_lo = codes.min().item<double>(), code_hi = codes.max().item<double>();
+  const double code_range = code_hi - code_lo;
+  const double code_px = static_cast<double>(kCellSize) / static_cast<double>(std::max(tile.rows, tile.columns));
+  const double tile_w = code_px * static_cast<double>(tile.columns), tile_h = code_px * static_cast<double>(tile.rows);
+
+  cairo_set_font_size(cr, 16);
+  set_colour(cr, kBlack);
+  draw_text(cr, fmt::format("First {} test images: originals, latent codes, reconstructions", n),
+            size.width / 2.0, 28, Align::kCenter);
+  cairo_set_font_size(cr, 13);
+  const std::string labels[kRows] = {"original", fmt::format("latent code ({}x{})", tile.rows, tile.columns),
+                                     "reconstruction"};
+  for (int row = 0; row < kRows; ++row) {
+    const double y = kTitleHeight + row * (kCellSize + kCellGap);
+    set_colour(cr, kBlack);
+    draw_text(cr, labels[row], kLabelWidth - 10, y + kCellSize / 2.0, Align::kRight, true);
+  }
+
+  cairo_set_antialias(cr, CAIRO_ANTIALIAS_NONE);  // pixels as crisp squares
+  for (std::int64_t i = 0; i < n; ++i) {
+    const double x = kLabelWidth + static_cast<double>(i * (kCellSize + kCellGap));
+    draw_image(cr, orig[i].data_ptr<float>(), side, x, kTitleHeight);
+    const float* code = codes[i].data_ptr<float>();  // (latent)
+    const double tx = x + (kCellSize - tile_w) / 2, ty = kTitleHeight + (kCellSize + kCellGap) + (kCellSize - tile_h) / 2;
+    for (std::int64_t k = 0; k < latent; ++k) {
+      const double grey = code_range > 0 ? (code[k] - code_lo) / code_range : 0.5;
+      draw_grey_square(cr, grey, tx + static_cast<double>(k % tile.columns) * code_px,
+                       ty + static_cast<double>(k / tile.columns) * code_px, code_px);
+    }
+    // A frame, so that a tile of zeros (black) still shows its extent.
+    cairo_set_source_rgb(cr, 0.6, 0.6, 0.6);
+    cairo_set_line_width(cr, 1);
+    cairo_rectangle(cr, std::floor(tx) - 0.5, std::floor(ty) - 0.5, tile_w + 1, tile_h + 1);
+    cairo_stroke(cr);
+    draw_image(cr, recon[i].data_ptr<float>(), side, x, kTitleHeight + 2 * (kCellSize + kCellGap));
+  }
+  write_png(canvas, path);
+}
+
+}  // namespace tinyae

@@ -1,1 +1,448 @@
-// train.cpp (being written)
+// The training loop and the bookkeeping of a run directory.
+//
+// Data lives whole in memory as float tensors (60,000 x 784 x 4 bytes =
+// 188 MB for the training set); each mini-batch is gathered with
+// index_select from a per-epoch permutation.
+//
+// Determinism: the model is initialised from torch::manual_seed(seed) right
+// before reset_parameters(), and epoch e shuffles with a generator of its own
+// seeded with seed * kShuffleSeedStride + e. Nothing else draws random
+// numbers, so epoch e depends only on (seed, e, the weights and the Adamax
+// state), which the checkpoint stores exactly: resuming after any epoch gives
+// bitwise the run that was never interrupted (for the same thread count).
+//
+// Crash safety: the checkpoint and history.csv are rewritten atomically after
+// every epoch, checkpoint first; the checkpoint is the source of truth and
+// history.csv is regenerated from it on resume.
+#include "tinyae/train.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+#include <thread>
+
+#include <spdlog/fmt/fmt.h>
+#include <spdlog/spdlog.h>
+#include <torch/version.h>
+
+#include "tinyae/blas.h"
+#include "tinyae/common.h"
+#include "tinyae/figures.h"
+
+namespace tinyae {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A prime larger than any epoch count, so (seed, epoch) pairs map to distinct
+// generator seeds for a given seed.
+constexpr std::uint64_t kShuffleSeedStride = 1000003;
+static_assert(kShuffleSeedStride > static_cast<std::uint64_t>(kMaxEpochs));
+
+constexpr std::int64_t kEvalBatchSize = 1000;
+constexpr std::int64_t kFigureImages = 10;
+
+std::string join_sizes(const std::vector<std::int64_t>& sizes) {
+  std::string text;
+  for (std::size_t i = 0; i < sizes.size(); ++i) text += (i ? "," : "") + std::to_string(sizes[i]);
+  return text;
+}
+
+// The order in which epoch `epoch` (1-based) visits the n training images.
+torch::Tensor epoch_permutation(std::uint64_t seed, std::int64_t epoch, std::int64_t n) {
+  at::Generator generator =
+      at::detail::createCPUGenerator(seed * kShuffleSeedStride + static_cast<std::uint64_t>(epoch));
+  return torch::randperm(n, generator, torch::kLong);  // (n) int64
+}
+
+// "Epoch 3/50 [=========>          ] 120/235" on stderr, redrawn in place.
+class ProgressBar {
+ public:
+  ProgressBar(bool enabled, std::int64_t epoch, std::int64_t epochs, std::int64_t batches)
+      : enabled_(enabled && isatty(STDERR_FILENO) == 1), epoch_(epoch), epochs_(epochs), batches_(batches) {}
+
+  void update(std::int64_t done) {
+    if (!enabled_) return;
+    const auto now = std::chrono::steady_clock::now();
+    // Redrawing 235 times an epoch is cheap, but a terminal over ssh is not.
+    if (done != batches_ && now - last_draw_ < std::chrono::milliseconds(100)) return;
+    last_draw_ = now;
+    constexpr int kWidth = 30;
+    const int filled = static_cast<int>(kWidth * done / batches_);
+    std::string bar(static_cast<std::size_t>(filled), '=');
+    if (filled < kWidth) bar += '>';
+    bar.resize(kWidth, ' ');
+    std::fprintf(stderr, "\rEpoch %lld/%lld [%s] %lld/%lld", static_cast<long long>(epoch_),
+                 static_cast<long long>(epochs_), bar.c_str(), static_cast<long long>(done),
+                 static_cast<long long>(batches_));
+    std::fflush(stderr);
+    drawn_ = true;
+  }
+
+  void clear() {
+    if (!drawn_) return;
+    std::fprintf(stderr, "\r\033[K");  // back to column 0, erase the line
+    std::fflush(stderr);
+    drawn_ = false;
+  }
+
+  ~ProgressBar() { clear(); }
+
+ private:
+  bool enabled_;
+  std::int64_t epoch_, epochs_, batches_;
+  bool drawn_ = false;
+  std::chrono::steady_clock::time_point last_draw_{};
+};
+
+// Refuses a resume whose settings differ from the checkpoint's, naming each
+// difference: continuing with another architecture or recipe would silently
+// produce a model that no single set of flags describes.
+void check_resume_matches(const CheckpointMeta& meta, const TrainRequest& request, const fs::path& checkpoint) {
+  std::vector<std::string> conflicts;
+  auto differs = [&](const std::string& name, const std::string& requested, const std::string& stored) {
+    if (requested != stored) conflicts.push_back(fmt::format("{} {} (checkpoint: {})", name, requested, stored));
+  };
+  const ModelConfig& m = request.model;
+  differs("input size", std::to_string(m.input_size), std::to_string(meta.model.input_size));
+  differs("--hidden", join_sizes(m.hidden), join_sizes(meta.model.hidden));
+  differs("--latent", std::to_string(m.latent_size), std::to_string(meta.model.latent_size));
+  differs("--activation", activation_name(m.activation), activation_name(meta.model.activation));
+  differs("--output-activation", activation_name(m.output_activation),
+          activation_name(meta.model.output_activation));
+  const TrainOptions& o = request.options;
+  differs("--batch-size", std::to_string(o.batch_size), std::to_string(meta.options.batch_size));
+  if (o.lr != meta.options.lr) conflicts.push_back(fmt::format("--lr {} (checkpoint: {})", o.lr, meta.options.lr));
+  differs("--seed", std::to_string(o.seed), std::to_string(meta.options.seed));
+  differs("--train-limit", std::to_string(o.train_limit), std::to_string(meta.options.train_limit));
+  if (!conflicts.empty()) {
+    std::string list;
+    for (const auto& c : conflicts) list += (list.empty() ? "" : ", ") + c;
+    throw Error(fmt::format(
+        "cannot resume '{}': {}. A resumed run takes its architecture and training options from the "
+        "checkpoint; drop these flags, or train a new run into another --out",
+        checkpoint.string(), list));
+  }
+  if (o.epochs < meta.epoch) {
+    throw Error(fmt::format("cannot resume '{}': --epochs {} is fewer than the {} epochs it has already trained",
+                            checkpoint.string(), o.epochs, meta.epoch));
+  }
+}
+
+// Path checks that touch nothing: the data directory exists, the run
+// directory is (or can become) a writable directory, and a checkpoint is
+// there exactly when resuming.
+void check_paths(const TrainRequest& request) {
+  std::error_code ec;
+  const fs::path& data = request.data_dir;
+  if (!fs::is_directory(data, ec)) {
+    throw Error(fmt::format(
+        "data directory '{}' {}; fetch MNIST with data/fetch_mnist.sh or point --data at the directory "
+        "holding train-images-idx3-ubyte",
+        data.string(), fs::exists(data, ec) ? "is not a directory" : "does not exist"));
+  }
+  const fs::path& out = request.out_dir;
+  if (fs::exists(out, ec) && !fs::is_directory(out, ec)) {
+    throw Error(fmt::format("--out '{}' exists and is not a directory", out.string()));
+  }
+  if (fs::exists(out, ec) && fs::equivalent(out, data, ec)) {
+    throw Error(fmt::format("--out '{}' is the data directory; choose a run directory of its own", out.string()));
+  }
+  const fs::path checkpoint = out / kCheckpointFile;
+  const bool have_checkpoint = fs::exists(checkpoint, ec);
+  if (request.resume && !have_checkpoint) {
+    throw Error(fmt::format("--resume: there is no checkpoint '{}' to resume from", checkpoint.string()));
+  }
+  if (!request.resume && have_checkpoint) {
+    throw Error(fmt::format(
+        "'{}' already exists; pass --resume to continue that run, or choose another --out", checkpoint.string()));
+  }
+  // The nearest existing ancestor must let us create the run directory (or
+  // write into it, if it exists).
+  fs::path probe = fs::absolute(out, ec);
+  while (!probe.empty() && !fs::exists(probe, ec) && probe.has_parent_path() && probe.parent_path() != probe) {
+    probe = probe.parent_path();
+  }
+  if (!fs::is_directory(probe, ec)) {
+    throw Error(fmt::format("cannot create --out '{}': '{}' is not a directory", out.string(), probe.string()));
+  }
+  if (access(probe.c_str(), W_OK | X_OK) != 0) {
+    throw Error(fmt::format("cannot write --out '{}': no write permission on '{}'", out.string(), probe.string()));
+  }
+}
+
+// Removes the run directory on failure if this run created it and left it
+// empty, so that a failed first attempt leaves nothing behind.
+class RunDirectory {
+ public:
+  explicit RunDirectory(const fs::path& dir) : dir_(dir) {
+    std::error_code ec;
+    created_ = !fs::exists(dir_, ec);
+    ensure_writable_directory(dir_);
+  }
+  void keep() { created_ = false; }
+  ~RunDirectory() {
+    std::error_code ec;
+    if (created_ && fs::is_empty(dir_, ec)) fs::remove(dir_, ec);
+  }
+
+ private:
+  fs::path dir_;
+  bool created_ = false;
+};
+
+void draw_figures(const fs::path& out, Autoencoder& model, const torch::Tensor& test_images,
+                  const std::vector<EpochResult>& history) {
+  draw_loss_png(out / kLossFigureFile, history);
+  torch::NoGradGuard no_grad;
+  const bool was_training = model->is_training();
+  model->eval();
+  const torch::Tensor originals = test_images.slice(0, 0, std::min(kFigureImages, test_images.size(0)));  // (10, 784)
+  const torch::Tensor latents = model->encode(originals);  // (10, latent)
+  const torch::Tensor reconstructions = model->decode(latents);  // (10, 784)
+  model->train(was_training);
+  draw_reconstructions_png(out / kReconstructionsFigureFile, originals, latents, reconstructions);
+}
+
+}  // namespace
+
+BlasInfo configure_compute_threads(int threads) {
+  // LibTorch's own pool and OpenBLAS' pool fight over the cores when both
+  // are > 1 (FINDINGS.md: 4-5 s/epoch against 1.2 s); the matrix multiplies
+  // are nearly all the work, so BLAS gets the threads.
+  torch::set_num_threads(1);
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  set_blas_threads(threads > 0 ? threads : cores);
+  BlasInfo blas = query_blas();
+  spdlog::info("BLAS: {}{}, {} thread(s); LibTorch intra-op threads: 1", blas.library,
+               blas.kernel.empty() ? "" : ", kernel " + blas.kernel,
+               blas.threads > 0 ? std::to_string(blas.threads) : std::string("unknown"));
+  if (!blas.fast) {
+    spdlog::warn(
+        "SLOW BLAS: '{}'{} is a reference or generic kernel; training will run several times slower. "
+        "Install OpenBLAS (libopenblas0-pthread) and make sure OPENBLAS_CORETYPE suits this CPU (see "
+        "tools/setup.sh)",
+        blas.library, blas.kernel.empty() ? "" : " with kernel " + blas.kernel);
+  }
+  return blas;
+}
+
+void validate_train_request(const TrainRequest& request) {
+  request.model.validate();
+  const TrainOptions& o = request.options;
+  if (o.epochs < 1 || o.epochs > kMaxEpochs) {
+    throw Error(fmt::format("epochs must be in 1..{}, got {}", kMaxEpochs, o.epochs));
+  }
+  if (o.batch_size < 1 || o.batch_size > kMaxBatchSize) {
+    throw Error(fmt::format("batch size must be in 1..{}, got {}", kMaxBatchSize, o.batch_size));
+  }
+  if (!(o.lr > 0) || !std::isfinite(o.lr)) {
+    throw Error(fmt::format("learning rate must be a finite number > 0, got {}", o.lr));
+  }
+  if (o.threads < 0 || o.threads > kMaxThreads) {
+    throw Error(fmt::format("threads must be in 0..{} (0 = all cores), got {}", kMaxThreads, o.threads));
+  }
+  if (o.train_limit < 0) throw Error(fmt::format("train limit must be >= 0 (0 = all), got {}", o.train_limit));
+  if (request.test_limit && *request.test_limit < 0) {
+    throw Error(fmt::format("test limit must be >= 0 (0 = all), got {}", *request.test_limit));
+  }
+  if (request.data_dir.empty()) throw Error("no data directory given (--data)");
+  if (request.out_dir.empty()) throw Error("no run directory given (--out)");
+}
+
+double evaluate_mse(Autoencoder& model, const torch::Tensor& images, std::int64_t batch_size) {
+  if (images.dim() != 2 || images.size(0) == 0) {
+    throw Error(fmt::format("evaluate_mse: expected a non-empty (n, features) tensor, got shape {}",
+                            fmt::to_string(fmt::join(images.sizes(), "x"))));
+  }
+  if (batch_size < 1) throw Error(fmt::format("evaluate_mse: batch size must be >= 1, got {}", batch_size));
+  torch::NoGradGuard no_grad;
+  const bool was_training = model->is_training();
+  model->eval();
+  const std::int64_t n = images.size(0);
+  double squared_error = 0;  // summed in double: 7.8 million terms for the test set
+  for (std::int64_t begin = 0; begin < n; begin += batch_size) {
+    const torch::Tensor x = images.slice(0, begin, std::min(n, begin + batch_size));  // (rows, 784)
+    squared_error += (model->forward(x) - x).square().sum(torch::kDouble).item<double>();
+  }
+  model->train(was_training);
+  return squared_error / static_cast<double>(images.numel());
+}
+
+std::string history_csv(const std::vector<EpochResult>& history) {
+  std::string text = "epoch,loss,val_loss,seconds\n";
+  for (const EpochResult& r : history) {
+    text += fmt::format("{},{:.9g},{:.9g},{:.3f}\n", r.epoch, r.loss, r.val_loss, r.seconds);
+  }
+  return text;
+}
+
+nlohmann::json history_to_json(const std::vector<EpochResult>& history) {
+  nlohmann::json rows = nlohmann::json::array();
+  for (const EpochResult& r : history) {
+    rows.push_back({{"epoch", r.epoch}, {"loss", r.loss}, {"val_loss", r.val_loss},
+                    {"seconds", r.seconds}, {"val_images", r.val_images}});
+  }
+  return rows;
+}
+
+std::vector<EpochResult> history_from_json(const nlohmann::json& j) {
+  if (!j.is_array()) throw Error(fmt::format("checkpoint history: expected a JSON array, found {}", j.type_name()));
+  std::vector<EpochResult> history;
+  for (std::size_t i = 0; i < j.size(); ++i) {
+    const nlohmann::json& row = j[i];
+    auto number = [&](const char* key) {
+      if (!row.is_object() || !row.contains(key) || !row[key].is_number()) {
+        throw Error(fmt::format("checkpoint history row {}: expected a number '{}'", i + 1, key));
+      }
+      return row[key];
+    };
+    EpochResult r;
+    r.epoch = number("epoch").get<std::int64_t>();
+    r.loss = number("loss").get<double>();
+    r.val_loss = number("val_loss").get<double>();
+    r.seconds = number("seconds").get<double>();
+    r.val_images = row.contains("val_images") ? number("val_images").get<std::int64_t>() : 0;
+    if (r.epoch != static_cast<std::int64_t>(i) + 1) {
+      throw Error(fmt::format("checkpoint history row {}: expected epoch {}, found {}", i + 1, i + 1, r.epoch));
+    }
+    history.push_back(r);
+  }
+  return history;
+}
+
+std::vector<EpochResult> train(const TrainRequest& request) {
+  validate_train_request(request);
+  check_paths(request);
+  const fs::path out = request.out_dir;
+  const fs::path checkpoint_path = out / kCheckpointFile;
+  const TrainOptions& options = request.options;
+
+  // 1. Everything that can fail on bad input, before anything is written.
+  Checkpoint resumed;
+  std::vector<EpochResult> history;
+  if (request.resume) {
+    resumed = load_checkpoint(checkpoint_path);
+    check_resume_matches(resumed.meta, request, checkpoint_path);
+    history = history_from_json(resumed.meta.history);
+    if (static_cast<std::int64_t>(history.size()) != resumed.meta.epoch) {
+      throw Error(fmt::format("'{}' is inconsistent: {} epochs trained but {} history rows",
+                              checkpoint_path.string(), resumed.meta.epoch, history.size()));
+    }
+  }
+  Mnist data = load_mnist(request.data_dir, options.train_limit, 0);
+  if (request.resume && resumed.meta.data_checksum != data.checksum) {
+    throw Error(fmt::format(
+        "cannot resume '{}': it was trained on data with checksum {}, but '{}' holds data with checksum {}; "
+        "resume with the same --data",
+        checkpoint_path.string(), resumed.meta.data_checksum, request.data_dir.string(), data.checksum));
+  }
+  const torch::Tensor& train_images = data.train.images;  // (n_train, 784)
+  const std::int64_t test_count = data.test.images.size(0);
+  std::int64_t val_images = test_count;
+  if (request.test_limit && *request.test_limit > 0) val_images = std::min(*request.test_limit, test_count);
+  if (!history.empty() && history.back().val_images > 0) {
+    if (!request.test_limit) {
+      val_images = std::min(history.back().val_images, test_count);
+    } else if (val_images != history.back().val_images) {
+      throw Error(fmt::format(
+          "cannot resume '{}': its val_loss was measured on {} test images, --test-limit asks for {}; "
+          "drop --test-limit to keep the run's",
+          checkpoint_path.string(), history.back().val_images, val_images));
+    }
+  }
+  const torch::Tensor val_set = data.test.images.slice(0, 0, val_images);  // (val_images, 784)
+  const std::int64_t n = train_images.size(0);
+  if (n == 0) throw Error(fmt::format("'{}' holds no training images", request.data_dir.string()));
+
+  // 2. The run directory, then the model and optimizer.
+  RunDirectory run_directory(out);
+  configure_compute_threads(options.threads);
+
+  Autoencoder model{nullptr};
+  if (request.resume) {
+    model = resumed.model;
+  } else {
+    model = Autoencoder(request.model);
+    torch::manual_seed(options.seed);
+    model->reset_parameters();
+  }
+  Adamax optimizer(model->parameters(), AdamaxOptions(options.lr));
+  if (request.resume) restore_optimizer(resumed, optimizer);
+
+  CheckpointMeta meta;
+  meta.model = model->config();
+  meta.options = options;
+  meta.epoch = request.resume ? resumed.meta.epoch : 0;
+  meta.data_checksum = data.checksum;
+  meta.tool_version = kVersion;
+  meta.torch_version = TORCH_VERSION;
+
+  const std::int64_t batch_size = options.batch_size;
+  const std::int64_t batches = (n + batch_size - 1) / batch_size;  // the last batch may be smaller, as in Keras
+  if (meta.epoch < options.epochs) {
+    spdlog::info("Training on {} images ({} batches of {}), validating on {} test images, epochs {} to {}", n,
+                 batches, batch_size, val_images, meta.epoch + 1, options.epochs);
+  } else {
+    spdlog::info("'{}' has already trained {} epochs; raise --epochs to train longer", checkpoint_path.string(),
+                 meta.epoch);
+  }
+
+  // 3. The epochs.
+  for (std::int64_t epoch = meta.epoch + 1; epoch <= options.epochs; ++epoch) {
+    const auto start = std::chrono::steady_clock::now();
+    model->train();
+    const torch::Tensor order = epoch_permutation(options.seed, epoch, n);  // (n) int64
+    ProgressBar progress(request.progress, epoch, options.epochs, batches);
+    double weighted_loss = 0;  // sum over batches of (batch mean loss) * (batch rows)
+    for (std::int64_t b = 0; b < batches; ++b) {
+      const std::int64_t begin = b * batch_size;
+      const std::int64_t end = std::min(n, begin + batch_size);
+      const torch::Tensor x = train_images.index_select(0, order.slice(0, begin, end));  // (rows, 784)
+      optimizer.zero_grad();
+      const torch::Tensor loss = torch::mse_loss(model->forward(x), x);
+      loss.backward();
+      optimizer.step();
+      weighted_loss += loss.item<double>() * static_cast<double>(end - begin);
+      progress.update(b + 1);
+    }
+    progress.clear();
+    EpochResult result;
+    result.epoch = epoch;
+    result.loss = weighted_loss / static_cast<double>(n);
+    result.val_loss = evaluate_mse(model, val_set, kEvalBatchSize);
+    result.val_images = val_images;
+    result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (!std::isfinite(result.loss) || !std::isfinite(result.val_loss)) {
+      throw Error(fmt::format("training diverged in epoch {} (loss {}, val_loss {}); '{}' keeps the last finite "
+                              "epoch. Try a smaller --lr",
+                              epoch, result.loss, result.val_loss, checkpoint_path.string()));
+    }
+    history.push_back(result);
+
+    meta.epoch = epoch;
+    meta.history = history_to_json(history);
+    save_checkpoint(checkpoint_path, meta, model, &optimizer);
+    run_directory.keep();
+    write_file_atomically(out / kHistoryFile, history_csv(history));
+    spdlog::info("Epoch {}/{} - loss: {:.4f} - val_loss: {:.4f} - {:.1f}s", epoch, options.epochs, result.loss,
+                 result.val_loss, result.seconds);
+  }
+
+  // 4. history.csv also when nothing was trained (a resume of a finished run
+  // after a crash before it was written), then the figures.
+  write_file_atomically(out / kHistoryFile, history_csv(history));
+  run_directory.keep();
+  if (request.figures) {
+    draw_figures(out, model, data.test.images, history);
+    spdlog::info("Wrote {}, {}, {}, {} in '{}'", kCheckpointFile, kHistoryFile, kLossFigureFile,
+                 kReconstructionsFigureFile, out.string());
+  }
+  return history;
+}
+
+}  // namespace tinyae

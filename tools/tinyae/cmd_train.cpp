@@ -1,6 +1,183 @@
-// tinyae train (being written)
+// tinyae train --data DIR --out RUN [options]
+//
+// Parses and range-checks every option before any work (a wrong command
+// line is a UsageError: exit 2, one line naming the flag, the accepted range
+// and the value found), then hands a TrainRequest to tinyae::train().
+// With --resume, the architecture and training options come from
+// RUN/model.pt; flags given explicitly are passed on so that train() can
+// refuse the ones that conflict with it.
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <iostream>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include <cxxopts.hpp>
+#include <spdlog/fmt/fmt.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
 #include "commands.h"
+#include "tinyae/checkpoint.h"
 #include "tinyae/common.h"
+#include "tinyae/model.h"
+#include "tinyae/train.h"
+
 namespace tinyae::cli {
-int cmd_train(int, char**) { throw Error("tinyae train: not implemented yet"); }
+namespace {
+
+// Integer option in [lo, hi]; the whole text must be the number.
+template <typename T>
+T parse_integer(const std::string& flag, const std::string& text, T lo, T hi) {
+  T value{};
+  const char* end = text.data() + text.size();
+  const auto [ptr, ec] = std::from_chars(text.data(), end, value);
+  if (text.empty() || ec != std::errc() || ptr != end || value < lo || value > hi) {
+    const std::string range =
+        hi == std::numeric_limits<T>::max() ? fmt::format(">= {}", lo) : fmt::format("in {}..{}", lo, hi);
+    throw UsageError(fmt::format("--{} must be an integer {}, got '{}'", flag, range, text));
+  }
+  return value;
+}
+
+double parse_learning_rate(const std::string& text) {
+  double value = 0;
+  const char* end = text.data() + text.size();
+  const auto [ptr, ec] = std::from_chars(text.data(), end, value);
+  if (text.empty() || ec != std::errc() || ptr != end || !std::isfinite(value) || !(value > 0)) {
+    throw UsageError(fmt::format("--lr must be a finite number > 0, got '{}'", text));
+  }
+  return value;
+}
+
+// "128,64" -> {128, 64}; "" -> {} (no hidden layer: input -> latent directly).
+std::vector<std::int64_t> parse_sizes(const std::string& flag, const std::string& text) {
+  std::vector<std::int64_t> sizes;
+  if (text.empty()) return sizes;
+  std::size_t begin = 0;
+  while (true) {
+    const std::size_t comma = text.find(',', begin);
+    const std::string item = text.substr(begin, comma == std::string::npos ? std::string::npos : comma - begin);
+    std::int64_t size = 0;
+    const char* end = item.data() + item.size();
+    const auto [ptr, ec] = std::from_chars(item.data(), end, size);
+    if (item.empty() || ec != std::errc() || ptr != end || size < 1 || size > kMaxLayerSize) {
+      throw UsageError(fmt::format("--{} must be comma-separated layer sizes in 1..{}, got '{}'", flag,
+                                   kMaxLayerSize, text));
+    }
+    sizes.push_back(size);
+    if (comma == std::string::npos) break;
+    begin = comma + 1;
+  }
+  return sizes;
+}
+
+Activation parse_activation_flag(const std::string& flag, const std::string& text) {
+  try {
+    return parse_activation(text);
+  } catch (const Error& e) {
+    throw UsageError(fmt::format("--{}: {}", flag, e.what()));
+  }
+}
+
+}  // namespace
+
+// Log lines go to stderr so that stdout carries only a command's results.
+void log_to_stderr() {
+  if (spdlog::get("tinyae")) return;
+  spdlog::set_default_logger(spdlog::stderr_color_mt("tinyae"));
+}
+
+int cmd_train(int argc, char** argv) {
+  log_to_stderr();
+  cxxopts::Options options("tinyae train", "Train the dense MNIST autoencoder (the tutorial's recipe by default).");
+  options.custom_help("--data DIR --out RUN [options]");
+  options.add_options()
+      ("data", "directory holding the MNIST IDX files (raw or .gz)", cxxopts::value<std::string>())
+      ("out", "run directory: model.pt, history.csv, loss.png, reconstructions.png", cxxopts::value<std::string>())
+      ("hidden", "encoder hidden layer sizes, comma-separated (decoder mirrors them)",
+       cxxopts::value<std::string>()->default_value("128,64"))
+      ("latent", "latent code size", cxxopts::value<std::string>()->default_value("32"))
+      ("activation", "activation of the hidden and latent layers: relu, tanh, sigmoid, linear",
+       cxxopts::value<std::string>()->default_value("relu"))
+      ("output-activation", "activation of the decoder's last layer: relu, sigmoid, tanh, linear",
+       cxxopts::value<std::string>()->default_value("relu"))
+      ("epochs", "epochs to train (with --resume: the new total)", cxxopts::value<std::string>()->default_value("50"))
+      ("batch-size", "images per mini-batch", cxxopts::value<std::string>()->default_value("256"))
+      ("lr", "Adamax learning rate", cxxopts::value<std::string>()->default_value("0.001"))
+      ("seed", "seed for the initial weights and the shuffles", cxxopts::value<std::string>()->default_value("42"))
+      ("threads", "BLAS threads, 0 = all cores (LibTorch's own pool stays at 1)",
+       cxxopts::value<std::string>()->default_value("0"))
+      ("train-limit", "train on the first N training images only, 0 = all",
+       cxxopts::value<std::string>()->default_value("0"))
+      ("test-limit", "validate on the first N test images only, 0 = all",
+       cxxopts::value<std::string>()->default_value("0"))
+      ("resume", "continue the run in --out from its model.pt")
+      ("no-figures", "do not draw loss.png and reconstructions.png")
+      ("quiet", "log warnings and errors only, no progress bar")
+      ("h,help", "print this help");
+  const cxxopts::ParseResult args = options.parse(argc, argv);
+  if (args.count("help")) {
+    std::cout << options.help();
+    return 0;
+  }
+  if (!args.unmatched().empty()) {
+    throw UsageError(fmt::format("unexpected argument '{}'", args.unmatched().front()));
+  }
+  if (!args.count("data")) throw UsageError("--data DIR is required (the directory holding the MNIST IDX files)");
+  if (!args.count("out")) throw UsageError("--out RUN is required (the run directory to write)");
+  auto text = [&](const char* flag) { return args[flag].as<std::string>(); };
+  auto given = [&](const char* flag) { return args.count(flag) > 0; };
+
+  // Every value is parsed and range-checked before anything is read.
+  const std::vector<std::int64_t> hidden = parse_sizes("hidden", text("hidden"));
+  const auto latent = parse_integer<std::int64_t>("latent", text("latent"), 1, kMaxLayerSize);
+  const Activation activation = parse_activation_flag("activation", text("activation"));
+  const Activation output_activation = parse_activation_flag("output-activation", text("output-activation"));
+  const auto epochs = parse_integer<std::int64_t>("epochs", text("epochs"), 1, kMaxEpochs);
+  const auto batch_size = parse_integer<std::int64_t>("batch-size", text("batch-size"), 1, kMaxBatchSize);
+  const double lr = parse_learning_rate(text("lr"));
+  const auto seed = parse_integer<std::uint64_t>("seed", text("seed"), 0, std::numeric_limits<std::uint64_t>::max());
+  const auto threads = parse_integer<int>("threads", text("threads"), 0, kMaxThreads);
+  constexpr auto kMaxLimit = std::numeric_limits<std::int64_t>::max();
+  const auto train_limit = parse_integer<std::int64_t>("train-limit", text("train-limit"), 0, kMaxLimit);
+  const auto test_limit = parse_integer<std::int64_t>("test-limit", text("test-limit"), 0, kMaxLimit);
+
+  TrainRequest request;
+  request.data_dir = text("data");
+  request.out_dir = text("out");
+  request.resume = given("resume");
+  request.figures = !given("no-figures");
+  request.progress = !given("quiet");
+  if (given("quiet")) spdlog::set_level(spdlog::level::warn);
+
+  if (request.resume) {
+    // Start from the checkpoint's settings; explicit flags override them and
+    // train() refuses any that differ (except --epochs and --threads).
+    const std::filesystem::path checkpoint = request.out_dir / kCheckpointFile;
+    if (!std::filesystem::exists(checkpoint)) {
+      throw Error(fmt::format("--resume: there is no checkpoint '{}' to resume from", checkpoint.string()));
+    }
+    const CheckpointMeta meta = load_checkpoint(checkpoint).meta;
+    request.model = meta.model;
+    request.options = meta.options;
+  }
+  if (!request.resume || given("hidden")) request.model.hidden = hidden;
+  if (!request.resume || given("latent")) request.model.latent_size = latent;
+  if (!request.resume || given("activation")) request.model.activation = activation;
+  if (!request.resume || given("output-activation")) request.model.output_activation = output_activation;
+  if (!request.resume || given("epochs")) request.options.epochs = epochs;
+  if (!request.resume || given("batch-size")) request.options.batch_size = batch_size;
+  if (!request.resume || given("lr")) request.options.lr = lr;
+  if (!request.resume || given("seed")) request.options.seed = seed;
+  if (!request.resume || given("train-limit")) request.options.train_limit = train_limit;
+  request.options.threads = threads;  // a property of this machine, not of the run
+  if (!request.resume || given("test-limit")) request.test_limit = test_limit;
+
+  train(request);
+  return 0;
+}
+
 }  // namespace tinyae::cli

@@ -1,0 +1,204 @@
+// `tinyae train` and `tinyae eval` as a user runs them: the real binary in a
+// subprocess. A wrong command line or bad data must give a non-zero exit, one
+// message on stderr naming the problem, and no model.pt; a good run must give
+// the run files, and `eval --json` exactly one JSON object on stdout.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "tinyae/common.h"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+const fs::path kMnistDir = fs::path(TINYAE_SOURCE_DIR) / "data" / "mnist";
+
+struct Outcome {
+  int status = -1;  // exit status, or -1 if the process did not exit normally
+  std::string out, err;
+};
+
+std::string quote(const std::string& arg) {
+  std::string quoted = "'";
+  for (char c : arg) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return quoted + "'";
+}
+
+std::string slurp(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(fs::exists(kMnistDir / "train-images-idx3-ubyte") ||
+                fs::exists(kMnistDir / "train-images-idx3-ubyte.gz"))
+        << "MNIST is missing from " << kMnistDir << ": run data/fetch_mnist.sh first";
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    dir_ = fs::temp_directory_path() / ("tinyae-test-cli-" + std::string(info->name()) + "-" + std::to_string(getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override {
+    if (HasFailure()) {
+      std::cerr << "left " << dir_ << " for inspection\n";
+    } else {
+      fs::remove_all(dir_);
+    }
+  }
+
+  // Runs `tinyae args...` with stdout and stderr captured separately.
+  // keep_blas_kernel: set OPENBLAS_CORETYPE (empty: OpenBLAS' own choice) so
+  // that tinyae does not restart itself to pick a faster kernel; for
+  // commands that are refused before any arithmetic, it halves the start-up.
+  Outcome tinyae(const std::vector<std::string>& args, bool keep_blas_kernel = false) const {
+    std::string command = keep_blas_kernel ? "OPENBLAS_CORETYPE= " : "";
+    command += quote(TINYAE_EXE);
+    for (const std::string& a : args) command += " " + quote(a);
+    const fs::path out = dir_ / "stdout.txt", err = dir_ / "stderr.txt";
+    command += " >" + quote(out.string()) + " 2>" + quote(err.string()) + " </dev/null";
+    const int raw = std::system(command.c_str());
+    Outcome run;
+    run.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+    run.out = slurp(out);
+    run.err = slurp(err);
+    return run;
+  }
+
+  // A small, fast run: 500 training images, 200 test images, 1 epoch.
+  std::vector<std::string> small_train(const fs::path& out, const fs::path& data = kMnistDir) const {
+    return {"train", "--data", data.string(), "--out", out.string(), "--epochs", "1", "--batch-size", "64",
+            "--train-limit", "500", "--test-limit", "200", "--no-figures", "--quiet"};
+  }
+
+  fs::path dir_;
+};
+
+// Non-zero exit, stderr mentions every needle, stdout stays empty.
+void expect_failure(const Outcome& run, int status, const std::vector<std::string>& needles) {
+  EXPECT_EQ(run.status, status) << "stderr: " << run.err;
+  for (const std::string& needle : needles) {
+    EXPECT_NE(run.err.find(needle), std::string::npos) << "stderr does not mention '" << needle << "':\n" << run.err;
+  }
+  EXPECT_EQ(run.out, "") << "a failing command wrote to stdout";
+}
+
+}  // namespace
+
+TEST_F(CliTest, BadCommandLinesAreRefusedBeforeAnyWork) {
+  const fs::path run = dir_ / "run";
+  struct Case {
+    std::vector<std::string> extra;
+    std::string needle;
+  };
+  const std::vector<Case> cases = {
+      {{"--bogus"}, "bogus"},
+      {{"--epochs", "0"}, "--epochs"},
+      {{"--epochs", "3.5"}, "--epochs"},
+      {{"--lr", "-1"}, "--lr"},
+      {{"--lr", "nan"}, "--lr"},
+      {{"--hidden", "12x"}, "--hidden"},
+      {{"--hidden", "70000"}, "--hidden"},
+      {{"--batch-size", "60001"}, "--batch-size"},
+      {{"--threads", "257"}, "--threads"},
+      {{"--train-limit", "-5"}, "train-limit"},
+      {{"--activation", "swish"}, "swish"},
+      {{"stray"}, "stray"},
+  };
+  // Each case starts LibTorch, so the list covers each kind of mistake once
+  // rather than every flag.
+  for (const Case& c : cases) {
+    std::vector<std::string> args = {"train", "--data", kMnistDir.string(), "--out", run.string()};
+    args.insert(args.end(), c.extra.begin(), c.extra.end());
+    SCOPED_TRACE(c.extra.front());
+    expect_failure(tinyae(args, /*keep_blas_kernel=*/true), 2, {c.needle});
+    EXPECT_FALSE(fs::exists(run)) << "a refused command created " << run;
+  }
+  expect_failure(tinyae({"train", "--out", run.string()}), 2, {"--data"});
+  expect_failure(tinyae({"eval", "--data", kMnistDir.string()}), 2, {"--model"});
+}
+
+TEST_F(CliTest, MissingOrCorruptDataLeavesNothingBehind) {
+  const fs::path run = dir_ / "run";
+  expect_failure(tinyae(small_train(run, dir_ / "no-such-dir")), 1, {"no-such-dir", "fetch_mnist.sh"});
+  EXPECT_FALSE(fs::exists(run));
+
+  // A copy of MNIST whose test images are cut off mid-file.
+  const fs::path bad = dir_ / "bad-data";
+  fs::create_directories(bad);
+  for (const char* name : {"train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-labels-idx1-ubyte"}) {
+    fs::create_symlink(kMnistDir / name, bad / name);
+  }
+  const std::string images = tinyae::read_file(kMnistDir / "t10k-images-idx3-ubyte", 1u << 24);
+  tinyae::write_file_atomically(bad / "t10k-images-idx3-ubyte", std::string_view(images).substr(0, 5000));
+  expect_failure(tinyae(small_train(run, bad)), 1, {"t10k-images-idx3-ubyte"});
+  EXPECT_FALSE(fs::exists(run / "model.pt"));
+  EXPECT_FALSE(fs::exists(run)) << "a failed run left " << run;
+}
+
+TEST_F(CliTest, TrainEvalAndResume) {
+  const fs::path run = dir_ / "run";
+  const Outcome trained = tinyae(small_train(run));
+  ASSERT_EQ(trained.status, 0) << trained.err;
+  EXPECT_EQ(trained.out, "") << "train logs to stderr, stdout stays free";
+  ASSERT_TRUE(fs::exists(run / "model.pt"));
+  ASSERT_TRUE(fs::exists(run / "history.csv"));
+  const std::string checkpoint_hash = tinyae::sha256_file_hex(run / "model.pt");
+
+  // Training again into the same run without --resume is refused, untouched.
+  expect_failure(tinyae(small_train(run)), 1, {"model.pt", "--resume"});
+  // So is a resume that changes the architecture.
+  expect_failure(tinyae({"train", "--data", kMnistDir.string(), "--out", run.string(), "--resume", "--hidden",
+                         "64", "--epochs", "2"}),
+                 1, {"--hidden"});
+  EXPECT_EQ(tinyae::sha256_file_hex(run / "model.pt"), checkpoint_hash);
+
+  // eval --json: one JSON object on stdout and nothing else; its test MSE on
+  // the same 200 test images is the run's last val_loss.
+  const Outcome eval = tinyae({"eval", "--model", (run / "model.pt").string(), "--data", kMnistDir.string(), "--json",
+                           "--train-limit", "500", "--test-limit", "200"});
+  ASSERT_EQ(eval.status, 0) << eval.err;
+  EXPECT_EQ(eval.out.substr(0, 14), "{\"train_mse\": ") << eval.out;
+  const nlohmann::json result = nlohmann::json::parse(eval.out);
+  ASSERT_TRUE(result.is_object());
+  EXPECT_EQ(result.size(), 2u) << eval.out;
+  ASSERT_TRUE(result["train_mse"].is_number()) << eval.out;
+  ASSERT_TRUE(result["test_mse"].is_number()) << eval.out;
+  const double test_mse = result["test_mse"].get<double>();
+  EXPECT_GT(test_mse, 0);
+  EXPECT_LT(test_mse, 0.2);
+  std::ifstream csv(run / "history.csv");
+  std::string header, row;
+  std::getline(csv, header);
+  std::getline(csv, row);
+  double val_loss = 0;
+  ASSERT_EQ(std::sscanf(row.c_str(), "%*d,%*f,%lf", &val_loss), 1) << row;
+  EXPECT_NEAR(test_mse, val_loss, 1e-7 * val_loss) << "gap " << test_mse - val_loss;
+
+  // --resume with a higher --epochs continues the run.
+  const Outcome resumed = tinyae({"train", "--data", kMnistDir.string(), "--out", run.string(), "--resume", "--epochs",
+                              "2", "--quiet", "--no-figures"});
+  ASSERT_EQ(resumed.status, 0) << resumed.err;
+  std::ifstream csv2(run / "history.csv");
+  int rows = 0;
+  for (std::string line; std::getline(csv2, line);) ++rows;
+  EXPECT_EQ(rows, 3) << "header + 2 epochs";
+
+  // eval on a missing checkpoint names it.
+  expect_failure(tinyae({"eval", "--model", (dir_ / "none.pt").string(), "--data", kMnistDir.string(), "--json"}), 1,
+                 {"none.pt"});
+}
