@@ -27,8 +27,8 @@ extern "C" {
 #define TINYAE_FORMAT_VERSION 1
 
 /* Attribute macros used by generated headers.
- * TINYAE_ALIGNED: weight arrays start on an 8-byte boundary so multi-register
- *   loads never straddle a bus word on any Cortex-M.
+ * TINYAE_ALIGNED: weight arrays start on an 8-byte boundary (the float
+ *   kernel's VLDMIA needs 4; 8 matches the Cortex-M7's 64-bit bus).
  * TINYAE_UNUSED: a static const array the including file may not use (e.g. the
  *   golden vectors in a sketch that only runs the model) must not warn. */
 #if defined(__GNUC__) || defined(__clang__)
