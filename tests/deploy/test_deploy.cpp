@@ -1,10 +1,11 @@
 // Deploy end to end: build the firmware for a small export, boot it on both
 // QEMU boards, check the verdict, the figures and the error paths.
 //
-// The export comes from fake_export (random weights, double-precision
-// goldens); to test with a real trained model instead, replace
-// write_small_export with a call to `tinyae export` -- deploy only reads the
-// folder.
+// Most tests use fake_export (random weights, double-precision goldens:
+// small, fast, shapes chosen to hit every kernel path); one runs the real
+// train -> export -> deploy pipeline against LibTorch's goldens. To move
+// more tests to real exports, replace write_small_export with `tinyae export`
+// -- deploy only reads the folder.
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
@@ -171,6 +172,35 @@ TEST_F(Deploy, TutorialAutoencoderOnCortexM4FIsAtMostTwoInstructionsPerMac) {
               static_cast<long long>(r.instructions_per_inference), r.instructions_per_mac, r.max_abs_err);
   EXPECT_LE(r.instructions_per_mac, 2.0);
   EXPECT_LE(r.max_abs_err, 1e-5);
+}
+
+// The whole pipeline with LibTorch's goldens: a short training run, `tinyae
+// export`, then deploy of all three models on the Cortex-M4F.
+TEST_F(Deploy, RealExportOfAShortTrainingRunMatchesLibTorch) {
+  const fs::path mnist = fs::path(TINYAE_SOURCE_DIR) / "data" / "mnist";
+  if (!fs::exists(mnist / "t10k-images-idx3-ubyte") && !fs::exists(mnist / "t10k-images-idx3-ubyte.gz")) {
+    GTEST_SKIP() << "MNIST not in " << mnist << " (data/fetch script)";
+  }
+  const fs::path run_dir = root / "run";
+  const fs::path headers = root / "export";
+  const auto [train_status, train_out] =
+      run_command({TINYAE_EXE, "train", "--data", mnist.string(), "--out", run_dir.string(), "--epochs", "1",
+                   "--train-limit", "512", "--test-limit", "256", "--no-figures", "--quiet"},
+                  root / "train.txt");
+  ASSERT_EQ(train_status, 0) << train_out;
+  const auto [export_status, export_out] = run_command(
+      {TINYAE_EXE, "export", "--model", (run_dir / "model.pt").string(), "--out", headers.string(), "--data",
+       mnist.string(), "--golden", "2"},
+      root / "export.txt");
+  ASSERT_EQ(export_status, 0) << export_out;
+  const DeployResult r = run(headers, "mps2-an386");
+  EXPECT_TRUE(r.ok);
+  EXPECT_EQ(r.models.size(), 3u);
+  EXPECT_EQ(r.headline_model, "autoencoder");
+  EXPECT_LE(r.max_abs_err, 1e-5) << "largest |device - LibTorch| over all outputs";
+  EXPECT_LE(r.instructions_per_mac, 2.0);
+  std::printf("  trained model on Cortex-M4F: max_abs_err vs LibTorch %.3g, %.3f instructions per MAC\n",
+              r.max_abs_err, r.instructions_per_mac);
 }
 
 // -------------------------------------------------------------------- CLI --
