@@ -98,7 +98,7 @@ echo "Model: 784-128-64-32-64-128-784 autoencoder, float32, from $source_note."
 echo "Instructions counted with SysTick under qemu-system-arm -icount shift=0 (QEMU 7.2), one inference,"
 echo "validation included; firmware and runtime built with arm-none-eabi-gcc -O2 ($(arm-none-eabi-gcc -dumpversion))."
 echo
-echo "| board | runtime | model | instructions / inference | MACs | instructions / MAC | max abs err | firmware text (B) |"
+echo "| board | runtime | model | instructions / inference | MACs | instructions / MAC | max abs err (all models) | firmware text (B) |"
 echo "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |"
 printf '%s\n' "${rows[@]}"
 echo
