@@ -1,17 +1,38 @@
 #!/usr/bin/env bash
-# The main job: installs what is missing, fetches MNIST, builds, trains the
-# tutorial's autoencoder, evaluates it, and draws its figures.
+# The main job, end to end: installs what is missing, fetches MNIST, builds,
+# trains the tutorial's autoencoder (50 epochs), evaluates it, exports the
+# encoder, decoder and autoencoder to C headers (float32 and int8), and runs
+# them on an emulated Cortex-M4F board (QEMU mps2-an386).
+#
 # Usage: bash tools/run.sh [extra `tinyae train` flags, e.g. --epochs 5]
-# Outputs: runs/mnist/ (model.pt, history.csv, loss.png, reconstructions.png).
+# Outputs:
+#   runs/mnist/         model.pt, history.csv, loss.png, reconstructions.png
+#   deploy/mnist/       float32 headers + runtime (drop into any MCU project)
+#   deploy/mnist-int8/  int8 headers + runtime, quantization.json
+# A finished run is not trained again: rerunning resumes (or skips) training.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 run=${TINYAE_RUN_DIR:-"$root/runs/mnist"}
+out=${TINYAE_DEPLOY_DIR:-"$root/deploy"}
+board=${TINYAE_BOARD:-mps2-an386}
+
 bash "$root/tools/setup.sh"
 bash "$root/data/fetch_mnist.sh"
 bash "$root/tools/build.sh" --target tinyae
 tinyae="${TINYAE_BUILD_DIR:-$root/build}/tinyae"
 
+step() { printf '\n== %s\n' "$*"; }
+
+step "train ($run)"
 resume=()
 [ -f "$run/model.pt" ] && resume=(--resume)
 "$tinyae" train --data "$root/data/mnist" --out "$run" "${resume[@]}" "$@"
+
+step "evaluate"
 "$tinyae" eval --model "$run/model.pt" --data "$root/data/mnist"
+
+step "export float32 headers ($out/mnist)"
+"$tinyae" export --model "$run/model.pt" --data "$root/data/mnist" --out "$out/mnist"
+
+step "deploy float32 on $board (QEMU)"
+"$tinyae" deploy --headers "$out/mnist" --board "$board"
