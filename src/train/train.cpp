@@ -439,8 +439,8 @@ std::vector<EpochResult> train(const TrainRequest& request) {
   run_directory.keep();
   if (request.figures) {
     draw_figures(out, model, data.test.images, history);
-    spdlog::info("Wrote {}, {}, {}, {} in '{}'", kCheckpointFile, kHistoryFile, kLossFigureFile,
-                 kReconstructionsFigureFile, out.string());
+    spdlog::info("Run directory '{}': {}, {}, {}, {}", out.string(), kCheckpointFile, kHistoryFile, kLossFigureFile,
+                 kReconstructionsFigureFile);
   }
   return history;
 }
