@@ -205,6 +205,13 @@ void write_output(const fs::path& out_dir, const std::vector<OutputFile>& files)
   fs::remove_all(staging, ec);
 }
 
+// "out/" names the same folder as "out", but its file name is empty.
+fs::path without_trailing_separator(const fs::path& path) {
+  fs::path p = path;
+  while (p.has_relative_path() && p.filename().empty()) p = p.parent_path();
+  return p;
+}
+
 std::string with_thousands(std::uint64_t value) {
   std::string digits = std::to_string(value);
   for (int i = static_cast<int>(digits.size()) - 3; i > 0; i -= 3) digits.insert(static_cast<std::size_t>(i), ",");
@@ -221,7 +228,8 @@ ExportResult export_models(const ExportOptions& options) {
   }
   const std::unique_ptr<HeaderWriter> writer = make_header_writer(options.format);
   const std::string encoder_prefix = symbol_prefix(options.name_prefix, "encoder");  // validates the prefix
-  check_output_location(options.out_dir);
+  const fs::path out_dir = without_trailing_separator(options.out_dir);
+  check_output_location(out_dir);
 
   // 2. Checkpoint and golden vectors.
   std::error_code ec;
@@ -282,15 +290,17 @@ ExportResult export_models(const ExportOptions& options) {
   // 3. Every file, in memory.
   const fs::path header_dir = options.arduino ? "src" : "";
   std::vector<OutputFile> files;
+  // The whole runtime (every src/runtime file, as the contract lists them),
+  // so the folder builds on its own; the writer's files must be among them.
   for (const std::string& name : writer->runtime_files()) {
-    const EmbeddedFile* found = nullptr;
-    for (const EmbeddedFile& file : embedded_runtime_files()) {
-      if (file.name == name) found = &file;
-    }
-    if (found == nullptr) {
+    bool found = false;
+    for (const EmbeddedFile& file : embedded_runtime_files()) found = found || file.name == name;
+    if (!found) {
       throw Error("this tinyae binary was built without the runtime file " + name + " (src/runtime); rebuild tinyae");
     }
-    files.push_back({header_dir / name, std::string(found->contents)});
+  }
+  for (const EmbeddedFile& file : embedded_runtime_files()) {
+    files.push_back({header_dir / std::string(file.name), std::string(file.contents)});
   }
 
   ExportResult result;
@@ -344,7 +354,7 @@ ExportResult export_models(const ExportOptions& options) {
   files.push_back({"manifest.json", manifest.dump(2) + "\n"});  // last: it describes a complete export
 
   // 4. Write.
-  write_output(options.out_dir, files);
+  write_output(out_dir, files);
   for (const OutputFile& file : files) result.files.push_back(file.path);
   return result;
 }

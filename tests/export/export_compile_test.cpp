@@ -58,7 +58,7 @@ TEST(ExportCompile, TinyHandCheckedModelRunsOnTheRuntime) {
   model.golden_inputs = {1, 1, 1};
   model.golden_outputs = {6.5f, 14};
   Provenance provenance;
-  provenance.checkpoint_path = "weird*/path??/\n/*name";  // must not break the banner comment
+  provenance.checkpoint_path = "weird*/path?\?/\n/*name";  // must not break the banner comment
   const fs::path dir = fresh_dir("tiny");
   const auto writer = make_header_writer(NumberFormat::kFloat32);
   write_text(dir / "model_encoder.h", writer->render(model, provenance));
