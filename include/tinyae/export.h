@@ -8,7 +8,7 @@
 // golden vectors (inputs and LibTorch's outputs) for an on-device self-test.
 //
 // The number format is a switch: a HeaderWriter renders one format (float32
-// here); an int8 writer plugs in next to it. Everything below export_models()
+// in header_f32.cpp, int8 in header_int8.cpp). Everything below export_models()
 // is plain data and text, with no LibTorch, so it can be tested on its own.
 #pragma once
 
@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "tinyae/model.h"
+#include "tinyae/quantize.h"
 
 namespace tinyae {
 
@@ -31,9 +32,9 @@ inline constexpr int kHeaderFormatVersion = 1;
 // for internal identifiers; the generated suffixes need the rest).
 inline constexpr std::size_t kMaxNamePrefixLength = 32;
 
-enum class NumberFormat { kFloat32 };
+enum class NumberFormat { kFloat32, kInt8 };
 
-std::string number_format_name(NumberFormat format);             // "float32"
+std::string number_format_name(NumberFormat format);             // "float32", "int8"
 NumberFormat parse_number_format(const std::string& name);       // throws tinyae::Error listing the valid names
 
 // One dense layer as plain data: out = activation(weights * in + bias).
@@ -53,6 +54,13 @@ struct ExportModel {
   std::int64_t golden_count = 0;
   std::vector<float> golden_inputs;   // (golden_count, input_size)
   std::vector<float> golden_outputs;  // (golden_count, output_size)
+  // int8 only: the layers quantized (this model's slice of the quantized
+  // autoencoder), a line on how, and the golden vectors as the runtime sees
+  // them: quantized inputs and the host reference's outputs (bit-exact).
+  QuantizedNetwork quantized;
+  std::string quantization_source;
+  std::vector<std::int8_t> golden_inputs_i8;   // (golden_count, input_size)
+  std::vector<std::int8_t> golden_outputs_i8;  // (golden_count, output_size)
 
   std::int64_t input_size() const { return layers.empty() ? 0 : layers.front().in_size; }
   std::int64_t output_size() const { return layers.empty() ? 0 : layers.back().out_size; }
@@ -166,6 +174,10 @@ struct ExportOptions {
   bool arduino = false;                              // write DIR as an Arduino library
   std::string name_prefix;                           // prepended to every symbol; "" for none
   NumberFormat format = NumberFormat::kFloat32;
+  // int8: calibrate on the first N MNIST training images of data_dir, in
+  // [1, kMaxCalibrationImages]; the accuracy report (DIR/quantization.json)
+  // uses all MNIST test images, so int8 always reads data_dir.
+  std::int64_t calibration_images = kDefaultCalibrationImages;
 };
 
 struct ExportedModel {

@@ -188,7 +188,7 @@ struct QuantizationReport {
   double ratio = 0.0;  // int8_mse / float_mse
   double latent_max_abs_err = 0.0;
   // {"float_mse", "int8_mse", "ratio", "latent_max_abs_err", "images", "calibration_images"}
-  nlohmann::json to_json() const;
+  nlohmann::ordered_json to_json() const;
 };
 
 QuantizationReport evaluate_quantization(Autoencoder& model, const QuantizedNetwork& network,

@@ -19,6 +19,7 @@
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
+#include "export_internal.h"
 #include "tinyae/checkpoint.h"
 #include "tinyae/common.h"
 #include "tinyae/data.h"
@@ -226,6 +227,10 @@ ExportResult export_models(const ExportOptions& options) {
     throw Error("--golden " + std::to_string(options.golden_count) + " is outside [0, " +
                 std::to_string(kMaxGoldenCount) + "]");
   }
+  if (options.calibration_images < 1 || options.calibration_images > kMaxCalibrationImages) {
+    throw Error("--calibration " + std::to_string(options.calibration_images) + " is outside [1, " +
+                std::to_string(kMaxCalibrationImages) + "]");
+  }
   const std::unique_ptr<HeaderWriter> writer = make_header_writer(options.format);
   const std::string encoder_prefix = symbol_prefix(options.name_prefix, "encoder");  // validates the prefix
   const fs::path out_dir = without_trailing_separator(options.out_dir);
@@ -265,6 +270,7 @@ ExportResult export_models(const ExportOptions& options) {
     m.golden_count = options.golden_count;
   }
 
+  torch::Tensor golden_images;  // (golden_count, input); undefined with --golden 0
   if (options.golden_count > 0) {
     std::string data_checksum;
     const torch::Tensor images = load_golden_images(options.data_dir, options.golden_count,
@@ -285,6 +291,11 @@ ExportResult export_models(const ExportOptions& options) {
     models[1].golden_outputs = to_vector(decoded);
     models[2].golden_inputs = to_vector(images);
     models[2].golden_outputs = to_vector(reconstructed);
+    golden_images = images;
+  }
+  nlohmann::ordered_json quantization;  // quantization.json, int8 only
+  if (writer->format() == NumberFormat::kInt8) {
+    quantization = quantize_for_export(models, model, options, golden_images);
   }
 
   // 3. Every file, in memory.
@@ -351,6 +362,7 @@ ExportResult export_models(const ExportOptions& options) {
                                            {"checkpoint_sha256", checkpoint.sha256},
                                            {"models", manifest_models}};
   files.push_back({"footprint.json", footprint_doc.dump(2) + "\n"});
+  if (!quantization.is_null()) files.push_back({"quantization.json", quantization.dump(2) + "\n"});
   files.push_back({"manifest.json", manifest.dump(2) + "\n"});  // last: it describes a complete export
 
   // 4. Write.

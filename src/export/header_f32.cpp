@@ -196,6 +196,8 @@ std::unique_ptr<HeaderWriter> make_header_writer(NumberFormat format) {
   switch (format) {
     case NumberFormat::kFloat32:
       return std::make_unique<Float32HeaderWriter>();
+    case NumberFormat::kInt8:
+      return make_int8_header_writer();
   }
   throw Error("no header writer for number format " + number_format_name(format));
 }

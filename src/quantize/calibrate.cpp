@@ -163,8 +163,8 @@ QuantizedNetwork quantize_network(const std::vector<LayerView>& layers, const Ca
   return network;
 }
 
-nlohmann::json QuantizationReport::to_json() const {
-  auto number = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); };
+nlohmann::ordered_json QuantizationReport::to_json() const {
+  auto number = [](double v) { return std::isfinite(v) ? nlohmann::ordered_json(v) : nlohmann::ordered_json(nullptr); };
   return {{"float_mse", number(float_mse)},
           {"int8_mse", number(int8_mse)},
           {"ratio", number(ratio)},

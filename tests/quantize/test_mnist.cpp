@@ -112,7 +112,7 @@ TEST_F(Mnist, RuntimeMatchesReferenceAndAccuracyHolds) {
   EXPECT_LE(r.ratio, kMaxMseRatio) << "int8 MSE " << r.int8_mse << " vs float " << r.float_mse;
   EXPECT_GE(r.ratio, 0.9) << "int8 should not be much better than float either; suspicious";
   EXPECT_LT(r.latent_max_abs_err, 0.5);
-  const nlohmann::json j = r.to_json();
+  const nlohmann::ordered_json j = r.to_json();
   for (const char* key : {"float_mse", "int8_mse", "ratio", "latent_max_abs_err"}) EXPECT_TRUE(j.contains(key)) << key;
   EXPECT_EQ(net.weights_bytes(), 784u * 64 + 64 * 16 + 16 * 64 + 64 * 784 + (64 + 16 + 64 + 784) * 9);
 }

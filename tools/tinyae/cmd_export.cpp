@@ -2,7 +2,7 @@
 // the footprint report.
 //
 //   tinyae export --model RUN/model.pt --out DIR [--data data/mnist] [--golden 4]
-//                 [--arduino] [--name-prefix PREFIX] [--format float32]
+//                 [--arduino] [--name-prefix PREFIX] [--format float32|int8] [--calibration 1000]
 #include <iostream>
 #include <string>
 
@@ -30,7 +30,10 @@ int cmd_export(int argc, char** argv) {
       ("arduino", "write DIR as an Arduino library (library.properties, src/, examples/)")
       ("name-prefix", "prefix for every C symbol, e.g. 'digits' gives digits_encoder_model (a C identifier)",
        cxxopts::value<std::string>()->default_value(""))
-      ("format", "number format of the weights: float32", cxxopts::value<std::string>()->default_value("float32"))
+      ("format", "number format: float32, or int8 (quantized; also writes quantization.json)",
+       cxxopts::value<std::string>()->default_value("float32"))
+      ("calibration", "int8: calibrate on the first N MNIST training images (1 to 60000)",
+       cxxopts::value<std::int64_t>()->default_value(std::to_string(kDefaultCalibrationImages)))
       ("h,help", "print this help");
   const cxxopts::ParseResult args = parser.parse(argc, argv);
   if (args.count("help")) {
@@ -49,6 +52,7 @@ int cmd_export(int argc, char** argv) {
   options.arduino = args.count("arduino") > 0;
   options.name_prefix = args["name-prefix"].as<std::string>();
   options.format = parse_number_format(args["format"].as<std::string>());
+  options.calibration_images = args["calibration"].as<std::int64_t>();
 
   const ExportResult result = export_models(options);
   std::cout << format_footprint_table(result.models);
