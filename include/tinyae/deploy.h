@@ -38,7 +38,7 @@ const Board& find_board(std::string_view name);
 struct DeployOptions {
   std::filesystem::path headers_dir;     // written by `tinyae export`
   std::string board = "mps2-an386";
-  double tolerance = 1e-5;               // max |predicted - expected| per output
+  double tolerance = 1e-5;               // max |predicted - expected| per output (float32; int8 uses 0)
   std::filesystem::path keep_build_dir;  // empty: build in a temporary folder, removed afterwards
   double timeout_seconds = 300.0;        // QEMU is killed after this long
   // Receives each line the firmware prints, as it prints it (nullptr: discard).
@@ -63,7 +63,8 @@ struct DeployResult {
   bool ok = false;            // exit status 0 and every model within tolerance
   int exit_status = -1;       // the firmware's exit status
   double max_abs_err = 0.0;   // over every model
-  double tolerance = 0.0;
+  double tolerance = 0.0;     // as applied: 0 for int8, which must be bit-exact
+  std::string number_format;  // the manifest's: "float32" or "int8"
   // Headline figures: the autoencoder's if there is one, else the model with the most MACs.
   std::string headline_model;
   std::int64_t instructions_per_inference = 0;
@@ -80,7 +81,8 @@ struct DeployResult {
   std::map<std::string, DeployModelResult> models;
 
   // {"board", "ok", "max_abs_err", "instructions_per_inference", "macs",
-  //  "instructions_per_mac", "text", "data", "bss", "models": {name: {...}}, ...}
+  //  "instructions_per_mac", "text", "data", "bss", "models": {name: {...}},
+  //  "number_format", "bit_exact" (ok and every output equal to its golden value), ...}
   nlohmann::json to_json() const;
 };
 

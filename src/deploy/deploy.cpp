@@ -64,11 +64,19 @@ struct NumberFormat {
   std::string run_function;           // its name, for the generated table
   std::string scratch_macro_suffix;   // <PREFIX>_<suffix>: the scratch size macro
   std::string scratch_type;           // element type of the scratch buffer
+  std::string output_type;            // element type of inputs and outputs
+  std::string value_function;         // reads an output as a float, for the comparison
+  bool exact = false;                 // outputs must equal the golden ones: tolerance 0
 };
 
 const std::vector<NumberFormat>& number_formats() {
   static const std::vector<NumberFormat> formats = {
-      {"float32", "tinyae_f32.c", "run_f32.c", "tinyae_fw_run_f32", "SCRATCH_FLOATS", "float"},
+      {"float32", "tinyae_f32.c", "run_f32.c", "tinyae_fw_run_f32", "SCRATCH_FLOATS", "float", "float",
+       "tinyae_fw_value_f32", false},
+      // int8 golden outputs come from the exporter's host reference of the
+      // same integer math, so the device must reproduce them bit for bit.
+      {"int8", "tinyae_int8.c", "run_i8.c", "tinyae_fw_run_i8", "SCRATCH_WORDS", "int32_t", "int8_t",
+       "tinyae_fw_value_i8", true},
   };
   return formats;
 }
@@ -389,13 +397,14 @@ std::string model_source(const ManifestModel& m, const NumberFormat& format) {
     << "#include \"" << m.header << "\"\n\n"
     << "static " << format.scratch_type << " " << p << "_fw_scratch[" << P << "_" << format.scratch_macro_suffix
     << " + 1]; /* +1: C has no zero-length arrays */\n"
-    << "static float " << p << "_fw_predicted[" << P << "_OUTPUT_SIZE]; /* (output_size) */\n\n"
+    << "static " << format.output_type << " " << p << "_fw_predicted[" << P
+    << "_OUTPUT_SIZE]; /* (output_size) */\n\n"
     << "const tinyae_fw_model tinyae_fw_model_" << p << " = {\n"
     << "    \"" << m.name << "\", \"" << format.name << "\",\n"
     << "    " << P << "_INPUT_SIZE, " << P << "_OUTPUT_SIZE, " << P << "_GOLDEN_COUNT, " << P << "_MACS,\n"
     << "    &" << p << "_model, &" << p << "_golden_inputs[0][0], &" << p << "_golden_outputs[0][0],\n"
     << "    " << p << "_fw_scratch, " << P << "_" << format.scratch_macro_suffix << ", " << p << "_fw_predicted,\n"
-    << "    " << format.run_function << "};\n";
+    << "    " << format.run_function << ", " << format.value_function << "};\n";
   return c.str();
 }
 
@@ -526,6 +535,8 @@ nlohmann::json DeployResult::to_json() const {
   j["exit_status"] = exit_status;
   j["max_abs_err"] = number(max_abs_err);
   j["tolerance"] = tolerance;
+  j["number_format"] = number_format;
+  j["bit_exact"] = ok && max_abs_err == 0.0;
   j["headline_model"] = headline_model;
   j["instructions_per_inference"] = instructions_per_inference;
   j["macs"] = macs;
@@ -576,7 +587,9 @@ DeployResult deploy(const DeployOptions& options) {
     write_text(source, model_source(m, *manifest.format));
     model_sources.push_back(source);
   }
-  write_text(out / "fw_models.c", table_source(manifest, options.tolerance));
+  // int8 (an exact format) passes only if bit-exact, whatever --tolerance says.
+  const double tolerance = manifest.format->exact ? 0.0 : options.tolerance;
+  write_text(out / "fw_models.c", table_source(manifest, tolerance));
 
   // Compile: each source to an object, in parallel (the model files hold
   // megabytes of float literals and dominate).
@@ -629,7 +642,8 @@ DeployResult deploy(const DeployOptions& options) {
 
   DeployResult result;
   result.board = board.name;
-  result.tolerance = options.tolerance;
+  result.tolerance = tolerance;
+  result.number_format = manifest.format->name;
   result.flags["cpu"] = board.cpu_flags;
   result.flags["common"] = kCommonFlags;
   result.flags["runtime"] = kRuntimeFlags;

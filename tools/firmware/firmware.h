@@ -5,9 +5,10 @@
  * its scratch and output buffers) and fw_models.c (the table, the tolerance).
  *
  * main.c knows nothing about number formats: each table entry carries a
- * `run` function for its format. float32 uses tinyae_fw_run_f32
- * (run_f32.c); another format adds run_<format>.c and deploy picks the file,
- * the run function and the scratch type from the manifest's number_format.
+ * `run` function and a `value` reader for its format. float32 uses
+ * tinyae_fw_run_f32 / tinyae_fw_value_f32 (run_f32.c), int8
+ * tinyae_fw_run_i8 / tinyae_fw_value_i8 (run_i8.c); deploy picks the file,
+ * the functions and the buffer types from the manifest's number_format.
  */
 #ifndef TINYAE_FIRMWARE_H
 #define TINYAE_FIRMWARE_H
@@ -26,14 +27,18 @@ struct tinyae_fw_model {
     uint32_t macs;               /* multiply-accumulates per inference */
     const void *model;           /* the format's model struct, e.g. tinyae_model_f32 */
     const void *golden_inputs;   /* (golden_count, input_size) in the format's input type */
-    const float *golden_outputs; /* (golden_count, output_size), LibTorch's outputs */
+    const void *golden_outputs;  /* (golden_count, output_size) in the format's output type: LibTorch's
+                                    outputs (float32), the host reference's (int8, to match exactly) */
     void *scratch;               /* (scratch_len) of the format's scratch type */
     size_t scratch_len;          /* the header's exact scratch size, in elements */
-    float *predicted;            /* (output_size) where run writes its outputs */
+    void *predicted;             /* (output_size) of the format's output type: where run writes */
     /* Runs golden vector `vector` through the model into m->predicted;
      * returns a tinyae_status. The firmware counts the instructions this
      * call executes. */
     int (*run)(const tinyae_fw_model *m, uint32_t vector);
+    /* Element `index` of an array of the format's output type, as a float
+     * (exact for int8), for comparing and printing outside the timed run. */
+    float (*value)(const void *values, size_t index);
 };
 
 /* Defined by the generated fw_models.c. */
@@ -41,7 +46,10 @@ extern const tinyae_fw_model *const tinyae_fw_models[]; /* (tinyae_fw_model_coun
 extern const uint32_t tinyae_fw_model_count;
 extern const double tinyae_fw_tolerance; /* max |predicted - expected| per output */
 
-/* Run functions, one per number format (run_<format>.c). */
+/* Run and value functions, one pair per number format (run_<format>.c). */
 int tinyae_fw_run_f32(const tinyae_fw_model *m, uint32_t vector);
+float tinyae_fw_value_f32(const void *values, size_t index);
+int tinyae_fw_run_i8(const tinyae_fw_model *m, uint32_t vector);
+float tinyae_fw_value_i8(const void *values, size_t index);
 
 #endif /* TINYAE_FIRMWARE_H */

@@ -1,0 +1,100 @@
+// int8 on the emulated boards: a trained tutorial-size model exported with
+// `tinyae export --format int8` runs under `tinyae deploy` on the Cortex-M4F
+// (mps2-an386) and the Cortex-M7 (mps2-an500) with the SXTB16/SMLAD kernel,
+// and every output equals the golden one -- the host reference's -- bit for
+// bit (test_export_int8 checks the same headers on the host). The
+// autoencoder stays at or below 1.5 instructions per multiply-accumulate, and
+// a single changed golden value fails the run.
+#include <gtest/gtest.h>
+
+#include <iostream>
+#include <regex>
+
+#include "../export/export_support.h"
+#include "tinyae/deploy.h"
+
+namespace tinyae::test {
+namespace {
+
+constexpr double kMaxInstructionsPerMac = 1.5;  // CMSIS-NN measures 2.19 at -O2 for this network
+
+class DeployInt8 : public ::testing::TestWithParam<std::string> {
+ protected:
+  static void SetUpTestSuite() {
+    if (!mnist_missing_message().empty()) return;
+    dir_ = fresh_dir("quantize-deploy");
+    write_checkpoint(dir_ / "model.pt", 200);
+    export_ = run_export("--model " + quoted(dir_ / "model.pt") + " --out " + quoted(dir_ / "i8") + " --data " +
+                         quoted(mnist_dir()) + " --golden 3 --format int8 --calibration 300");
+  }
+  void SetUp() override {
+    const std::string missing = mnist_missing_message();
+    if (!missing.empty()) GTEST_FAIL() << missing;
+    ASSERT_EQ(export_.exit_code, 0) << export_.output;
+  }
+  static fs::path dir_;
+  static CommandResult export_;
+};
+fs::path DeployInt8::dir_;
+CommandResult DeployInt8::export_;
+
+TEST_P(DeployInt8, BitExactAndFast) {
+  DeployOptions options;
+  options.headers_dir = dir_ / "i8";
+  options.board = GetParam();
+  options.tolerance = 0.5;  // ignored for int8: it must be exact
+  const DeployResult r = deploy(options);
+  const nlohmann::json j = r.to_json();
+  std::cout << GetParam() << ": " << r.headline_model << " " << r.instructions_per_inference << " instructions, "
+            << r.instructions_per_mac << " per MAC; ";
+  for (const auto& [name, m] : r.models) std::cout << name << " " << m.instructions_per_mac() << " ";
+  std::cout << "\n";
+  EXPECT_TRUE(r.ok) << j.dump(2);
+  EXPECT_EQ(j["bit_exact"], true);
+  EXPECT_EQ(j["number_format"], "int8");
+  EXPECT_EQ(r.tolerance, 0.0);
+  EXPECT_EQ(r.max_abs_err, 0.0);
+  ASSERT_EQ(r.models.size(), 3u);
+  for (const auto& [name, m] : r.models) {
+    EXPECT_TRUE(m.ok) << name;
+    EXPECT_EQ(m.vectors, 3) << name;
+    EXPECT_EQ(m.max_abs_err, 0.0) << name;
+  }
+  EXPECT_EQ(r.headline_model, "autoencoder");
+  EXPECT_EQ(r.macs, 221184);
+  EXPECT_LE(r.instructions_per_mac, kMaxInstructionsPerMac) << GetParam();
+  EXPECT_GT(r.instructions_per_mac, 1.0) << "below one instruction per MAC: the count is wrong";
+}
+
+TEST_P(DeployInt8, OneWrongGoldenValueFails) {
+  // A copy of the export with one golden output of the autoencoder off by one.
+  const fs::path copy = dir_ / ("off-by-one-" + GetParam());
+  fs::remove_all(copy);
+  fs::copy(dir_ / "i8", copy, fs::copy_options::recursive);
+  std::string header = read_text(copy / "model_autoencoder.h");
+  const std::size_t table = header.find("autoencoder_golden_outputs[");
+  ASSERT_NE(table, std::string::npos);
+  std::smatch m;
+  const std::string tail = header.substr(table);
+  ASSERT_TRUE(std::regex_search(tail, m, std::regex(R"(/\* vector 0 \*/\s+(-?[0-9]+),)")));
+  const int value = std::stoi(m[1]);
+  const std::size_t at = table + static_cast<std::size_t>(m.position(1));
+  header.replace(at, m.length(1), std::to_string(value == 127 ? 126 : value + 1));
+  write_text(copy / "model_autoencoder.h", header);
+
+  DeployOptions options;
+  options.headers_dir = copy;
+  options.board = GetParam();
+  const DeployResult r = deploy(options);
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.to_json()["bit_exact"], false);
+  EXPECT_EQ(r.max_abs_err, 1.0);
+  EXPECT_FALSE(r.models.at("autoencoder").ok);
+  EXPECT_EQ(r.models.at("autoencoder").failed_vectors, 1);
+  EXPECT_TRUE(r.models.at("encoder").ok);
+}
+
+INSTANTIATE_TEST_SUITE_P(Boards, DeployInt8, ::testing::Values("mps2-an386", "mps2-an500"));
+
+}  // namespace
+}  // namespace tinyae::test
