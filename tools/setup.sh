@@ -9,7 +9,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   libtorch-dev libopenblas0-pthread
   libcxxopts-dev libspdlog-dev nlohmann-json3-dev libgtest-dev libbenchmark-dev
-  zlib1g-dev libssl-dev libpng-dev libcairo2-dev
+  zlib1g-dev libssl-dev libpng-dev libcairo2-dev fonts-dejavu-core
   gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
   clang libclang-rt-14-dev
   python3-torch

@@ -38,7 +38,6 @@ std::int64_t parse_count(const std::string& flag, const std::string& text, std::
 }  // namespace
 
 int cmd_eval(int argc, char** argv) {
-  log_to_stderr();
   cxxopts::Options options("tinyae eval", "Print a checkpoint's reconstruction MSE on the MNIST train and test sets.");
   options.custom_help("--model RUN/model.pt --data DIR [options]");
   options.add_options()

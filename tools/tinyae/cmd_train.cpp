@@ -16,7 +16,6 @@
 
 #include <cxxopts.hpp>
 #include <spdlog/fmt/fmt.h>
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include "commands.h"
@@ -84,14 +83,7 @@ Activation parse_activation_flag(const std::string& flag, const std::string& tex
 
 }  // namespace
 
-// Log lines go to stderr so that stdout carries only a command's results.
-void log_to_stderr() {
-  if (spdlog::get("tinyae")) return;
-  spdlog::set_default_logger(spdlog::stderr_color_mt("tinyae"));
-}
-
 int cmd_train(int argc, char** argv) {
-  log_to_stderr();
   cxxopts::Options options("tinyae train", "Train the dense MNIST autoencoder (the tutorial's recipe by default).");
   options.custom_help("--data DIR --out RUN [options]");
   options.add_options()

@@ -12,10 +12,6 @@ int cmd_eval(int argc, char** argv);
 int cmd_export(int argc, char** argv);
 int cmd_deploy(int argc, char** argv);
 
-// Sends spdlog's default logger to stderr so that stdout carries only a
-// command's results (eval --json). Defined in cmd_train.cpp; idempotent.
-void log_to_stderr();
-
 // Thrown for a wrong command line; main() prints it with a hint to --help and exits 2.
 struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;

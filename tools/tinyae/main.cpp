@@ -10,6 +10,7 @@
 #include <string>
 
 #include <cxxopts.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include "commands.h"
@@ -32,6 +33,9 @@ constexpr const char* kUsage =
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Log lines go to stderr: stdout carries only a command's results
+  // (eval --json, deploy --json, the export footprint table).
+  spdlog::set_default_logger(spdlog::stderr_color_mt("tinyae"));
   spdlog::set_pattern("%^%l%$: %v");
   if (argc < 2) {
     std::cerr << kUsage;
