@@ -146,10 +146,10 @@ static void tinyae_widen_i8(const int8_t *x, uint32_t n, int8_t zero_point, uint
     }
 #endif
     for (; g < (n + 3u) / 4u; g++) {
-        int32_t v[4] = {0, 0, 0, 0}; /* (4) x[4g..4g+3] - zp, 0 past n */
+        int32_t v[4]; /* (4) x[4g..4g+3] - zp, 0 past n */
         uint32_t k;
-        for (k = 0; k < 4u && 4u * g + k < n; k++) {
-            v[k] = (int32_t)x[4u * g + k] - zero_point;
+        for (k = 0; k < 4u; k++) {
+            v[k] = 4u * g + k < n ? (int32_t)x[4u * g + k] - zero_point : 0;
         }
         wide[2u * g] = ((uint32_t)v[0] & 0xFFFFu) | (((uint32_t)v[2] & 0xFFFFu) << 16);
         wide[2u * g + 1u] = ((uint32_t)v[1] & 0xFFFFu) | (((uint32_t)v[3] & 0xFFFFu) << 16);
