@@ -36,3 +36,9 @@ step "export float32 headers ($out/mnist)"
 
 step "deploy float32 on $board (QEMU)"
 "$tinyae" deploy --headers "$out/mnist" --board "$board"
+
+step "export int8 headers ($out/mnist-int8)"
+"$tinyae" export --model "$run/model.pt" --data "$root/data/mnist" --out "$out/mnist-int8" --format int8
+
+step "deploy int8 on $board (QEMU)"
+"$tinyae" deploy --headers "$out/mnist-int8" --board "$board"
