@@ -95,6 +95,10 @@ int cmd_deploy(int argc, char** argv) {
   o.board = args["board"].as<std::string>();
   o.tolerance = args["tolerance"].as<double>();
   o.timeout_seconds = args["timeout"].as<double>();
+  // deploy() turns the timeout into clock ticks: a huge value overflowed (QEMU was killed at once).
+  if (!(o.timeout_seconds > 0 && o.timeout_seconds <= 604800)) {
+    throw UsageError("--timeout must be in (0, 604800] seconds (a week), got " + sci(o.timeout_seconds));
+  }
   if (args.count("keep-build") != 0) o.keep_build_dir = args["keep-build"].as<std::string>();
   const Board& board = find_board(o.board);  // fail on a bad board before anything else
   std::ostream& firmware_out = json ? std::cerr : std::cout;
