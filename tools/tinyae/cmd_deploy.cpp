@@ -13,6 +13,7 @@
 #include <spdlog/spdlog.h>
 
 #include "commands.h"
+#include "options.h"
 #include "tinyae/common.h"
 #include "tinyae/deploy.h"
 
@@ -87,7 +88,7 @@ int cmd_deploy(int argc, char** argv) {
     return 0;
   }
   if (args.count("headers") == 0) throw UsageError("--headers DIR is required");
-  if (!args.unmatched().empty()) throw UsageError("unexpected argument '" + args.unmatched().front() + "'");
+  reject_stray_arguments(args);
 
   const bool json = args.count("json") != 0;
   DeployOptions o;

@@ -15,28 +15,13 @@
 #include <spdlog/spdlog.h>
 
 #include "commands.h"
+#include "options.h"
 #include "tinyae/checkpoint.h"
 #include "tinyae/common.h"
 #include "tinyae/data.h"
 #include "tinyae/train.h"
 
 namespace tinyae::cli {
-namespace {
-
-std::int64_t parse_count(const std::string& flag, const std::string& text, std::int64_t lo, std::int64_t hi) {
-  std::int64_t value = 0;
-  const char* end = text.data() + text.size();
-  const auto [ptr, ec] = std::from_chars(text.data(), end, value);
-  if (text.empty() || ec != std::errc() || ptr != end || value < lo || value > hi) {
-    const std::string range =
-        hi == std::numeric_limits<std::int64_t>::max() ? fmt::format(">= {}", lo) : fmt::format("in {}..{}", lo, hi);
-    throw UsageError(fmt::format("--{} must be an integer {}, got '{}'", flag, range, text));
-  }
-  return value;
-}
-
-}  // namespace
-
 int cmd_eval(int argc, char** argv) {
   cxxopts::Options options("tinyae eval", "Print a checkpoint's reconstruction MSE on the MNIST train and test sets.");
   options.custom_help("--model RUN/model.pt --data DIR [options]");
@@ -57,16 +42,14 @@ int cmd_eval(int argc, char** argv) {
     std::cout << options.help();
     return 0;
   }
-  if (!args.unmatched().empty()) {
-    throw UsageError(fmt::format("unexpected argument '{}'", args.unmatched().front()));
-  }
+  reject_stray_arguments(args);
   if (!args.count("model")) throw UsageError("--model RUN/model.pt is required");
   if (!args.count("data")) throw UsageError("--data DIR is required (the directory holding the MNIST IDX files)");
   constexpr auto kMaxLimit = std::numeric_limits<std::int64_t>::max();
-  const std::int64_t batch_size = parse_count("batch-size", args["batch-size"].as<std::string>(), 1, kMaxBatchSize);
-  const auto threads = static_cast<int>(parse_count("threads", args["threads"].as<std::string>(), 0, kMaxThreads));
-  const std::int64_t train_limit = parse_count("train-limit", args["train-limit"].as<std::string>(), 0, kMaxLimit);
-  const std::int64_t test_limit = parse_count("test-limit", args["test-limit"].as<std::string>(), 0, kMaxLimit);
+  const std::int64_t batch_size = parse_integer<std::int64_t>("batch-size", args["batch-size"].as<std::string>(), 1, kMaxBatchSize);
+  const auto threads = parse_integer<int>("threads", args["threads"].as<std::string>(), 0, kMaxThreads);
+  const std::int64_t train_limit = parse_integer<std::int64_t>("train-limit", args["train-limit"].as<std::string>(), 0, kMaxLimit);
+  const std::int64_t test_limit = parse_integer<std::int64_t>("test-limit", args["test-limit"].as<std::string>(), 0, kMaxLimit);
   if (args.count("quiet")) spdlog::set_level(spdlog::level::warn);
 
   const std::filesystem::path model_path = args["model"].as<std::string>();

@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "commands.h"
+#include "options.h"
 #include "tinyae/common.h"
 #include "tinyae/export.h"
 
@@ -40,7 +41,7 @@ int cmd_export(int argc, char** argv) {
     std::cout << parser.help();
     return 0;
   }
-  if (!args.unmatched().empty()) throw UsageError("unexpected argument '" + args.unmatched().front() + "'");
+  reject_stray_arguments(args);
   if (!args.count("model")) throw UsageError("--model is required");
   if (!args.count("out")) throw UsageError("--out is required");
 

@@ -19,6 +19,7 @@
 #include <spdlog/spdlog.h>
 
 #include "commands.h"
+#include "options.h"
 #include "tinyae/checkpoint.h"
 #include "tinyae/common.h"
 #include "tinyae/model.h"
@@ -26,20 +27,6 @@
 
 namespace tinyae::cli {
 namespace {
-
-// Integer option in [lo, hi]; the whole text must be the number.
-template <typename T>
-T parse_integer(const std::string& flag, const std::string& text, T lo, T hi) {
-  T value{};
-  const char* end = text.data() + text.size();
-  const auto [ptr, ec] = std::from_chars(text.data(), end, value);
-  if (text.empty() || ec != std::errc() || ptr != end || value < lo || value > hi) {
-    const std::string range =
-        hi == std::numeric_limits<T>::max() ? fmt::format(">= {}", lo) : fmt::format("in {}..{}", lo, hi);
-    throw UsageError(fmt::format("--{} must be an integer {}, got '{}'", flag, range, text));
-  }
-  return value;
-}
 
 double parse_learning_rate(const std::string& text) {
   double value = 0;
@@ -115,9 +102,7 @@ int cmd_train(int argc, char** argv) {
     std::cout << options.help();
     return 0;
   }
-  if (!args.unmatched().empty()) {
-    throw UsageError(fmt::format("unexpected argument '{}'", args.unmatched().front()));
-  }
+  reject_stray_arguments(args);
   if (!args.count("data")) throw UsageError("--data DIR is required (the directory holding the MNIST IDX files)");
   if (!args.count("out")) throw UsageError("--out RUN is required (the run directory to write)");
   auto text = [&](const char* flag) { return args[flag].as<std::string>(); };

@@ -1,0 +1,37 @@
+// Option parsing shared by the subcommands: exact, range-checked numbers and
+// the refusal of stray arguments, each failure a UsageError naming the flag.
+#pragma once
+
+#include <charconv>
+#include <limits>
+#include <string>
+
+#include <cxxopts.hpp>
+#include <spdlog/fmt/fmt.h>
+
+#include "commands.h"
+
+namespace tinyae::cli {
+
+// Integer option in [lo, hi]; the whole text must be the number.
+template <typename T>
+T parse_integer(const std::string& flag, const std::string& text, T lo, T hi) {
+  T value{};
+  const char* end = text.data() + text.size();
+  const auto [ptr, ec] = std::from_chars(text.data(), end, value);
+  if (text.empty() || ec != std::errc() || ptr != end || value < lo || value > hi) {
+    const std::string range =
+        hi == std::numeric_limits<T>::max() ? fmt::format(">= {}", lo) : fmt::format("in {}..{}", lo, hi);
+    throw UsageError(fmt::format("--{} must be an integer {}, got '{}'", flag, range, text));
+  }
+  return value;
+}
+
+// cxxopts collects positional words it does not know; none are accepted.
+inline void reject_stray_arguments(const cxxopts::ParseResult& args) {
+  if (!args.unmatched().empty()) {
+    throw UsageError(fmt::format("unexpected argument '{}'", args.unmatched().front()));
+  }
+}
+
+}  // namespace tinyae::cli
