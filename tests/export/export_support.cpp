@@ -2,8 +2,11 @@
 #include "export_support.h"
 
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
+#include <vector>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -30,10 +33,20 @@ std::string mnist_missing_message() {
   return "";
 }
 
+// CTest runs every TEST in its own process, several at once: each process
+// gets its own folders (suffixed with its pid), removed when it exits.
 fs::path fresh_dir(const std::string& name) {
-  const fs::path dir = fs::path(TINYAE_BINARY_DIR) / "test-export" / name;
+  static std::vector<fs::path> created;
+  if (created.empty()) {
+    std::atexit([] {
+      std::error_code ignored;
+      for (const fs::path& dir : created) fs::remove_all(dir, ignored);
+    });
+  }
+  const fs::path dir = fs::path(TINYAE_BINARY_DIR) / "test-export" / (name + "-" + std::to_string(::getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir);
+  created.push_back(dir);
   return dir;
 }
 

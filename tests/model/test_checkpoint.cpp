@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include "tensor_diff.h"
 #include "tinyae/checkpoint.h"
@@ -32,7 +33,8 @@ std::string error_of(F&& f) {
 }
 
 fs::path temp_dir() {
-  const fs::path dir = fs::path(TINYAE_BINARY_DIR) / "test_tmp" / "model";
+  // One folder per process: CTest runs these tests in parallel processes.
+  const fs::path dir = fs::path(TINYAE_BINARY_DIR) / "test_tmp" / ("model-" + std::to_string(::getpid()));
   fs::create_directories(dir);
   return dir;
 }
