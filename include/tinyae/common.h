@@ -26,7 +26,9 @@ class Error : public std::runtime_error {
 // Writes a file crash-safely: the writer fills a temporary file next to
 // `path`, which is flushed, fsync'ed and renamed over `path`. If the writer
 // throws or any step fails, the temporary file is removed, `path` is left as
-// it was, and a tinyae::Error naming the path is thrown.
+// it was, and a tinyae::Error naming the path is thrown. Temporaries of
+// `path` left by writers that were killed (their pid no longer runs) are
+// removed first, so a run killed mid-write is clean once it writes again.
 void write_file_atomically(const std::filesystem::path& path,
                            const std::function<void(std::ostream&)>& writer);
 void write_file_atomically(const std::filesystem::path& path, std::string_view contents);

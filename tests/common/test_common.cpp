@@ -62,6 +62,22 @@ TEST(WriteFileAtomically, ThrowingWriterLeavesOldFileAndNoTemporary) {
   fs::remove_all(dir);
 }
 
+TEST(WriteFileAtomically, RemovesTemporariesOfKilledWritersOnly) {
+  const fs::path dir = fresh_dir("stale");
+  const fs::path file = dir / "model.pt";
+  // A writer killed mid-write leaves "<name>.tmp.<pid>.<hex>"; 999999999 is
+  // beyond any pid_max, so no such process runs. Our own pid is alive.
+  tinyae::write_file_atomically(dir / "model.pt.tmp.999999999.1f", "half a checkpoint");
+  const fs::path live = dir / ("model.pt.tmp." + std::to_string(::getpid()) + ".2e");
+  tinyae::write_file_atomically(live, "a write in progress");
+  tinyae::write_file_atomically(dir / "other.txt.tmp.999999999.3d", "not ours");
+  tinyae::write_file_atomically(file, "whole");
+  EXPECT_FALSE(fs::exists(dir / "model.pt.tmp.999999999.1f"));
+  EXPECT_TRUE(fs::exists(live));
+  EXPECT_TRUE(fs::exists(dir / "other.txt.tmp.999999999.3d")) << "only temporaries of the file being written go";
+  fs::remove_all(dir);
+}
+
 TEST(WriteFileAtomically, UnwritablePlacesGiveClearErrors) {
   const fs::path dir = fresh_dir("unwritable");
   // A regular file used as a folder: fails even for root.
