@@ -303,8 +303,8 @@ std::string upper(std::string s) {
 Manifest read_manifest(const fs::path& dir) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) {
-    throw Error("headers folder '" + dir.string() + "' does not exist; run 'tinyae export --out " + dir.string() +
-                "' first");
+    throw Error("headers folder '" + dir.string() + "' " + (fs::exists(dir, ec) ? "is a file, not a folder" : "does not exist") +
+                "; run 'tinyae export --out " + dir.string() + "' first");
   }
   const fs::path path = dir / "manifest.json";
   if (!fs::exists(path, ec)) {

@@ -365,7 +365,14 @@ ExportResult export_models(const ExportOptions& options) {
   if (!quantization.is_null()) files.push_back({"quantization.json", quantization.dump(2) + "\n"});
   files.push_back({"manifest.json", manifest.dump(2) + "\n"});  // last: it describes a complete export
 
-  // 4. Write.
+  // 4. Write, unless a file would replace the checkpoint being exported
+  // (`--model OUT/manifest.json --out OUT` would lose the user's model).
+  for (const OutputFile& file : files) {
+    if (fs::equivalent(out_dir / file.path, options.model_path, ec)) {
+      throw Error("export to '" + out_dir.string() + "' would overwrite its input checkpoint '" +
+                  options.model_path.string() + "' (as " + file.path.string() + "); choose another --out");
+    }
+  }
   write_output(out_dir, files);
   for (const OutputFile& file : files) result.files.push_back(file.path);
   return result;

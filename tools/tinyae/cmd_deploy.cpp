@@ -77,10 +77,10 @@ int cmd_deploy(int argc, char** argv) {
       ("board", "emulated board: " + board_list(), cxxopts::value<std::string>()->default_value("mps2-an386"))
       ("json", "print the result as one JSON object on stdout (firmware output goes to stderr)")
       ("tolerance", "max |predicted - expected| per output (float32; int8 headers must match bit for bit)",
-       cxxopts::value<double>()->default_value("1e-5"))
+       cxxopts::value<std::string>()->default_value("1e-5"))
       ("keep-build", "build in this folder and keep it (default: a temporary folder, removed)",
        cxxopts::value<std::string>())
-      ("timeout", "seconds before QEMU is killed", cxxopts::value<double>()->default_value("300"))
+      ("timeout", "seconds before QEMU is killed (at most a week)", cxxopts::value<std::string>()->default_value("300"))
       ("h,help", "show this help");
   const auto args = options.parse(argc, argv);
   if (args.count("help") != 0) {
@@ -94,12 +94,9 @@ int cmd_deploy(int argc, char** argv) {
   DeployOptions o;
   o.headers_dir = args["headers"].as<std::string>();
   o.board = args["board"].as<std::string>();
-  o.tolerance = args["tolerance"].as<double>();
-  o.timeout_seconds = args["timeout"].as<double>();
+  o.tolerance = parse_real("tolerance", args["tolerance"].as<std::string>(), 0, 1e6, true);
   // deploy() turns the timeout into clock ticks: a huge value overflowed (QEMU was killed at once).
-  if (!(o.timeout_seconds > 0 && o.timeout_seconds <= 604800)) {
-    throw UsageError("--timeout must be in (0, 604800] seconds (a week), got " + sci(o.timeout_seconds));
-  }
+  o.timeout_seconds = parse_real("timeout", args["timeout"].as<std::string>(), 0, 604800, false);
   if (args.count("keep-build") != 0) o.keep_build_dir = args["keep-build"].as<std::string>();
   const Board& board = find_board(o.board);  // fail on a bad board before anything else
   std::ostream& firmware_out = json ? std::cerr : std::cout;

@@ -27,14 +27,14 @@ int cmd_export(int argc, char** argv) {
       ("data", "MNIST folder; its first test images become the golden vectors",
        cxxopts::value<std::string>()->default_value("data/mnist"))
       ("golden", "number of golden vectors per model (0: none, and --data is not read)",
-       cxxopts::value<std::int64_t>()->default_value("4"))
+       cxxopts::value<std::string>()->default_value("4"))
       ("arduino", "write DIR as an Arduino library (library.properties, src/, examples/)")
       ("name-prefix", "prefix for every C symbol, e.g. 'digits' gives digits_encoder_model (a C identifier)",
        cxxopts::value<std::string>()->default_value(""))
       ("format", "number format: float32, or int8 (quantized; also writes quantization.json)",
        cxxopts::value<std::string>()->default_value("float32"))
       ("calibration", "int8: calibrate on the first N MNIST training images (1 to 60000)",
-       cxxopts::value<std::int64_t>()->default_value(std::to_string(kDefaultCalibrationImages)))
+       cxxopts::value<std::string>()->default_value(std::to_string(kDefaultCalibrationImages)))
       ("h,help", "print this help");
   const cxxopts::ParseResult args = parser.parse(argc, argv);
   if (args.count("help")) {
@@ -49,11 +49,13 @@ int cmd_export(int argc, char** argv) {
   options.model_path = args["model"].as<std::string>();
   options.out_dir = args["out"].as<std::string>();
   options.data_dir = args["data"].as<std::string>();
-  options.golden_count = args["golden"].as<std::int64_t>();
+  options.golden_count = parse_integer<std::int64_t>("golden", args["golden"].as<std::string>(), 0,
+                                                     std::numeric_limits<std::int64_t>::max());
   options.arduino = args.count("arduino") > 0;
   options.name_prefix = args["name-prefix"].as<std::string>();
   options.format = parse_number_format(args["format"].as<std::string>());
-  options.calibration_images = args["calibration"].as<std::int64_t>();
+  options.calibration_images = parse_integer<std::int64_t>("calibration", args["calibration"].as<std::string>(), 1,
+                                                           kMaxCalibrationImages);
 
   const ExportResult result = export_models(options);
   std::cout << format_footprint_table(result.models);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <charconv>
+#include <cmath>
 #include <limits>
 #include <string>
 
@@ -23,6 +24,19 @@ T parse_integer(const std::string& flag, const std::string& text, T lo, T hi) {
     const std::string range =
         hi == std::numeric_limits<T>::max() ? fmt::format(">= {}", lo) : fmt::format("in {}..{}", lo, hi);
     throw UsageError(fmt::format("--{} must be an integer {}, got '{}'", flag, range, text));
+  }
+  return value;
+}
+
+// Real option in (lo, hi] (or [lo, hi] when lo_inclusive); finite, the whole text the number.
+inline double parse_real(const std::string& flag, const std::string& text, double lo, double hi, bool lo_inclusive) {
+  double value = 0;
+  const char* end = text.data() + text.size();
+  const auto [ptr, ec] = std::from_chars(text.data(), end, value);
+  const bool above = lo_inclusive ? value >= lo : value > lo;
+  if (text.empty() || ec != std::errc() || ptr != end || !std::isfinite(value) || !above || value > hi) {
+    throw UsageError(fmt::format("--{} must be a number in {}{}, {}], got '{}'", flag, lo_inclusive ? "[" : "(", lo, hi,
+                                 text));
   }
   return value;
 }
