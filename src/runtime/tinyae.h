@@ -131,7 +131,10 @@ tinyae_status tinyae_run_f32(const tinyae_model_f32 *model, const float *input,
  * A layer computes, for each output o, with x the int8 input:
  *   acc[o] = bias[o] + sum_i weights[o][i] * (x[i] - input_zero_point)   (int32)
  * The exporter keeps |bias| <= 2^31 - 1 - in_size * 255 * 127, so this sum
- * cannot overflow in any order of addition. Then requantization, integer
+ * cannot overflow in any order of addition. A hand-edited model whose bias
+ * breaks that bound is outside the contract: the int32 sum may overflow,
+ * which C leaves undefined (the runtime does not check, to keep the inner
+ * loop short). Then requantization, integer
  * only, with multiplier[o] * 2^-shift[o] ~= input_scale * weight_scale[o] /
  * requant_scale (multiplier a Q31 number in [2^30, 2^31) -- smaller only for
  * real multipliers below 2^-32 -- and shift in [1, 62]):
