@@ -8,7 +8,9 @@
 //     that mutations reach the metadata JSON and the tensor table instead of
 //     stopping at the checksum. (Layout: src/model/checkpoint.cpp.)
 // A checkpoint that parses must hold a model whose config validates and
-// whose parameters have the shapes the config implies.
+// whose parameters have the shapes the config implies; its history then
+// goes through history_from_json, as `tinyae train --resume` does (a
+// tinyae::Error is fine there, anything else is a finding).
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -17,6 +19,7 @@
 
 #include "fuzz_common.h"
 #include "tinyae/checkpoint.h"
+#include "tinyae/train.h"
 
 namespace {
 
@@ -50,6 +53,7 @@ void check(const tinyae::Checkpoint& checkpoint) {
       std::abort();
     }
   }
+  tinyae::fuzz::run_parser("history_from_json", [&] { tinyae::history_from_json(checkpoint.meta.history); });
 }
 
 }  // namespace
