@@ -301,12 +301,21 @@ std::vector<EpochResult> history_from_json(const nlohmann::json& j) {
       }
       return row[key];
     };
+    // Counts must be JSON integers: converting a float such as 1e300 to
+    // int64 is undefined behaviour.
+    auto integer = [&](const char* key) {
+      const nlohmann::json& value = number(key);
+      if (!value.is_number_integer()) {
+        throw Error(fmt::format("checkpoint history row {}: expected an integer '{}', found {}", i + 1, key, value.dump()));
+      }
+      return value.get<std::int64_t>();
+    };
     EpochResult r;
-    r.epoch = number("epoch").get<std::int64_t>();
+    r.epoch = integer("epoch");
     r.loss = number("loss").get<double>();
     r.val_loss = number("val_loss").get<double>();
     r.seconds = number("seconds").get<double>();
-    r.val_images = row.contains("val_images") ? number("val_images").get<std::int64_t>() : 0;
+    r.val_images = row.contains("val_images") ? integer("val_images") : 0;
     if (r.epoch != static_cast<std::int64_t>(i) + 1) {
       throw Error(fmt::format("checkpoint history row {}: expected epoch {}, found {}", i + 1, i + 1, r.epoch));
     }
