@@ -201,7 +201,7 @@ TEST_F(ExportInt8, RefusesBadOptions) {
     const CommandResult r = run_export(base + " --calibration " + bad);
     EXPECT_NE(r.exit_code, 0) << bad;
     EXPECT_NE(r.output.find("--calibration"), std::string::npos) << r.output;
-    EXPECT_NE(r.output.find("[1, 60000]"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("1..60000"), std::string::npos) << r.output;
   }
   const CommandResult format = run_export("--model " + quoted(dir_ / "model.pt") + " --out " + quoted(dir_ / "refused") +
                                           " --format int16");
