@@ -125,6 +125,8 @@ std::string read_file(const fs::path& path, std::uint64_t max_bytes) {
   std::error_code ec;
   if (!fs::exists(path, ec)) throw Error("'" + path.string() + "': no such file");
   if (fs::is_directory(path, ec)) throw Error("'" + path.string() + "' is a folder, expected a file");
+  // A pipe or device has no size to check and may never end.
+  if (!fs::is_regular_file(path, ec)) throw Error("'" + path.string() + "' is not a regular file");
   const std::uintmax_t size = fs::file_size(path, ec);
   if (ec) throw Error("cannot read '" + path.string() + "': " + ec.message());
   if (size > max_bytes) {

@@ -427,9 +427,11 @@ std::vector<EpochResult> train(const TrainRequest& request) {
     result.val_images = val_images;
     result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (!std::isfinite(result.loss) || !std::isfinite(result.val_loss)) {
-      throw Error(fmt::format("training diverged in epoch {} (loss {}, val_loss {}); '{}' keeps the last finite "
-                              "epoch. Try a smaller --lr",
-                              epoch, result.loss, result.val_loss, checkpoint_path.string()));
+      const std::string kept = history.empty()
+                                   ? std::string("no checkpoint was written")
+                                   : fmt::format("'{}' keeps epoch {}", checkpoint_path.string(), history.back().epoch);
+      throw Error(fmt::format("training diverged in epoch {} (loss {}, val_loss {}); {}. Try a smaller --lr", epoch,
+                              result.loss, result.val_loss, kept));
     }
     history.push_back(result);
 

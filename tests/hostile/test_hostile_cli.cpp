@@ -50,7 +50,7 @@ const fs::path kMnist = fs::path(TINYAE_SOURCE_DIR) / "data" / "mnist";
 const fs::path kInputs = fs::path(TINYAE_SOURCE_DIR) / "tests" / "hostile" / "inputs";
 const fs::path kFixtureRoot = fs::path(TINYAE_BINARY_DIR) / "tests" / "hostile" / "cli-fixture";
 const fs::path kFixture = kFixtureRoot / "shared";
-constexpr int kFixtureVersion = 1;  // bump when the fixture's contents change
+constexpr int kFixtureVersion = 2;  // bump when the fixture's contents change
 constexpr double kCaseTimeoutSeconds = 60;
 const std::vector<std::string> kEnv = {"OPENBLAS_CORETYPE=Prescott", "TINYAE_TEST=1"};
 
@@ -156,6 +156,11 @@ void build_fixture() {
     const std::string gz = gzip(read_text(kMnist / "t10k-images-idx3-ubyte"));
     write_bytes(d / "t10k-images-idx3-ubyte.gz", gz.substr(0, gz.size() / 2));
   });
+  // A file still being written by another process, at its most extreme: a
+  // named pipe nobody writes to (opening it for reading would block forever).
+  hostile_data_dir("idx_fifo", "train-images-idx3-ubyte", [](const fs::path& d) {
+    if (::mkfifo((d / "train-images-idx3-ubyte").c_str(), 0644) != 0) throw std::runtime_error("mkfifo failed");
+  });
   hostile_data_dir("idx_count_mismatch", "t10k-labels-idx1-ubyte", [](const fs::path& d) {
     write_bytes(d / "t10k-labels-idx1-ubyte", be32(0x801) + be32(5) + std::string(5, '\1'));
   });
@@ -176,6 +181,8 @@ void build_fixture() {
   write_bytes(F / "ckpt" / "png.pt", png);
   write_bytes(F / "ckpt" / "deep_json.pt", gunzip(kInputs / "checkpoint_deep_model.pt.gz"));
   fs::create_directories(F / "ckpt" / "directory.pt");
+  if (::mkfifo((F / "ckpt" / "fifo.pt").c_str(), 0644) != 0) throw std::runtime_error("mkfifo failed");
+  fs::create_symlink("/dev/zero", F / "ckpt" / "dev_zero.pt");
 
   // Hostile export folders for deploy: copies of the good one with the
   // manifest damaged.
@@ -300,6 +307,15 @@ std::vector<Case> all_cases() {
                    {"export", "--model", "{F}/run/model.pt", "--out", "{C}/out", "--data", "{M}", "--name-prefix",
                     "9lives; int x"},
                    "9lives"});
+  // A repeated option is refused rather than silently taking the last value.
+  cases.push_back({"train_repeated_option", train_args("{M}", run, {"--epochs", "2"}), "--epochs"});
+  cases.push_back({"export_repeated_option",
+                   {"export", "--model", "{F}/run/model.pt", "--out", "{C}/out", "--out", "{C}/out2"}, "--out"});
+  cases.push_back({"deploy_repeated_option", {"deploy", "--headers", "{F}/headers", "--headers", "{F}/headers"},
+                   "--headers"});
+  // A learning rate this large overflows the weights in the first epoch: the
+  // run stops with an error and, no epoch having finished, leaves no folder.
+  cases.push_back({"train_diverges", train_args("{M}", run, {"--lr", "1e30"}), "diverged"});
   cases.push_back({"train_bad_activation", train_args("{M}", run, {"--activation", "softmax"}), "softmax"});
 
   // Numeric options, one bad value per case. Every option gets a value below
@@ -393,6 +409,7 @@ std::vector<Case> all_cases() {
       {"idx_png", "{F}/data/idx_png"},
       {"idx_directory", "{F}/data/idx_directory"},
       {"idx_truncated_gzip", "{F}/data/idx_truncated_gzip"},
+      {"idx_fifo", "{F}/data/idx_fifo"},
       {"idx_count_mismatch", "{F}/data/idx_count_mismatch"},
       {"idx_label_not_a_digit", "{F}/data/idx_label_not_a_digit"},
   };
@@ -405,6 +422,7 @@ std::vector<Case> all_cases() {
       {"idx_png", "train-images-idx3-ubyte"},
       {"idx_directory", "train-images-idx3-ubyte"},
       {"idx_truncated_gzip", "t10k-images-idx3-ubyte.gz"},
+      {"idx_fifo", "train-images-idx3-ubyte"},
       {"idx_count_mismatch", "t10k-labels-idx1-ubyte"},
       {"idx_label_not_a_digit", "t10k-labels-idx1-ubyte"},
   };
@@ -427,7 +445,7 @@ std::vector<Case> all_cases() {
 
   // Hostile checkpoints, for eval, export and train --resume.
   for (const std::string label :
-       {"truncated", "empty", "flipped", "torch_save", "png", "deep_json", "directory", "missing"}) {
+       {"truncated", "empty", "flipped", "torch_save", "png", "deep_json", "directory", "fifo", "dev_zero", "missing"}) {
     const std::string path = "{F}/ckpt/" + label + ".pt";
     cases.push_back({"eval_checkpoint_" + label, {"eval", "--model", path, "--data", "{M}"}, label + ".pt"});
     // export and train --resume load checkpoints with the same loader as eval.

@@ -88,7 +88,7 @@ int cmd_deploy(int argc, char** argv) {
     return 0;
   }
   if (args.count("headers") == 0) throw UsageError("--headers DIR is required");
-  reject_stray_arguments(args);
+  reject_stray_and_repeated_arguments(args);
 
   const bool json = args.count("json") != 0;
   DeployOptions o;

@@ -42,7 +42,7 @@ int cmd_eval(int argc, char** argv) {
     std::cout << options.help();
     return 0;
   }
-  reject_stray_arguments(args);
+  reject_stray_and_repeated_arguments(args);
   if (!args.count("model")) throw UsageError("--model RUN/model.pt is required");
   if (!args.count("data")) throw UsageError("--data DIR is required (the directory holding the MNIST IDX files)");
   constexpr auto kMaxLimit = std::numeric_limits<std::int64_t>::max();

@@ -41,7 +41,7 @@ int cmd_export(int argc, char** argv) {
     std::cout << parser.help();
     return 0;
   }
-  reject_stray_arguments(args);
+  reject_stray_and_repeated_arguments(args);
   if (!args.count("model")) throw UsageError("--model is required");
   if (!args.count("out")) throw UsageError("--out is required");
 

@@ -102,7 +102,7 @@ int cmd_train(int argc, char** argv) {
     std::cout << options.help();
     return 0;
   }
-  reject_stray_arguments(args);
+  reject_stray_and_repeated_arguments(args);
   if (!args.count("data")) throw UsageError("--data DIR is required (the directory holding the MNIST IDX files)");
   if (!args.count("out")) throw UsageError("--out RUN is required (the run directory to write)");
   auto text = [&](const char* flag) { return args[flag].as<std::string>(); };

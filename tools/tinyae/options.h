@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cmath>
 #include <limits>
+#include <set>
 #include <string>
 
 #include <cxxopts.hpp>
@@ -41,10 +42,18 @@ inline double parse_real(const std::string& flag, const std::string& text, doubl
   return value;
 }
 
-// cxxopts collects positional words it does not know; none are accepted.
-inline void reject_stray_arguments(const cxxopts::ParseResult& args) {
+// cxxopts collects positional words it does not know, and keeps the last of
+// a repeated option; neither is accepted: '--epochs 5 --epochs 50' is more
+// likely a slip than a wish.
+inline void reject_stray_and_repeated_arguments(const cxxopts::ParseResult& args) {
   if (!args.unmatched().empty()) {
     throw UsageError(fmt::format("unexpected argument '{}'", args.unmatched().front()));
+  }
+  std::set<std::string> seen;
+  for (const cxxopts::KeyValue& option : args.arguments()) {
+    if (!seen.insert(option.key()).second) {
+      throw UsageError(fmt::format("--{} is given more than once", option.key()));
+    }
   }
 }
 
