@@ -21,6 +21,10 @@ enum class Activation { kLinear = 0, kRelu = 1, kSigmoid = 2, kTanh = 3 };  // v
 // config (or checkpoint) from asking for an absurd number of layers.
 inline constexpr std::int64_t kMaxLayerSize = 65535;
 inline constexpr std::size_t kMaxHiddenLayers = 64;
+// 2^24 weights and biases: 64 MiB as float32, 16 MiB as int8, more than any
+// microcontroller's flash; beyond it a typo in --hidden would ask for
+// gigabytes (65535 x 65535 is 17 GB) before the first epoch.
+inline constexpr std::int64_t kMaxParameters = std::int64_t{1} << 24;
 
 std::string activation_name(Activation a);             // "linear", "relu", ...
 Activation parse_activation(const std::string& name);  // throws tinyae::Error listing the valid names
@@ -32,8 +36,9 @@ struct ModelConfig {
   Activation activation = Activation::kRelu;         // after every layer but the decoder's last
   Activation output_activation = Activation::kRelu;  // after the decoder's last layer
 
-  // Throws tinyae::Error if a size is outside [1, kMaxLayerSize] or there
-  // are more than kMaxHiddenLayers hidden layers.
+  // Throws tinyae::Error if a size is outside [1, kMaxLayerSize], there
+  // are more than kMaxHiddenLayers hidden layers, or more than
+  // kMaxParameters parameters.
   void validate() const;
   // {"input_size": 784, "hidden": [128, 64], "latent_size": 32,
   //  "activation": "relu", "output_activation": "relu"}

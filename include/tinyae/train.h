@@ -64,7 +64,14 @@ struct EpochResult {
 // naming the option, the accepted range and the value found.
 void validate_train_request(const TrainRequest& request);
 
-// Runs the recipe. Loads (and checks) the data before writing anything; the
+// An upper bound of the memory one training step of `config` on batches of
+// `batch_rows` images holds, in bytes: the parameters, their gradients and
+// Adamax's two state tensors, and for every image each layer's input,
+// pre-activation, activation and gradient (all float32).
+std::uint64_t training_memory_bytes(const ModelConfig& config, std::int64_t batch_rows);
+
+// Runs the recipe. Refuses, before allocating the model, a model and batch
+// size whose training_memory_bytes exceed 3/4 of this machine's RAM. Loads (and checks) the data before writing anything; the
 // run directory is created only once data and options are valid, and removed
 // again if it is still empty when training fails. After every epoch it
 // rewrites history.csv and out_dir/model.pt atomically; at the end it draws

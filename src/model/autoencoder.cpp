@@ -120,6 +120,12 @@ void ModelConfig::validate() const {
   }
   activation_name(activation);  // throws on a value outside the enum
   activation_name(output_activation);
+  // Sizes are checked above: the count fits easily in int64 (< 2^39).
+  const std::int64_t parameters = parameter_count();
+  if (parameters > kMaxParameters) {
+    throw Error("model config: " + std::to_string(parameters) + " parameters, more than the " +
+                std::to_string(kMaxParameters) + " tinyae accepts (64 MiB of float32 weights); use smaller layers");
+  }
 }
 
 nlohmann::json ModelConfig::to_json() const {

@@ -316,6 +316,17 @@ std::vector<Case> all_cases() {
   // A learning rate this large overflows the weights in the first epoch: the
   // run stops with an error and, no epoch having finished, leaves no folder.
   cases.push_back({"train_diverges", train_args("{M}", run, {"--lr", "1e30"}), "diverged"});
+  // Models too large: one by its parameter count (784x65535 weights twice),
+  // one by its training memory (16 layers of 65535 between layers of 1:
+  // 10 million parameters but, on batches of 60000 images, about 1.8 TiB of
+  // activations); both refused before the model is allocated.
+  cases.push_back({"train_model_too_many_parameters", train_args("{M}", run, {"--hidden", "65535"}), "parameters"});
+  std::string wide_and_narrow = "1";
+  for (int i = 0; i < 16; ++i) wide_and_narrow += ",65535,1";
+  cases.push_back({"train_model_too_large_for_memory",
+                   {"train", "--data", "{M}", "--out", run, "--no-figures", "--epochs", "1", "--test-limit", "64",
+                    "--hidden", wide_and_narrow, "--batch-size", "60000"},
+                   "--batch-size"});
   cases.push_back({"train_bad_activation", train_args("{M}", run, {"--activation", "softmax"}), "softmax"});
 
   // Numeric options, one bad value per case. Every option gets a value below

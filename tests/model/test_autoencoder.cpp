@@ -214,6 +214,22 @@ TEST(ModelConfig, BadConfigsAreClearErrors) {
   message = error_of([&] { config.validate(); });
   EXPECT_NE(message.find("hidden layers"), std::string::npos) << message;
 
+  // Every size in range, but 784x65535 weights twice: 107 million
+  // parameters, refused before anything is allocated.
+  config = ModelConfig{};
+  config.hidden = {65535};
+  message = error_of([&] { Autoencoder model(config); });
+  EXPECT_NE(message.find("107085006 parameters"), std::string::npos) << message;
+  // One hidden layer of width w: 1634 w + 816 parameters (784-w-32-w-784
+  // with biases). The widest under the cap is accepted, one more refused.
+  const std::int64_t widest = (kMaxParameters - 816) / 1634;
+  config.hidden = {widest};
+  EXPECT_EQ(config.parameter_count(), 1634 * widest + 816);
+  EXPECT_NO_THROW(config.validate());
+  config.hidden = {widest + 1};
+  EXPECT_GT(config.parameter_count(), kMaxParameters);
+  EXPECT_THROW(config.validate(), tinyae::Error);
+
   auto j = ModelConfig{}.to_json();
   j["activation"] = "swish";
   message = error_of([&] { ModelConfig::from_json(j); });
