@@ -41,6 +41,12 @@ void ensure_writable_directory(const std::filesystem::path& dir);
 // Refuses files larger than max_bytes before allocating.
 std::string read_file(const std::filesystem::path& path, std::uint64_t max_bytes);
 
+// Throws tinyae::Error "<what> needs about X GiB, more than 3/4 of this
+// machine's Y GiB; <advice>" when `bytes` exceeds 3/4 of the physical
+// memory: a clean refusal instead of the OOM killer's SIGKILL. Does nothing
+// if the memory size cannot be read.
+void check_memory_fits(std::uint64_t bytes, const std::string& what, const std::string& advice);
+
 // SHA-256 as 64 lowercase hex digits.
 std::string sha256_hex(std::string_view bytes);
 std::string sha256_file_hex(const std::filesystem::path& path);

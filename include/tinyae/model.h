@@ -61,6 +61,11 @@ struct ModelConfig {
   std::vector<ParameterShape> parameter_shapes() const;
   // Weights + biases of the whole autoencoder (computed, nothing allocated).
   std::int64_t parameter_count() const;
+  // An upper bound of the memory a forward pass without gradients over
+  // `rows` images holds, in bytes (float32): the parameters, and per image
+  // the input, the widest layer's pre-activation and activation, and the
+  // output.
+  std::uint64_t inference_memory_bytes(std::int64_t rows) const;
   // "784-128-64-32" (the encoder; the decoder is its mirror).
   std::string describe() const;
 

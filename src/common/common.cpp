@@ -10,6 +10,7 @@
 
 #include <array>
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -119,6 +120,19 @@ void ensure_writable_directory(const fs::path& dir) {
   if (fd < 0) throw Error("output folder '" + dir.string() + "' is not writable: " + errno_text());
   ::close(fd);
   ::unlink(probe.c_str());
+}
+
+void check_memory_fits(std::uint64_t bytes, const std::string& what, const std::string& advice) {
+  const long pages = ::sysconf(_SC_PHYS_PAGES);
+  const long page_size = ::sysconf(_SC_PAGESIZE);
+  if (pages <= 0 || page_size <= 0) return;
+  const std::uint64_t ram = static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page_size);
+  if (bytes > ram / 4 * 3) {
+    char figures[96];
+    std::snprintf(figures, sizeof figures, "about %.1f GiB, more than 3/4 of this machine's %.1f GiB",
+                  static_cast<double>(bytes) / (1u << 30), static_cast<double>(ram) / (1u << 30));
+    throw Error(what + " needs " + figures + "; " + advice);
+  }
 }
 
 std::string read_file(const fs::path& path, std::uint64_t max_bytes) {

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <iomanip>
@@ -243,6 +244,14 @@ ExportResult export_models(const ExportOptions& options) {
                 "' does not exist (train one with 'tinyae train --out RUN', then pass --model RUN/model.pt)");
   }
   Checkpoint checkpoint = load_checkpoint(options.model_path);
+  // The golden images, and for int8 the MNIST test set (10,000 images) the
+  // accuracy is measured on, go through the model in one pass.
+  const std::int64_t rows = std::max<std::int64_t>(options.golden_count,
+                                                   options.format == NumberFormat::kInt8 ? 10000 : 0);
+  check_memory_fits(checkpoint.meta.model.inference_memory_bytes(rows),
+                    "exporting this model (" + std::to_string(checkpoint.meta.model.parameter_count()) +
+                        " parameters) with " + std::to_string(rows) + " images through it",
+                    "export it on a machine with more memory");
   Autoencoder& model = checkpoint.model;
   model->eval();
 

@@ -7,6 +7,7 @@
 // that torch::manual_seed makes a model repeatable.
 #include "tinyae/model.h"
 
+#include <algorithm>
 #include <cmath>
 #include <set>
 #include <sstream>
@@ -207,6 +208,13 @@ std::vector<ModelConfig::ParameterShape> ModelConfig::parameter_shapes() const {
     }
   }
   return shapes;
+}
+
+std::uint64_t ModelConfig::inference_memory_bytes(std::int64_t rows) const {
+  const auto sizes = encoder_sizes();
+  const auto widest = static_cast<std::uint64_t>(*std::max_element(sizes.begin(), sizes.end()));
+  const auto per_image = 2 * static_cast<std::uint64_t>(input_size) + 2 * widest;
+  return sizeof(float) * (static_cast<std::uint64_t>(parameter_count()) + static_cast<std::uint64_t>(rows) * per_image);
 }
 
 std::int64_t ModelConfig::parameter_count() const {

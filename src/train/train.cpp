@@ -52,23 +52,6 @@ std::string join_sizes(const std::vector<std::int64_t>& sizes) {
   return text;
 }
 
-// Refuses a model and batch size that would not fit in this machine's
-// memory: better than the OOM killer's SIGKILL an hour into the run.
-void check_training_memory(const ModelConfig& config, std::int64_t batch_rows) {
-  const std::uint64_t need = training_memory_bytes(config, batch_rows);
-  const long pages = ::sysconf(_SC_PHYS_PAGES);
-  const long page_size = ::sysconf(_SC_PAGESIZE);
-  if (pages <= 0 || page_size <= 0) return;  // unknown: let the allocator decide
-  const std::uint64_t ram = static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page_size);
-  if (need > ram / 4 * 3) {
-    throw Error(fmt::format("training this model ({} parameters) on batches of {} images needs about {:.1f} GiB, "
-                            "more than 3/4 of this machine's {:.1f} GiB; use a smaller --batch-size or smaller "
-                            "layers",
-                            config.parameter_count(), batch_rows, static_cast<double>(need) / (1 << 30),
-                            static_cast<double>(ram) / (1 << 30)));
-  }
-}
-
 // The order in which epoch `epoch` (1-based) visits the n training images.
 torch::Tensor epoch_permutation(std::uint64_t seed, std::int64_t epoch, std::int64_t n) {
   at::Generator generator =
@@ -392,7 +375,12 @@ std::vector<EpochResult> train(const TrainRequest& request) {
   const torch::Tensor val_set = data.test.images.slice(0, 0, val_images);  // (val_images, 784)
   const std::int64_t n = train_images.size(0);
   if (n == 0) throw Error(fmt::format("'{}' holds no training images", request.data_dir.string()));
-  check_training_memory(request.resume ? resumed.meta.model : request.model, std::min(options.batch_size, n));
+  const ModelConfig& config = request.resume ? resumed.meta.model : request.model;
+  const std::int64_t batch_rows = std::min(options.batch_size, n);
+  check_memory_fits(std::max(training_memory_bytes(config, batch_rows), config.inference_memory_bytes(kEvalBatchSize)),
+                    fmt::format("training this model ({} parameters) on batches of {} images", config.parameter_count(),
+                                batch_rows),
+                    "use a smaller --batch-size or smaller layers");
 
   // 2. The run directory, then the model and optimizer.
   RunDirectory run_directory(out);

@@ -1,6 +1,7 @@
 // Crash-safe writes, bounded reads and SHA-256.
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -105,4 +106,33 @@ TEST(ReadFile, RefusesMissingFoldersAndOversizedFiles) {
   EXPECT_THROW(tinyae::read_file(dir / "missing", 10), Error);
   EXPECT_THROW(tinyae::read_file(dir, 10), Error);
   fs::remove_all(dir);
+}
+
+TEST(ReadFile, RefusesPipesAndDevices) {
+  const fs::path dir = fresh_dir("read-special");
+  ASSERT_EQ(::mkfifo((dir / "pipe").c_str(), 0644), 0);
+  // A pipe nobody writes to would block a plain read forever.
+  try {
+    tinyae::read_file(dir / "pipe", 10);
+    ADD_FAILURE() << "read a pipe";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("not a regular file"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(tinyae::read_file("/dev/zero", 10), Error);
+  fs::remove_all(dir);
+}
+
+TEST(CheckMemoryFits, RefusesMoreThanThreeQuartersOfRam) {
+  const auto ram = static_cast<std::uint64_t>(::sysconf(_SC_PHYS_PAGES)) *
+                   static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+  ASSERT_GT(ram, 0u);
+  EXPECT_NO_THROW(tinyae::check_memory_fits(ram / 2, "half", "advice"));
+  try {
+    tinyae::check_memory_fits(ram, "all of it", "buy more");
+    ADD_FAILURE() << "accepted all the RAM";
+  } catch (const Error& e) {
+    const std::string message = e.what();
+    EXPECT_EQ(message.rfind("all of it needs about ", 0), 0u) << message;
+    EXPECT_NE(message.find("GiB; buy more"), std::string::npos) << message;
+  }
 }

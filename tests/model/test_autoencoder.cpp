@@ -230,6 +230,15 @@ TEST(ModelConfig, BadConfigsAreClearErrors) {
   EXPECT_GT(config.parameter_count(), kMaxParameters);
   EXPECT_THROW(config.validate(), tinyae::Error);
 
+  // Inference memory: the float32 parameters, then per image the input and
+  // output (784 each) and the widest layer twice (pre-activation and
+  // activation): the widest of the default model is its 784-wide input.
+  config = ModelConfig{};
+  EXPECT_EQ(config.inference_memory_bytes(0), 4u * 222384u);
+  EXPECT_EQ(config.inference_memory_bytes(1000) - config.inference_memory_bytes(0), 1000u * 4u * (2u * 784u + 2u * 784u));
+  config.hidden = {4000, 64};
+  EXPECT_EQ(config.inference_memory_bytes(1) - config.inference_memory_bytes(0), 4u * (2u * 784u + 2u * 4000u));
+
   auto j = ModelConfig{}.to_json();
   j["activation"] = "swish";
   message = error_of([&] { ModelConfig::from_json(j); });

@@ -59,6 +59,10 @@ int cmd_eval(int argc, char** argv) {
                             data_dir.string()));
   }
   Checkpoint checkpoint = load_checkpoint(model_path);
+  check_memory_fits(checkpoint.meta.model.inference_memory_bytes(batch_size),
+                    fmt::format("evaluating this model ({} parameters) on batches of {} images",
+                                checkpoint.meta.model.parameter_count(), batch_size),
+                    "use a smaller --batch-size");
   const Mnist data = load_mnist(data_dir, train_limit, test_limit);
   if (data.checksum != checkpoint.meta.data_checksum) {
     spdlog::warn("'{}' holds other data (checksum {}) than '{}' was trained on ({})", data_dir.string(),
