@@ -16,12 +16,16 @@
 // history.csv is regenerated from it on resume.
 #include "tinyae/train.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <sstream>
 #include <thread>
 
@@ -177,22 +181,39 @@ void check_paths(const TrainRequest& request) {
 
 // Removes the run directory on failure if this run created it and left it
 // empty, so that a failed first attempt leaves nothing behind.
+// The run folder, created if needed and locked (flock on the folder itself,
+// so no lock file is left behind) for as long as training runs: a second
+// `tinyae train` on the same --out is refused instead of interleaving its
+// checkpoints with the first one's. Removed again if this run created it
+// and it is still empty.
 class RunDirectory {
  public:
   explicit RunDirectory(const fs::path& dir) : dir_(dir) {
     std::error_code ec;
     created_ = !fs::exists(dir_, ec);
     ensure_writable_directory(dir_);
+    lock_ = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (lock_ < 0 || ::flock(lock_, LOCK_EX | LOCK_NB) != 0) {
+      const std::string reason = errno == EWOULDBLOCK ? std::string("another tinyae train is running in it")
+                                                      : std::string(std::strerror(errno));
+      if (lock_ >= 0) ::close(lock_);
+      if (created_) fs::remove(dir_, ec);
+      throw Error(fmt::format("cannot lock run folder '{}': {}", dir_.string(), reason));
+    }
   }
+  RunDirectory(const RunDirectory&) = delete;
+  RunDirectory& operator=(const RunDirectory&) = delete;
   void keep() { created_ = false; }
   ~RunDirectory() {
     std::error_code ec;
     if (created_ && fs::is_empty(dir_, ec)) fs::remove(dir_, ec);
+    ::close(lock_);
   }
 
  private:
   fs::path dir_;
   bool created_ = false;
+  int lock_ = -1;
 };
 
 void draw_figures(const fs::path& out, Autoencoder& model, const torch::Tensor& test_images,

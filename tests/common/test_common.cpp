@@ -1,9 +1,11 @@
 // Crash-safe writes, bounded reads and SHA-256.
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
@@ -76,6 +78,33 @@ TEST(WriteFileAtomically, RemovesTemporariesOfKilledWritersOnly) {
   EXPECT_FALSE(fs::exists(dir / "model.pt.tmp.999999999.1f"));
   EXPECT_TRUE(fs::exists(live));
   EXPECT_TRUE(fs::exists(dir / "other.txt.tmp.999999999.3d")) << "only temporaries of the file being written go";
+  fs::remove_all(dir);
+}
+
+// A full disk, without a full disk: RLIMIT_FSIZE makes every write past
+// 4 KiB fail with EFBIG, as ENOSPC would (SIGXFSZ ignored, so the write
+// returns the error instead of killing the process).
+TEST(WriteFileAtomically, FailedWriteKeepsTheOldFileAndLeavesNoTemporary) {
+  const fs::path dir = fresh_dir("full");
+  const fs::path file = dir / "model.pt";
+  tinyae::write_file_atomically(file, "the previous epoch");
+  rlimit saved{};
+  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &saved), 0);
+  rlimit small = saved;
+  small.rlim_cur = 4096;
+  const auto old_handler = std::signal(SIGXFSZ, SIG_IGN);
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &small), 0);
+  std::string message;
+  try {
+    tinyae::write_file_atomically(file, std::string(1 << 20, 'x'));
+  } catch (const Error& e) {
+    message = e.what();
+  }
+  ::setrlimit(RLIMIT_FSIZE, &saved);
+  std::signal(SIGXFSZ, old_handler);
+  EXPECT_NE(message.find("model.pt"), std::string::npos) << "no error, or one not naming the file: " << message;
+  EXPECT_EQ(tinyae::read_file(file, 100), "the previous epoch");
+  EXPECT_EQ(count_entries(dir), 1u) << "the temporary must be removed";
   fs::remove_all(dir);
 }
 

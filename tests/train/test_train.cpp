@@ -6,8 +6,12 @@
 // Budget: every run trains on the first 2,000 training images and validates
 // on the first 1,000 test images, so an epoch costs a few hundred
 // milliseconds; loading MNIST (and hashing it) costs about as much again.
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cmath>
 #include <cstdint>
 #include <fstream>
@@ -293,6 +297,38 @@ TEST_F(TrainTest, CorruptDataLeavesNothingBehind) {
   request.data_dir = dir_ / "no-such-dir";
   expect_error_containing([&] { tinyae::train(request); }, "no-such-dir");
   EXPECT_FALSE(fs::exists(request.out_dir));
+}
+
+// Another process training into the same folder holds flock() on it (here
+// a child process, as a second `tinyae train` would): this run is refused
+// before it writes anything, and the folder is left as it was.
+TEST_F(TrainTest, RunFolderInUseIsRefused) {
+  const TrainRequest request = small_request("busy", 1);
+  fs::create_directories(request.out_dir);
+  int ready[2];
+  ASSERT_EQ(::pipe(ready), 0);
+  const pid_t holder = ::fork();
+  ASSERT_GE(holder, 0);
+  if (holder == 0) {
+    const int fd = ::open(request.out_dir.c_str(), O_RDONLY | O_DIRECTORY);
+    const bool locked = fd >= 0 && ::flock(fd, LOCK_EX) == 0;
+    const char byte = locked ? 'y' : 'n';
+    (void)!::write(ready[1], &byte, 1);
+    ::pause();  // until killed
+    ::_exit(0);
+  }
+  char byte = 0;
+  ASSERT_EQ(::read(ready[0], &byte, 1), 1);
+  ::close(ready[0]);
+  ::close(ready[1]);
+  EXPECT_EQ(byte, 'y') << "the child could not lock the folder";
+  expect_error_containing([&] { tinyae::train(request); }, "another tinyae train is running in it");
+  ::kill(holder, SIGKILL);
+  ::waitpid(holder, nullptr, 0);
+  EXPECT_TRUE(fs::is_empty(request.out_dir)) << "the refused run wrote into the busy folder";
+  // Once the other run is gone, the folder is free.
+  EXPECT_NO_THROW(tinyae::train(request));
+  EXPECT_TRUE(fs::exists(request.out_dir / "model.pt"));
 }
 
 TEST(TrainRequestTest, RangesAreChecked) {
