@@ -35,7 +35,7 @@ work=${work:-"$build/fuzz-work"}
 command -v clang++ >/dev/null || { echo "fuzz.sh: clang++ not found (apt-get install clang libclang-rt-14-dev)" >&2; exit 1; }
 
 # Every target, in the order they run; fuzz/CMakeLists.txt defines them.
-all_targets=(fuzz_idx fuzz_idx_file fuzz_checkpoint fuzz_manifest)
+all_targets=(fuzz_idx fuzz_idx_file fuzz_checkpoint fuzz_manifest fuzz_options)
 targets=("${only[@]:-${all_targets[@]}}")
 
 if [ ! -f "$build/build.ninja" ]; then
@@ -49,8 +49,15 @@ cmake --build "$build" -j "${TINYAE_JOBS:-$(nproc)}" --target fuzz_make_seeds "$
 seeds="$work/seeds"
 rm -rf "$seeds"
 "$build/fuzz/fuzz_make_seeds" "$seeds"
-mkdir -p "$seeds/idx" "$seeds/idx_file" "$seeds/checkpoint" "$seeds/manifest"
-for kind in idx idx_file checkpoint manifest; do
+mkdir -p "$seeds/idx" "$seeds/idx_file" "$seeds/checkpoint" "$seeds/manifest" "$seeds/options"
+# fuzz_options: the first byte picks the parser (fuzz/fuzz_options.cpp).
+printf '\x00256' >"$seeds/options/batch"
+printf '\x012' >"$seeds/options/threads"
+printf '\x0242' >"$seeds/options/seed"
+printf '\x080.001' >"$seeds/options/lr"
+printf '\x03120' >"$seeds/options/timeout"
+printf '\x04128,64' >"$seeds/options/hidden"
+for kind in idx idx_file checkpoint manifest options; do
   [ -d "$root/fuzz/corpus/$kind" ] && cp "$root/fuzz/corpus/$kind"/* "$seeds/$kind/" 2>/dev/null || true
 done
 cp "$root"/tests/hostile/inputs/*.idx "$seeds/idx/" 2>/dev/null || true

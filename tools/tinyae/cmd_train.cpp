@@ -28,38 +28,6 @@
 namespace tinyae::cli {
 namespace {
 
-double parse_learning_rate(const std::string& text) {
-  double value = 0;
-  const char* end = text.data() + text.size();
-  const auto [ptr, ec] = std::from_chars(text.data(), end, value);
-  if (text.empty() || ec != std::errc() || ptr != end || !std::isfinite(value) || !(value > 0)) {
-    throw UsageError(fmt::format("--lr must be a finite number > 0, got '{}'", text));
-  }
-  return value;
-}
-
-// "128,64" -> {128, 64}; "" -> {} (no hidden layer: input -> latent directly).
-std::vector<std::int64_t> parse_sizes(const std::string& flag, const std::string& text) {
-  std::vector<std::int64_t> sizes;
-  if (text.empty()) return sizes;
-  std::size_t begin = 0;
-  while (true) {
-    const std::size_t comma = text.find(',', begin);
-    const std::string item = text.substr(begin, comma == std::string::npos ? std::string::npos : comma - begin);
-    std::int64_t size = 0;
-    const char* end = item.data() + item.size();
-    const auto [ptr, ec] = std::from_chars(item.data(), end, size);
-    if (item.empty() || ec != std::errc() || ptr != end || size < 1 || size > kMaxLayerSize) {
-      throw UsageError(fmt::format("--{} must be comma-separated layer sizes in 1..{}, got '{}'", flag,
-                                   kMaxLayerSize, text));
-    }
-    sizes.push_back(size);
-    if (comma == std::string::npos) break;
-    begin = comma + 1;
-  }
-  return sizes;
-}
-
 Activation parse_activation_flag(const std::string& flag, const std::string& text) {
   try {
     return parse_activation(text);
@@ -109,13 +77,13 @@ int cmd_train(int argc, char** argv) {
   auto given = [&](const char* flag) { return args.count(flag) > 0; };
 
   // Every value is parsed and range-checked before anything is read.
-  const std::vector<std::int64_t> hidden = parse_sizes("hidden", text("hidden"));
+  const std::vector<std::int64_t> hidden = parse_sizes("hidden", text("hidden"), kMaxLayerSize);
   const auto latent = parse_integer<std::int64_t>("latent", text("latent"), 1, kMaxLayerSize);
   const Activation activation = parse_activation_flag("activation", text("activation"));
   const Activation output_activation = parse_activation_flag("output-activation", text("output-activation"));
   const auto epochs = parse_integer<std::int64_t>("epochs", text("epochs"), 1, kMaxEpochs);
   const auto batch_size = parse_integer<std::int64_t>("batch-size", text("batch-size"), 1, kMaxBatchSize);
-  const double lr = parse_learning_rate(text("lr"));
+  const double lr = parse_positive_real("lr", text("lr"));
   const auto seed = parse_integer<std::uint64_t>("seed", text("seed"), 0, std::numeric_limits<std::uint64_t>::max());
   const auto threads = parse_integer<int>("threads", text("threads"), 0, kMaxThreads);
   constexpr auto kMaxLimit = std::numeric_limits<std::int64_t>::max();

@@ -4,9 +4,11 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <set>
 #include <string>
+#include <vector>
 
 #include <cxxopts.hpp>
 #include <spdlog/fmt/fmt.h>
@@ -40,6 +42,38 @@ inline double parse_real(const std::string& flag, const std::string& text, doubl
                                  text));
   }
   return value;
+}
+
+// A finite real > 0 (no upper bound), the whole text the number.
+inline double parse_positive_real(const std::string& flag, const std::string& text) {
+  double value = 0;
+  const char* end = text.data() + text.size();
+  const auto [ptr, ec] = std::from_chars(text.data(), end, value);
+  if (text.empty() || ec != std::errc() || ptr != end || !std::isfinite(value) || !(value > 0)) {
+    throw UsageError(fmt::format("--{} must be a finite number > 0, got '{}'", flag, text));
+  }
+  return value;
+}
+
+// Layer sizes in [1, max]: "128,64" -> {128, 64}; "" -> {} (no hidden layer).
+inline std::vector<std::int64_t> parse_sizes(const std::string& flag, const std::string& text, std::int64_t max) {
+  std::vector<std::int64_t> sizes;
+  if (text.empty()) return sizes;
+  std::size_t begin = 0;
+  while (true) {
+    const std::size_t comma = text.find(',', begin);
+    const std::string item = text.substr(begin, comma == std::string::npos ? std::string::npos : comma - begin);
+    std::int64_t size = 0;
+    const char* end = item.data() + item.size();
+    const auto [ptr, ec] = std::from_chars(item.data(), end, size);
+    if (item.empty() || ec != std::errc() || ptr != end || size < 1 || size > max) {
+      throw UsageError(fmt::format("--{} must be comma-separated layer sizes in 1..{}, got '{}'", flag, max, text));
+    }
+    sizes.push_back(size);
+    if (comma == std::string::npos) break;
+    begin = comma + 1;
+  }
+  return sizes;
 }
 
 // cxxopts collects positional words it does not know, and keeps the last of
