@@ -63,6 +63,7 @@ done
 cp "$root"/tests/hostile/inputs/*.idx "$seeds/idx/" 2>/dev/null || true
 cp "$root"/tests/hostile/inputs/*.idx* "$seeds/idx_file/" 2>/dev/null || true
 cp "$root"/tests/hostile/inputs/*.pt "$seeds/checkpoint/" 2>/dev/null || true
+cp "$root"/tests/hostile/inputs/*.manifest.json "$seeds/manifest/" 2>/dev/null || true
 
 # ASan: LibTorch is not instrumented; libFuzzer's own -rss_limit_mb and
 # -malloc_limit_mb catch memory blow-ups (an input may legitimately claim up

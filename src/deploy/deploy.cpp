@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cctype>
 #include <cerrno>
 #include <chrono>
@@ -323,9 +324,20 @@ Manifest read_manifest(const fs::path& dir) {
     }
     return object.at(key);
   };
+  // nlohmann converts a JSON real to an integer with a plain cast, undefined
+  // behaviour for 1e25: only JSON integers that fit are accepted.
+  auto integer = [&](const nlohmann::json& object, const char* key, const std::string& where) -> std::int64_t {
+    const nlohmann::json& value = field(object, key, where);
+    if (!value.is_number_integer() ||
+        (value.is_number_unsigned() && value.get<std::uint64_t>() > std::uint64_t{INT64_MAX})) {
+      throw Error("'" + path.string() + "': " + where + " \"" + key + "\" should be an integer, found " +
+                  (value.is_number() ? "a number out of range" : std::string("a ") + value.type_name()));
+    }
+    return value.get<std::int64_t>();
+  };
   Manifest m;
   try {
-    const std::int64_t version = field(j, "header_format_version", "the manifest").get<std::int64_t>();
+    const std::int64_t version = integer(j, "header_format_version", "the manifest");
     if (version != 1) {
       throw Error("'" + path.string() + "': header_format_version " + std::to_string(version) +
                   ", this deploy reads version 1; re-export with this tinyae");
@@ -341,8 +353,8 @@ Manifest read_manifest(const fs::path& dir) {
       mm.name = field(models[i], "name", where).get<std::string>();
       mm.prefix = field(models[i], "prefix", where).get<std::string>();
       mm.header = field(models[i], "header", where).get<std::string>();
-      mm.macs = field(models[i], "macs", where).get<std::int64_t>();
-      const std::int64_t golden = field(models[i], "golden_count", where).get<std::int64_t>();
+      mm.macs = integer(models[i], "macs", where);
+      const std::int64_t golden = integer(models[i], "golden_count", where);
       if (!is_c_identifier(mm.name) || !is_c_identifier(mm.prefix)) {
         throw Error("'" + path.string() + "': " + where + " name \"" + mm.name + "\" / prefix \"" + mm.prefix +
                     "\" should be C identifiers");

@@ -10,8 +10,10 @@
 //               `tinyae train --resume` does: one of them must refuse it
 //   *.pt.gz     the same on the gunzipped bytes (kept compressed in git:
 //               deeply nested JSON is 600 KB of brackets)
+//   *.manifest.json  deploy() on a folder holding only it, as manifest.json
 // Some inputs are undefined behaviour rather than a visible crash (e.g. a
-// history "epoch" of 1e300 converted to int64): only the sanitized build
+// history "epoch" of 1e300, or a manifest's "macs" of 1e25, converted to
+// int64): only the sanitized build
 // (TINYAE_SANITIZE, which adds float-cast-overflow) sees those fail.
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -32,6 +34,7 @@
 #include "tinyae/checkpoint.h"
 #include "tinyae/common.h"
 #include "tinyae/data.h"
+#include "tinyae/deploy.h"
 #include "tinyae/train.h"
 
 namespace fs = std::filesystem;
@@ -182,6 +185,21 @@ TEST(HostileInputs, CheckpointsAreRefused) {
     const std::string name = file.filename().string();
     expect_refused(name, [&] { resume_steps(tinyae::parse_checkpoint(bytes, name)); });
   }
+}
+
+TEST(HostileInputs, ManifestsAreRefused) {
+  const auto files = inputs_ending(".manifest.json");
+  ASSERT_FALSE(files.empty());
+  const fs::path dir = fs::temp_directory_path() / ("tinyae_hostile_manifest_" + std::to_string(::getpid()));
+  for (const fs::path& file : files) {
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    fs::copy_file(file, dir / "manifest.json");
+    tinyae::DeployOptions options;
+    options.headers_dir = dir;
+    expect_refused(file.filename().string(), [&] { tinyae::deploy(options); });
+  }
+  fs::remove_all(dir);
 }
 
 }  // namespace
