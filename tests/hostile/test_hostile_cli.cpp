@@ -50,7 +50,7 @@ const fs::path kMnist = fs::path(TINYAE_SOURCE_DIR) / "data" / "mnist";
 const fs::path kInputs = fs::path(TINYAE_SOURCE_DIR) / "tests" / "hostile" / "inputs";
 const fs::path kFixtureRoot = fs::path(TINYAE_BINARY_DIR) / "tests" / "hostile" / "cli-fixture";
 const fs::path kFixture = kFixtureRoot / "shared";
-constexpr int kFixtureVersion = 2;  // bump when the fixture's contents change
+constexpr int kFixtureVersion = 3;  // bump when the fixture's contents change
 constexpr double kCaseTimeoutSeconds = 60;
 const std::vector<std::string> kEnv = {"OPENBLAS_CORETYPE=Prescott", "TINYAE_TEST=1"};
 
@@ -178,6 +178,9 @@ void build_fixture() {
   flipped[flipped.size() / 2] = static_cast<char>(flipped[flipped.size() / 2] ^ 0x10);
   write_bytes(F / "ckpt" / "flipped.pt", flipped);
   fs::copy_file(kInputs / "torch_save_module.pt", F / "ckpt" / "torch_save.pt");
+  // A valid checkpoint of a model that takes 4 inputs, not MNIST's 784
+  // (made by fuzz/make_seeds.cpp).
+  fs::copy_file(kInputs / "model_with_4_inputs.checkpoint", F / "ckpt" / "four_inputs.pt");
   write_bytes(F / "ckpt" / "png.pt", png);
   write_bytes(F / "ckpt" / "deep_json.pt", gunzip(kInputs / "checkpoint_deep_model.pt.gz"));
   fs::create_directories(F / "ckpt" / "directory.pt");
@@ -474,6 +477,11 @@ std::vector<Case> all_cases() {
                        }});
     }
   }
+  cases.push_back({"eval_checkpoint_four_inputs", {"eval", "--model", "{F}/ckpt/four_inputs.pt", "--data", "{M}"},
+                   "784 pixels"});
+  cases.push_back({"export_checkpoint_four_inputs",
+                   {"export", "--model", "{F}/ckpt/four_inputs.pt", "--out", "{C}/out", "--data", "{M}"},
+                   "784 pixels"});
   cases.push_back({"train_resume_without_checkpoint", train_args("{M}", run, {"--resume"}), "model.pt",
                    [](const fs::path& c) { fs::create_directories(c / "run"); }});
   cases.push_back({"train_over_existing_run", train_args("{M}", run, {}), "--resume",

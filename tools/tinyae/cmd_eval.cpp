@@ -64,6 +64,11 @@ int cmd_eval(int argc, char** argv) {
                                 checkpoint.meta.model.parameter_count(), batch_size),
                     "use a smaller --batch-size");
   const Mnist data = load_mnist(data_dir, train_limit, test_limit);
+  if (data.test.images.size(1) != checkpoint.meta.model.input_size) {
+    throw Error(fmt::format("'{}' takes {} inputs, but the MNIST images in '{}' have {} pixels",
+                            model_path.string(), checkpoint.meta.model.input_size, data_dir.string(),
+                            data.test.images.size(1)));
+  }
   if (data.checksum != checkpoint.meta.data_checksum) {
     spdlog::warn("'{}' holds other data (checksum {}) than '{}' was trained on ({})", data_dir.string(),
                  data.checksum, model_path.string(), checkpoint.meta.data_checksum);
