@@ -291,6 +291,8 @@ std::vector<Case> all_cases() {
   cases.push_back({"train_unknown_option", train_args("{M}", run, {"--bogus", "1"}), "bogus"});
   cases.push_back({"train_stray_argument", train_args("{M}", run, {"stray"}), "stray"});
   cases.push_back({"train_missing_out", {"train", "--data", "{M}"}, "--out"});
+  cases.push_back({"train_empty_data", {"train", "--data", "", "--out", "{C}/run"}, "--data"});
+  cases.push_back({"deploy_empty_headers", {"deploy", "--headers", ""}, "--headers"});
   cases.push_back({"eval_unknown_option", {"eval", "--model", "{F}/run/model.pt", "--data", "{M}", "--bogus"}, "bogus"});
   cases.push_back({"eval_stray_argument", {"eval", "--model", "{F}/run/model.pt", "--data", "{M}", "stray"}, "stray"});
   cases.push_back({"eval_missing_model", {"eval", "--data", "{M}"}, "--model"});

@@ -87,7 +87,7 @@ int cmd_deploy(int argc, char** argv) {
     std::cout << options.help() << "\n";
     return 0;
   }
-  if (args.count("headers") == 0) throw UsageError("--headers DIR is required");
+  require_option(args, "headers", "--headers DIR is required");
   reject_stray_and_repeated_arguments(args);
 
   const bool json = args.count("json") != 0;

@@ -43,8 +43,8 @@ int cmd_eval(int argc, char** argv) {
     return 0;
   }
   reject_stray_and_repeated_arguments(args);
-  if (!args.count("model")) throw UsageError("--model RUN/model.pt is required");
-  if (!args.count("data")) throw UsageError("--data DIR is required (the directory holding the MNIST IDX files)");
+  require_option(args, "model", "--model RUN/model.pt is required");
+  require_option(args, "data", "--data DIR is required (the directory holding the MNIST IDX files)");
   constexpr auto kMaxLimit = std::numeric_limits<std::int64_t>::max();
   const std::int64_t batch_size = parse_integer<std::int64_t>("batch-size", args["batch-size"].as<std::string>(), 1, kMaxBatchSize);
   const auto threads = parse_integer<int>("threads", args["threads"].as<std::string>(), 0, kMaxThreads);

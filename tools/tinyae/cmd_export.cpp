@@ -42,8 +42,8 @@ int cmd_export(int argc, char** argv) {
     return 0;
   }
   reject_stray_and_repeated_arguments(args);
-  if (!args.count("model")) throw UsageError("--model is required");
-  if (!args.count("out")) throw UsageError("--out is required");
+  require_option(args, "model", "--model is required");
+  require_option(args, "out", "--out is required");
 
   ExportOptions options;
   options.model_path = args["model"].as<std::string>();

@@ -71,8 +71,8 @@ int cmd_train(int argc, char** argv) {
     return 0;
   }
   reject_stray_and_repeated_arguments(args);
-  if (!args.count("data")) throw UsageError("--data DIR is required (the directory holding the MNIST IDX files)");
-  if (!args.count("out")) throw UsageError("--out RUN is required (the run directory to write)");
+  require_option(args, "data", "--data DIR is required (the directory holding the MNIST IDX files)");
+  require_option(args, "out", "--out RUN is required (the run directory to write)");
   auto text = [&](const char* flag) { return args[flag].as<std::string>(); };
   auto given = [&](const char* flag) { return args.count(flag) > 0; };
 

@@ -76,6 +76,11 @@ inline std::vector<std::int64_t> parse_sizes(const std::string& flag, const std:
   return sizes;
 }
 
+// A required option: absent or empty ("--out ''") is the same mistake.
+inline void require_option(const cxxopts::ParseResult& args, const std::string& flag, const std::string& message) {
+  if (args.count(flag) == 0 || args[flag].as<std::string>().empty()) throw UsageError(message);
+}
+
 // cxxopts collects positional words it does not know, and keeps the last of
 // a repeated option; neither is accepted: '--epochs 5 --epochs 50' is more
 // likely a slip than a wish.
