@@ -70,12 +70,14 @@ void validate_train_request(const TrainRequest& request);
 // pre-activation, activation and gradient (all float32).
 std::uint64_t training_memory_bytes(const ModelConfig& config, std::int64_t batch_rows);
 
-// Runs the recipe. Refuses, before allocating the model, a model and batch
-// size whose training_memory_bytes exceed 3/4 of this machine's RAM. Loads (and checks) the data before writing anything; the
-// run directory is created only once data and options are valid, and removed
-// again if it is still empty when training fails. After every epoch it
-// rewrites history.csv and out_dir/model.pt atomically; at the end it draws
-// the figures. Returns the whole history (earlier epochs too on resume).
+// Runs the recipe. Loads (and checks) the data before writing anything and
+// refuses, before allocating the model, a model and batch size whose
+// training_memory_bytes exceed 3/4 of this machine's RAM. The run directory
+// is created only once data and options are valid, locked against a second
+// train for as long as this one runs, and removed again if it is still
+// empty when training fails. After every epoch it rewrites history.csv and
+// out_dir/model.pt atomically; at the end it draws the figures. Returns the
+// whole history (earlier epochs too on resume).
 std::vector<EpochResult> train(const TrainRequest& request);
 
 // Sets LibTorch's intra-op threads to 1 and the BLAS pool to `threads`
