@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <limits>
 #include <string>
 
 #include "options.h"
@@ -42,7 +43,7 @@ void check(std::uint8_t which, const std::string& text) {
       break;
     }
     case 3: {
-      const double v = which & 8 ? parse_positive_real("lr", text) : parse_real("timeout", text, 0, 604800, false);
+      const double v = which & 8 ? parse_real("lr", text, 0, std::numeric_limits<double>::infinity(), false) : parse_real("timeout", text, 0, 604800, false);
       if (!std::isfinite(v) || !(v > 0) || (!(which & 8) && v > 604800)) finding("real out of range", text);
       break;
     }

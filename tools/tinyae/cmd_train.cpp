@@ -83,7 +83,7 @@ int cmd_train(int argc, char** argv) {
   const Activation output_activation = parse_activation_flag("output-activation", text("output-activation"));
   const auto epochs = parse_integer<std::int64_t>("epochs", text("epochs"), 1, kMaxEpochs);
   const auto batch_size = parse_integer<std::int64_t>("batch-size", text("batch-size"), 1, kMaxBatchSize);
-  const double lr = parse_positive_real("lr", text("lr"));
+  const double lr = parse_real("lr", text("lr"), 0, std::numeric_limits<double>::infinity(), false);
   const auto seed = parse_integer<std::uint64_t>("seed", text("seed"), 0, std::numeric_limits<std::uint64_t>::max());
   const auto threads = parse_integer<int>("threads", text("threads"), 0, kMaxThreads);
   constexpr auto kMaxLimit = std::numeric_limits<std::int64_t>::max();

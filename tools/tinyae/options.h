@@ -31,26 +31,17 @@ T parse_integer(const std::string& flag, const std::string& text, T lo, T hi) {
   return value;
 }
 
-// Real option in (lo, hi] (or [lo, hi] when lo_inclusive); finite, the whole text the number.
+// Real option in (lo, hi] (or [lo, hi] when lo_inclusive); finite, the whole
+// text the number. hi = infinity means no upper bound.
 inline double parse_real(const std::string& flag, const std::string& text, double lo, double hi, bool lo_inclusive) {
   double value = 0;
   const char* end = text.data() + text.size();
   const auto [ptr, ec] = std::from_chars(text.data(), end, value);
   const bool above = lo_inclusive ? value >= lo : value > lo;
   if (text.empty() || ec != std::errc() || ptr != end || !std::isfinite(value) || !above || value > hi) {
-    throw UsageError(fmt::format("--{} must be a number in {}{}, {}], got '{}'", flag, lo_inclusive ? "[" : "(", lo, hi,
-                                 text));
-  }
-  return value;
-}
-
-// A finite real > 0 (no upper bound), the whole text the number.
-inline double parse_positive_real(const std::string& flag, const std::string& text) {
-  double value = 0;
-  const char* end = text.data() + text.size();
-  const auto [ptr, ec] = std::from_chars(text.data(), end, value);
-  if (text.empty() || ec != std::errc() || ptr != end || !std::isfinite(value) || !(value > 0)) {
-    throw UsageError(fmt::format("--{} must be a finite number > 0, got '{}'", flag, text));
+    const std::string range = std::isinf(hi) ? fmt::format("a finite number {} {}", lo_inclusive ? ">=" : ">", lo)
+                                             : fmt::format("a number in {}{}, {}]", lo_inclusive ? "[" : "(", lo, hi);
+    throw UsageError(fmt::format("--{} must be {}, got '{}'", flag, range, text));
   }
   return value;
 }
