@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "tinyae/model.h"
+#include "tinyae/number_format.h"
 #include "tinyae/quantize.h"
 
 namespace tinyae {
@@ -31,11 +32,6 @@ inline constexpr int kHeaderFormatVersion = 1;
 // Largest prefix the user may give (C99 guarantees 63 significant characters
 // for internal identifiers; the generated suffixes need the rest).
 inline constexpr std::size_t kMaxNamePrefixLength = 32;
-
-enum class NumberFormat { kFloat32, kInt8 };
-
-std::string number_format_name(NumberFormat format);             // "float32", "int8"
-NumberFormat parse_number_format(const std::string& name);       // throws tinyae::Error listing the valid names
 
 // One dense layer as plain data: out = activation(weights * in + bias).
 struct ExportLayer {

@@ -12,22 +12,6 @@
 
 namespace tinyae {
 
-std::string number_format_name(NumberFormat format) {
-  switch (format) {
-    case NumberFormat::kFloat32:
-      return "float32";
-    case NumberFormat::kInt8:
-      return "int8";
-  }
-  throw Error("unknown number format " + std::to_string(static_cast<int>(format)));
-}
-
-NumberFormat parse_number_format(const std::string& name) {
-  if (name == "float32") return NumberFormat::kFloat32;
-  if (name == "int8") return NumberFormat::kInt8;
-  throw Error("unknown number format '" + name + "': expected float32 or int8");
-}
-
 std::uint64_t scratch_elements(const std::vector<std::int64_t>& sizes) {
   // sizes = {input, out_1, ..., out_L}; the intermediates are out_1 .. out_{L-1}.
   std::uint64_t best = 0;

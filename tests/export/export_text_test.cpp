@@ -302,7 +302,7 @@ TEST(ExportHeaderText, RefusesANonHexChecksum) {
 }
 
 TEST(ExportNumberFormat, ParsesAndNames) {
-  EXPECT_EQ(parse_number_format("float32"), NumberFormat::kFloat32);
+  EXPECT_EQ(parse_number_format("float32").format, NumberFormat::kFloat32);
   EXPECT_EQ(number_format_name(NumberFormat::kFloat32), "float32");
   EXPECT_THROW(parse_number_format("float16"), Error);
 }

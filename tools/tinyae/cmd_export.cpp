@@ -53,7 +53,7 @@ int cmd_export(int argc, char** argv) {
                                                      std::numeric_limits<std::int64_t>::max());
   options.arduino = args.count("arduino") > 0;
   options.name_prefix = args["name-prefix"].as<std::string>();
-  options.format = parse_number_format(args["format"].as<std::string>());
+  options.format = parse_number_format(args["format"].as<std::string>()).format;
   options.calibration_images = parse_integer<std::int64_t>("calibration", args["calibration"].as<std::string>(), 1,
                                                            kMaxCalibrationImages);
 
