@@ -84,8 +84,21 @@ BlasInfo query_blas() {
     if (auto threads = blas_symbol<int (*)()>("openblas_get_num_threads")) info.threads = threads();
     const int level = kernel_level(info.kernel);
     const std::string wanted = detect_openblas_coretype();
-    info.fast = level == 0 || wanted.empty() || level >= kernel_level(wanted);
-    if (const char* before = std::getenv(kReexecGuard)) {
+    const char* before = std::getenv(kReexecGuard);
+    const char* user_choice = before == nullptr ? std::getenv("OPENBLAS_CORETYPE") : nullptr;
+    if (user_choice != nullptr) {
+      // The user's OPENBLAS_CORETYPE is respected (some machines set it
+      // because a newer kernel misbehaves there); only a generic SSE kernel
+      // is slow enough to warn about.
+      info.fast = level == 0 || level >= kernel_level("sandybridge");
+      if (!wanted.empty() && level != 0 && level < kernel_level(wanted)) {
+        info.kernel += " (OPENBLAS_CORETYPE=" + std::string(user_choice) + " from the environment; this CPU could run " +
+                       wanted + ")";
+      }
+    } else {
+      info.fast = level == 0 || wanted.empty() || level >= kernel_level(wanted);
+    }
+    if (before != nullptr) {
       info.kernel += std::string(" (forced with OPENBLAS_CORETYPE; auto-detected ") + before + ")";
     }
   } else if (blas_symbol<void* (*)()>("bli_info_get_version_str")) {

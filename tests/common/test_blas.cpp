@@ -16,6 +16,8 @@ TEST(Blas, RunsOnAFastKernel) {
   EXPECT_NE(info.library.find("OpenBLAS"), std::string::npos)
       << "libblas.so.3 is not OpenBLAS: run tools/setup.sh (update-alternatives --set libblas.so.3-x86_64-linux-gnu "
          "/usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3)";
+  // A kernel the user chose with OPENBLAS_CORETYPE is respected; it only
+  // has to be better than OpenBLAS' generic SSE fallback.
   EXPECT_TRUE(info.fast) << "OpenBLAS runs kernel '" << info.kernel << "', weaker than this CPU supports";
 }
 
