@@ -1,5 +1,5 @@
 // Host-side helpers shared by every stage: the error type, crash-safe file
-// writes, and hashing. Nothing here depends on LibTorch.
+// writes, hashing and C names. Nothing here depends on LibTorch.
 #pragma once
 
 #include <cstddef>

@@ -65,6 +65,8 @@ class Process {
   void kill_group();
   // Waits until the child ends or the timeout (counted from the start)
   // passes, reads its remaining output, kills what it left in its group.
+  // Call once. Throws tinyae::Error if the child's status is lost (SIGCHLD
+  // set to SIG_IGN lets the kernel reap it first).
   ProcessResult wait();
 
  private:
@@ -77,7 +79,8 @@ class Process {
   pid_t pid_ = -1;
   int fds_[2] = {-1, -1};  // read ends of stdout and stderr (stderr -1 when merged)
   bool reaped_ = false;
-  int status_ = 0;
+  int status_ = 0;      // from waitpid
+  int lost_errno_ = 0;  // waitpid failed: how it ended is unknown
   double start_ = 0;       // steady clock, seconds
   bool timed_out_ = false;
   std::string captured_[2];

@@ -176,7 +176,7 @@ void Process::reap(bool block) {
   while ((done = ::waitpid(pid_, &status_, block ? 0 : WNOHANG)) < 0 && errno == EINTR) {
   }
   if (done == pid_) reaped_ = true;
-  if (done < 0) reaped_ = true, status_ = 0;  // not our child any more: nothing left to wait for
+  if (done < 0) reaped_ = true, lost_errno_ = errno;  // e.g. SIGCHLD ignored: the kernel reaped it
 }
 
 void Process::take(int stream, const char* data, std::size_t size) {
@@ -258,6 +258,9 @@ ProcessResult Process::wait() {
   close_fd(fds_[kOut]);
   close_fd(fds_[kErr]);
 
+  if (lost_errno_ != 0) {
+    throw Error("lost track of child process " + std::to_string(pid_) + ": waitpid: " + std::strerror(lost_errno_));
+  }
   ProcessResult result;
   result.timed_out = timed_out_;
   result.timeout_seconds = options_.timeout_seconds;
