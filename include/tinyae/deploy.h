@@ -3,8 +3,8 @@
 // reports whether every golden vector matched LibTorch and how many
 // instructions an inference took.
 //
-// External programs (arm-none-eabi-gcc, arm-none-eabi-size, qemu-system-arm)
-// are run directly, without a shell. Errors (missing folder or manifest,
+// External programs (the board's gcc and size, its QEMU) are run through the
+// process runner (include/tinyae/process.h), without a shell. Errors (missing folder or manifest,
 // unknown board, missing toolchain, compile failure, QEMU timeout) are thrown
 // as tinyae::Error; a firmware that runs but finds a mismatch is a result
 // with ok == false, not an exception.
@@ -22,12 +22,16 @@
 
 namespace tinyae {
 
-// One emulated board: the QEMU machine and the compiler flags for its CPU.
+// One emulated board: everything deploy needs to build for it and boot it,
+// one row of deploy_boards() (src/deploy/boards.cpp).
 struct Board {
-  std::string name;                    // e.g. "mps2-an386", also the QEMU machine
+  std::string name;                    // --board, e.g. "mps2-an386"
   std::string cpu;                     // for messages, e.g. "Cortex-M4F"
+  std::string toolchain_prefix;        // of gcc and size: "arm-none-eabi-"
+  std::string qemu_program;            // "qemu-system-arm"
+  std::string qemu_machine;            // its -M value
   std::vector<std::string> cpu_flags;  // -mcpu, -mthumb, -mfloat-abi, -mfpu
-  std::string linker_script;           // file name in the firmware folder
+  std::string linker_script;           // its memory map: a file name in the firmware folder
 };
 
 // The boards deploy knows, in the order `--help` lists them.

@@ -19,15 +19,12 @@
 #include <string_view>
 #include <vector>
 
+#include "tinyae/manifest.h"  // kHeaderFormatVersion
 #include "tinyae/model.h"
 #include "tinyae/number_format.h"
 #include "tinyae/quantize.h"
 
 namespace tinyae {
-
-// Version of the generated-header format; equals TINYAE_FORMAT_VERSION in
-// src/runtime/tinyae.h (a test checks that they agree).
-inline constexpr int kHeaderFormatVersion = 1;
 
 // Largest prefix the user may give (C99 guarantees 63 significant characters
 // for internal identifiers; the generated suffixes need the rest).

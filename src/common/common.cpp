@@ -9,6 +9,7 @@
 #include <openssl/evp.h>
 
 #include <array>
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -181,6 +182,24 @@ std::string Sha256::hex_digest() {
     hex += kHex[digest[i] & 15];
   }
   return hex;
+}
+
+bool is_c_identifier(std::string_view text) {
+  if (text.empty()) return false;
+  const auto first = static_cast<unsigned char>(text[0]);
+  if (!(std::isalpha(first) || first == '_')) return false;
+  for (char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    // isalnum alone would accept locale-specific letters; restrict to ASCII.
+    if (u >= 0x80 || !(std::isalnum(u) || u == '_')) return false;
+  }
+  return !(text.size() >= 2 && text[0] == '_' && (text[1] == '_' || std::isupper(static_cast<unsigned char>(text[1]))));
+}
+
+std::string upper_case(std::string_view text) {
+  std::string out;
+  for (char c : text) out += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
 }
 
 std::string sha256_hex(std::string_view bytes) {

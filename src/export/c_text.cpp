@@ -41,23 +41,6 @@ std::uint64_t macs(const ExportModel& model) {
   return total;
 }
 
-bool is_c_identifier(std::string_view text) {
-  if (text.empty()) return false;
-  const auto first = static_cast<unsigned char>(text[0]);
-  if (!(std::isalpha(first) || first == '_')) return false;
-  for (char c : text) {
-    const auto u = static_cast<unsigned char>(c);
-    // isalnum alone would accept locale-specific letters; restrict to ASCII.
-    if (u >= 0x80 || !(std::isalnum(u) || u == '_')) return false;
-  }
-  // C99 7.1.3: identifiers starting with "__" or "_" + upper-case are reserved.
-  if (text.size() >= 2 && text[0] == '_' &&
-      (text[1] == '_' || std::isupper(static_cast<unsigned char>(text[1])))) {
-    return false;
-  }
-  return true;
-}
-
 std::string symbol_prefix(std::string_view name_prefix, std::string_view model_name) {
   if (name_prefix.empty()) return std::string(model_name);
   const std::string shown = comment_safe(name_prefix);

@@ -325,7 +325,10 @@ ExportResult export_models(const ExportOptions& options) {
 
   ExportResult result;
   nlohmann::ordered_json footprint_doc;
-  nlohmann::ordered_json manifest_models = nlohmann::ordered_json::array();
+  Manifest manifest;
+  manifest.tinyae_version = kVersion;
+  manifest.number_format = writer->format();
+  manifest.checkpoint_sha256 = checkpoint.sha256;
   for (const ExportModel& m : models) {
     const fs::path header = header_dir / ("model_" + m.name + ".h");
     files.push_back({header, writer->render(m, provenance)});
@@ -338,15 +341,10 @@ ExportResult export_models(const ExportOptions& options) {
     info.golden_count = m.golden_count;
     info.footprint = writer->footprint(m);
     result.models.push_back(info);
-    manifest_models.push_back({{"name", info.name},
-                               {"header", info.header},
-                               {"prefix", info.prefix},
-                               {"input_size", info.input_size},
-                               {"output_size", info.output_size},
-                               {"golden_count", info.golden_count},
-                               {"weights_bytes", info.footprint.weights_bytes},
-                               {"scratch_bytes", info.footprint.scratch_bytes},
-                               {"macs", info.footprint.macs}});
+    manifest.models.push_back({info.name, info.header, info.prefix, info.input_size, info.output_size,
+                               info.golden_count, static_cast<std::int64_t>(info.footprint.weights_bytes),
+                               static_cast<std::int64_t>(info.footprint.scratch_bytes),
+                               static_cast<std::int64_t>(info.footprint.macs)});
   }
   for (const char* name : {"autoencoder", "encoder", "decoder"}) {
     for (const ExportedModel& info : result.models) {
@@ -365,14 +363,9 @@ ExportResult export_models(const ExportOptions& options) {
                      render_arduino_sketch(autoencoder, *writer)});
   }
 
-  const nlohmann::ordered_json manifest = {{"tinyae_version", kVersion},
-                                           {"header_format_version", kHeaderFormatVersion},
-                                           {"number_format", number_format_name(writer->format())},
-                                           {"checkpoint_sha256", checkpoint.sha256},
-                                           {"models", manifest_models}};
   files.push_back({"footprint.json", footprint_doc.dump(2) + "\n"});
   if (!quantization.is_null()) files.push_back({"quantization.json", quantization.dump(2) + "\n"});
-  files.push_back({"manifest.json", manifest.dump(2) + "\n"});  // last: it describes a complete export
+  files.push_back({kManifestFile, manifest.to_json().dump(2) + "\n"});  // last: it describes a complete export
 
   // 4. Write, unless a file would replace the checkpoint being exported
   // (`--model OUT/manifest.json --out OUT` would lose the user's model).

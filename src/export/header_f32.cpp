@@ -177,12 +177,6 @@ class Float32HeaderWriter final : public HeaderWriter {
 
 }  // namespace
 
-std::string upper_case(std::string_view text) {
-  std::string out;
-  for (char c : text) out += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return out;
-}
-
 std::string checked_hex(const std::string& text) {
   for (char c : text) {
     if (!std::isxdigit(static_cast<unsigned char>(c))) {

@@ -2,7 +2,6 @@
 // subprocess. A wrong command line or bad data must give a non-zero exit, one
 // message on stderr naming the problem, and no model.pt; a good run must give
 // the run files, and `eval --json` exactly one JSON object on stdout.
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -17,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tinyae/common.h"
+#include "tinyae/process.h"
 
 namespace fs = std::filesystem;
 
@@ -28,19 +28,6 @@ struct Outcome {
   int status = -1;  // exit status, or -1 if the process did not exit normally
   std::string out, err;
 };
-
-std::string quote(const std::string& arg) {
-  std::string quoted = "'";
-  for (char c : arg) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return quoted + "'";
-}
-
-std::string slurp(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 class CliTest : public ::testing::Test {
  protected:
@@ -66,17 +53,13 @@ class CliTest : public ::testing::Test {
   // that tinyae does not restart itself to pick a faster kernel; for
   // commands that are refused before any arithmetic, it halves the start-up.
   Outcome tinyae(const std::vector<std::string>& args, bool keep_blas_kernel = false) const {
-    std::string command = keep_blas_kernel ? "OPENBLAS_CORETYPE= " : "";
-    command += quote(TINYAE_EXE);
-    for (const std::string& a : args) command += " " + quote(a);
-    const fs::path out = dir_ / "stdout.txt", err = dir_ / "stderr.txt";
-    command += " >" + quote(out.string()) + " 2>" + quote(err.string()) + " </dev/null";
-    const int raw = std::system(command.c_str());
-    Outcome run;
-    run.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-    run.out = slurp(out);
-    run.err = slurp(err);
-    return run;
+    std::vector<std::string> argv = {TINYAE_EXE};
+    argv.insert(argv.end(), args.begin(), args.end());
+    tinyae::ProcessOptions options;
+    if (keep_blas_kernel) options.env = {"OPENBLAS_CORETYPE="};
+    options.timeout_seconds = 1200;
+    const tinyae::ProcessResult r = tinyae::run_process(argv, options);
+    return {r.exited ? r.exit_code : -1, r.out, r.err};
   }
 
   // A small, fast run: 500 training images, 200 test images, 1 epoch.

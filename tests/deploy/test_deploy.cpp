@@ -8,9 +8,6 @@
 // -- deploy only reads the folder.
 #include <gtest/gtest.h>
 
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -26,8 +23,7 @@
 #include "fake_export.h"
 #include "tinyae/common.h"
 #include "tinyae/deploy.h"
-
-extern char** environ;
+#include "tinyae/process.h"
 
 namespace {
 namespace fs = std::filesystem;
@@ -76,26 +72,12 @@ class Deploy : public ::testing::Test {
   }
 };
 
-// Runs argv without a shell; returns exit status and stdout (stderr discarded).
-std::pair<int, std::string> run_command(const std::vector<std::string>& argv, const fs::path& out_file) {
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
-  std::vector<char*> args;
-  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  pid_t pid = -1;
-  int status = -1;
-  if (posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ) == 0) {
-    waitpid(pid, &status, 0);
-    status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  }
-  posix_spawn_file_actions_destroy(&actions);
-  std::ifstream in(out_file);
-  std::stringstream text;
-  text << in.rdbuf();
-  return {status, text.str()};
+// Runs argv; returns its exit status (-1 if it did not exit) and stdout.
+std::pair<int, std::string> run_command(const std::vector<std::string>& argv) {
+  tinyae::ProcessOptions options;
+  options.timeout_seconds = 900;
+  const tinyae::ProcessResult r = tinyae::run_process(argv, options);
+  return {r.exited ? r.exit_code : -1, r.out};
 }
 
 void expect_error_containing(const std::function<void()>& f, const std::vector<std::string>& parts) {
@@ -185,13 +167,11 @@ TEST_F(Deploy, RealExportOfAShortTrainingRunMatchesLibTorch) {
   const fs::path headers = root / "export";
   const auto [train_status, train_out] =
       run_command({TINYAE_EXE, "train", "--data", mnist.string(), "--out", run_dir.string(), "--epochs", "1",
-                   "--train-limit", "512", "--test-limit", "256", "--no-figures", "--quiet"},
-                  root / "train.txt");
+                   "--train-limit", "512", "--test-limit", "256", "--no-figures", "--quiet"});
   ASSERT_EQ(train_status, 0) << train_out;
   const auto [export_status, export_out] = run_command(
       {TINYAE_EXE, "export", "--model", (run_dir / "model.pt").string(), "--out", headers.string(), "--data",
-       mnist.string(), "--golden", "2"},
-      root / "export.txt");
+       mnist.string(), "--golden", "2"});
   ASSERT_EQ(export_status, 0) << export_out;
   const DeployResult r = run(headers, "mps2-an386");
   EXPECT_TRUE(r.ok);
@@ -210,8 +190,7 @@ TEST_F(Deploy, CommandLineJsonAndExitStatus) {
   const fs::path bad = write_small_export("bad", 1e-3);
   const fs::path keep = root / "kept build";
   const auto [status, out] = run_command({TINYAE_EXE, "deploy", "--headers", good.string(), "--board", "mps2-an386",
-                                          "--json", "--keep-build", keep.string()},
-                                         root / "out.json");
+                                          "--json", "--keep-build", keep.string()});
   EXPECT_EQ(status, 0) << out;
   const nlohmann::json j = nlohmann::json::parse(out);  // stdout is only the JSON
   EXPECT_EQ(j.at("ok"), true);
@@ -220,7 +199,7 @@ TEST_F(Deploy, CommandLineJsonAndExitStatus) {
   EXPECT_TRUE(fs::exists(keep / "firmware.elf")) << "--keep-build keeps the build folder";
 
   const auto [bad_status, bad_out] =
-      run_command({TINYAE_EXE, "deploy", "--headers", bad.string(), "--board", "mps2-an500"}, root / "out.txt");
+      run_command({TINYAE_EXE, "deploy", "--headers", bad.string(), "--board", "mps2-an500"});
   EXPECT_EQ(bad_status, 1) << bad_out;
   EXPECT_NE(bad_out.find("OUT OF TOLERANCE"), std::string::npos) << bad_out;
   EXPECT_NE(bad_out.find("FAIL"), std::string::npos) << bad_out;

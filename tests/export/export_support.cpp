@@ -1,7 +1,6 @@
 // Shared fixtures of the exporter's tests (see export_support.h).
 #include "export_support.h"
 
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -17,8 +16,12 @@
 #include "tinyae/checkpoint.h"
 #include "tinyae/common.h"
 #include "tinyae/data.h"
+#include "tinyae/process.h"
 
 namespace tinyae::test {
+
+// Longer than any test takes; a child that hangs is still ended.
+constexpr double kCommandTimeoutSeconds = 3600;
 
 fs::path mnist_dir() { return fs::path(TINYAE_SOURCE_DIR) / "data" / "mnist"; }
 
@@ -81,17 +84,15 @@ void write_checkpoint(const fs::path& path, std::int64_t steps, std::int64_t tra
   save_checkpoint(path, meta, model, steps > 0 ? &optimizer : nullptr);
 }
 
-CommandResult run_command(const std::string& command) {
-  CommandResult result;
-  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) throw std::runtime_error("cannot run: " + command);
-  char buffer[4096];
-  std::size_t n;
-  while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) result.output.append(buffer, n);
-  const int status = ::pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
+CommandResult run_command(const std::vector<std::string>& argv) {
+  ProcessOptions options;
+  options.merge_stderr = true;
+  options.timeout_seconds = kCommandTimeoutSeconds;
+  const ProcessResult r = run_process(argv, options);
+  return {r.exited ? r.exit_code : -1, r.out};
 }
+
+CommandResult run_command(const std::string& command) { return run_command({"/bin/sh", "-c", command}); }
 
 std::string quoted(const fs::path& path) {
   std::string out = "'";

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 namespace tinyae::test {
 
@@ -29,7 +30,9 @@ struct CommandResult {
   std::string output;  // stdout and stderr, interleaved
 };
 
-// Runs `command` through /bin/sh and captures its output.
+// Runs argv (no shell) and captures its output; killed after an hour.
+CommandResult run_command(const std::vector<std::string>& argv);
+// The same for a /bin/sh command line (arguments made with quoted()).
 CommandResult run_command(const std::string& command);
 
 // `path` quoted for /bin/sh.

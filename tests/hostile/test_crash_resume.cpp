@@ -13,7 +13,6 @@
 // Run: 2000 training images, 4 epochs, batches of 64, 500 validation images,
 // 1 BLAS thread (results are deterministic for a given thread count).
 #include <dirent.h>
-#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -29,25 +28,26 @@
 
 #include <gtest/gtest.h>
 
-#include "process.h"
 #include "tinyae/checkpoint.h"
 #include "tinyae/common.h"
+#include "tinyae/process.h"
 #include "tinyae/train.h"  // run-folder file names
 
 namespace fs = std::filesystem;
-using tinyae::test::Child;
-using tinyae::test::ProcessResult;
+using tinyae::ProcessResult;
 
 namespace {
 
 const fs::path kMnist = fs::path(TINYAE_SOURCE_DIR) / "data" / "mnist";
 constexpr int kEpochs = 4;
 
-std::vector<std::string> train_args(const fs::path& out, bool resume) {
-  std::vector<std::string> args = {"train",        "--data",      kMnist.string(), "--out",        out.string(),
-                                   "--train-limit", "2000",       "--epochs",      std::to_string(kEpochs),
-                                   "--batch-size", "64",          "--test-limit",  "500",          "--threads",
-                                   "1",            "--seed",      "7"};
+// `tinyae train` into `out`, resuming if asked.
+std::vector<std::string> train_command(const fs::path& out, bool resume) {
+  std::vector<std::string> args = {TINYAE_EXE,    "train",        "--data",       kMnist.string(),
+                                   "--out",       out.string(),   "--train-limit", "2000",
+                                   "--epochs",    std::to_string(kEpochs), "--batch-size", "64",
+                                   "--test-limit", "500",         "--threads",    "1",
+                                   "--seed",      "7"};
   if (resume) args.push_back("--resume");
   return args;
 }
@@ -98,13 +98,22 @@ struct Attempt {
   ProcessResult result;
 };
 
+ProcessResult run_train(const fs::path& out, bool resume, const fs::path& cwd) {
+  tinyae::ProcessOptions options;
+  options.cwd = cwd;
+  options.timeout_seconds = 300;
+  return tinyae::run_process(train_command(out, resume), options);
+}
+
 // Starts train (resuming if a checkpoint exists), waits for `point`, kills
 // the process group with SIGKILL.
-Attempt run_and_kill(const fs::path& out, const fs::path& logs, KillPoint point, double epoch_seconds) {
+Attempt run_and_kill(const fs::path& out, KillPoint point, double epoch_seconds) {
   const fs::path checkpoint = out / tinyae::kCheckpointFile;
   const bool resume = fs::exists(checkpoint);
   const auto before = identity(checkpoint);
-  const Child child = tinyae::test::spawn(TINYAE_EXE, train_args(out, resume), out.parent_path(), logs);
+  tinyae::ProcessOptions options;
+  options.cwd = out.parent_path();
+  tinyae::Process child(train_command(out, resume), options);
   using clock = std::chrono::steady_clock;
   const auto start = clock::now();
   const auto deadline = start + std::chrono::seconds(120);
@@ -112,12 +121,8 @@ Attempt run_and_kill(const fs::path& out, const fs::path& logs, KillPoint point,
   double delay = 0;
   Attempt attempt;
   while (clock::now() < deadline) {
-    int status = 0;
-    if (::waitpid(child.pid, &status, WNOHANG) == child.pid) {  // finished before the kill point
-      attempt.result.exited = WIFEXITED(status);
-      attempt.result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-      attempt.result.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
-      attempt.result.err = tinyae::test::read_text(child.err_file);
+    if (child.poll()) {  // finished before the kill point
+      attempt.result = child.wait();
       attempt.where = "ended on its own before the kill point";
       return attempt;
     }
@@ -150,16 +155,16 @@ Attempt run_and_kill(const fs::path& out, const fs::path& logs, KillPoint point,
       std::string seen = "model.pt ";
       seen += identity(checkpoint) ? "present" : "absent";
       for (const std::string& t : temporaries(out)) seen += ", " + t;
-      ::kill(-child.pid, SIGKILL);
-      attempt.result = tinyae::test::wait_for(child, 30);
+      child.kill_group();
+      attempt.result = child.wait();
       attempt.killed = true;
       attempt.where = seen;
       return attempt;
     }
     std::this_thread::sleep_for(std::chrono::microseconds(200));
   }
-  ::kill(-child.pid, SIGKILL);
-  attempt.result = tinyae::test::wait_for(child, 30);
+  child.kill_group();
+  attempt.result = child.wait();
   attempt.where = "timed out waiting for the kill point";
   return attempt;
 }
@@ -209,8 +214,7 @@ TEST(CrashResume, KilledRunsResumeToTheUninterruptedResult) {
 
   // 1. The uninterrupted reference.
   const fs::path reference_dir = root / "reference";
-  const ProcessResult reference =
-      tinyae::test::run_process(TINYAE_EXE, train_args(reference_dir, false), root, root / "log-reference", 300);
+  const ProcessResult reference = run_train(reference_dir, false, root);
   ASSERT_TRUE(reference.exited && reference.exit_code == 0) << reference.describe() << "\n" << reference.err;
   const tinyae::Checkpoint want = tinyae::load_checkpoint(reference_dir / tinyae::kCheckpointFile);
   ASSERT_EQ(want.meta.epoch, kEpochs);
@@ -229,7 +233,7 @@ TEST(CrashResume, KilledRunsResumeToTheUninterruptedResult) {
   std::int64_t epochs_seen = 0;  // the newest checkpoint epoch observed so far
   int kills = 0;
   for (std::size_t i = 0; i < plan.size(); ++i) {
-    const Attempt a = run_and_kill(out, root / ("log-" + std::to_string(i)), plan[i], epoch_seconds);
+    const Attempt a = run_and_kill(out, plan[i], epoch_seconds);
     const std::string when = std::string("attempt ") + std::to_string(i + 1) + " (" + describe(plan[i]) + ")";
     ASSERT_NE(a.where, "timed out waiting for the kill point") << when << "\n" << a.result.err;
     if (!a.killed) {
@@ -253,8 +257,7 @@ TEST(CrashResume, KilledRunsResumeToTheUninterruptedResult) {
 
   // 3. Resume to the end.
   const bool resume = fs::exists(out / tinyae::kCheckpointFile);
-  const ProcessResult last =
-      tinyae::test::run_process(TINYAE_EXE, train_args(out, resume), root, root / "log-last", 300);
+  const ProcessResult last = run_train(out, resume, root);
   ASSERT_TRUE(last.exited && last.exit_code == 0) << last.describe() << "\n" << last.err;
   const tinyae::Checkpoint got = tinyae::load_checkpoint(out / tinyae::kCheckpointFile);
   ASSERT_EQ(got.meta.epoch, kEpochs);

@@ -10,7 +10,7 @@
 //               `tinyae train --resume` does: one of them must refuse it
 //   *.pt.gz     the same on the gunzipped bytes (kept compressed in git:
 //               deeply nested JSON is 600 KB of brackets)
-//   *.manifest.json  deploy() on a folder holding only it, as manifest.json
+//   *.manifest.json  read_manifest() on a folder holding only it, as manifest.json
 // Some inputs are undefined behaviour rather than a visible crash (e.g. a
 // history "epoch" of 1e300, or a manifest's "macs" of 1e25, converted to
 // int64): only the sanitized build
@@ -30,11 +30,10 @@
 
 #include <gtest/gtest.h>
 
-#include "process.h"
 #include "tinyae/checkpoint.h"
 #include "tinyae/common.h"
 #include "tinyae/data.h"
-#include "tinyae/deploy.h"
+#include "tinyae/manifest.h"
 #include "tinyae/train.h"
 
 namespace fs = std::filesystem;
@@ -195,9 +194,7 @@ TEST(HostileInputs, ManifestsAreRefused) {
     fs::remove_all(dir);
     fs::create_directories(dir);
     fs::copy_file(file, dir / "manifest.json");
-    tinyae::DeployOptions options;
-    options.headers_dir = dir;
-    expect_refused(file.filename().string(), [&] { tinyae::deploy(options); });
+    expect_refused(file.filename().string(), [&] { tinyae::read_manifest(dir); });
   }
   fs::remove_all(dir);
 }

@@ -14,41 +14,45 @@
 #include <vector>
 
 #include "../export/export_support.h"
+#include "tinyae/process.h"
 
 namespace tinyae::test {
 namespace {
 
 const fs::path kRuntime = fs::path(TINYAE_SOURCE_DIR) / "src" / "runtime";
-constexpr const char* kStrict = "-std=c99 -ffreestanding -Wall -Wextra -Werror -pedantic";
+const std::vector<std::string> kStrict = {"-std=c99", "-ffreestanding", "-Wall", "-Wextra", "-Werror", "-pedantic"};
 constexpr long kMaxTextBytes = 2560;  // at -Os with the DSP kernel (the float runtime's limit is 2048)
 
 struct Core {
   const char* name;
-  const char* flags;
+  std::vector<std::string> flags;
   bool dsp;
 };
 const std::vector<Core> kCores = {
-    {"m4f", "-mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16", true},
-    {"m7", "-mcpu=cortex-m7 -mthumb -mfloat-abi=hard -mfpu=fpv5-d16", true},
-    {"m33", "-mcpu=cortex-m33 -mthumb", true},
-    {"m3", "-mcpu=cortex-m3 -mthumb", false},
-    {"m0", "-mcpu=cortex-m0 -mthumb", false},
+    {"m4f", {"-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16"}, true},
+    {"m7", {"-mcpu=cortex-m7", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv5-d16"}, true},
+    {"m33", {"-mcpu=cortex-m33", "-mthumb"}, true},
+    {"m3", {"-mcpu=cortex-m3", "-mthumb"}, false},
+    {"m0", {"-mcpu=cortex-m0", "-mthumb"}, false},
 };
 
 class Int8Target : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = fresh_dir("quantize-target");
-    if (run_command("arm-none-eabi-gcc --version").exit_code != 0) {
+    if (find_in_path("arm-none-eabi-gcc").empty()) {
       GTEST_FAIL() << "arm-none-eabi-gcc not found; sudo apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi";
     }
   }
   // Compiles tinyae_int8.c for `core` at `opt`; returns the object path.
   fs::path compile(const Core& core, const std::string& opt) {
     const fs::path object = dir_ / (std::string(core.name) + opt + ".o");
-    const CommandResult r = run_command("arm-none-eabi-gcc " + std::string(core.flags) + " " + kStrict + " " + opt +
-                                        " -I" + quoted(kRuntime) + " -c " + quoted(kRuntime / "tinyae_int8.c") +
-                                        " -o " + quoted(object));
+    std::vector<std::string> argv = {"arm-none-eabi-gcc"};
+    argv.insert(argv.end(), core.flags.begin(), core.flags.end());
+    argv.insert(argv.end(), kStrict.begin(), kStrict.end());
+    argv.insert(argv.end(), {opt, "-I", kRuntime.string(), "-c", (kRuntime / "tinyae_int8.c").string(), "-o",
+                             object.string()});
+    const CommandResult r = run_command(argv);
     EXPECT_EQ(r.exit_code, 0) << core.name << " " << opt << ":\n" << r.output;
     EXPECT_EQ(r.output, "") << core.name << " " << opt << ": the compiler printed diagnostics";
     return object;
@@ -60,7 +64,7 @@ TEST_F(Int8Target, DspCoresUseSmladAndOthersPortableC) {
   for (const Core& core : kCores) {
     for (const char* opt : {"-O0", "-O2", "-Os"}) {
       const fs::path object = compile(core, opt);
-      const CommandResult dis = run_command("arm-none-eabi-objdump -d " + quoted(object));
+      const CommandResult dis = run_command({"arm-none-eabi-objdump", "-d", object.string()});
       ASSERT_EQ(dis.exit_code, 0) << dis.output;
       const bool smlad = dis.output.find("smlad") != std::string::npos;
       const bool sxtb16 = dis.output.find("sxtb16") != std::string::npos;
@@ -72,7 +76,7 @@ TEST_F(Int8Target, DspCoresUseSmladAndOthersPortableC) {
 TEST_F(Int8Target, NoGlobalsSmallTextOnlyRoundfFromTheLibrary) {
   for (const Core& core : kCores) {
     const fs::path object = compile(core, "-Os");
-    const CommandResult size = run_command("arm-none-eabi-size " + quoted(object));
+    const CommandResult size = run_command({"arm-none-eabi-size", object.string()});
     ASSERT_EQ(size.exit_code, 0) << size.output;
     std::istringstream in(size.output);
     std::string header;
@@ -83,7 +87,7 @@ TEST_F(Int8Target, NoGlobalsSmallTextOnlyRoundfFromTheLibrary) {
     EXPECT_LE(text, kMaxTextBytes) << core.name;
     EXPECT_EQ(data, 0) << core.name << ": the runtime must hold no writable globals";
     EXPECT_EQ(bss, 0) << core.name << ": the runtime must hold no writable globals";
-    const CommandResult nm = run_command("arm-none-eabi-nm -u " + quoted(object));
+    const CommandResult nm = run_command({"arm-none-eabi-nm", "-u", object.string()});
     ASSERT_EQ(nm.exit_code, 0) << nm.output;
     std::istringstream symbols(nm.output);
     std::string kind, symbol;

@@ -4,9 +4,6 @@
 // but expf/tanhf, and includes only <stdint.h>, <stddef.h> and <math.h>.
 #include <gtest/gtest.h>
 
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -17,7 +14,8 @@
 #include <string>
 #include <vector>
 
-extern char** environ;
+#include "tinyae/common.h"
+#include "tinyae/process.h"
 
 namespace {
 namespace fs = std::filesystem;
@@ -33,28 +31,17 @@ struct Ran {
   std::string output;  // stdout and stderr
 };
 
-// Runs argv (found in PATH) without a shell, capturing its output in a file.
-Ran run(const std::vector<std::string>& argv, const fs::path& log) {
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  std::vector<char*> args;
-  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  pid_t pid = -1;
-  Ran r;
-  if (posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ) == 0) {
-    int status = 0;
-    waitpid(pid, &status, 0);
-    r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+// Runs argv (found in PATH); a missing program is status -1 with the reason.
+Ran run(const std::vector<std::string>& argv) {
+  tinyae::ProcessOptions options;
+  options.merge_stderr = true;
+  options.timeout_seconds = 300;
+  try {
+    const tinyae::ProcessResult r = tinyae::run_process(argv, options);
+    return {r.exited ? r.exit_code : -1, r.out};
+  } catch (const tinyae::Error& e) {
+    return {-1, e.what()};
   }
-  posix_spawn_file_actions_destroy(&actions);
-  std::ifstream in(log);
-  std::stringstream text;
-  text << in.rdbuf();
-  r.output = text.str();
-  return r;
 }
 
 class Target : public ::testing::Test {
@@ -63,7 +50,7 @@ class Target : public ::testing::Test {
   void SetUp() override {
     dir = fs::temp_directory_path() / ("tinyae-runtime-target-" + std::to_string(::getpid()));
     fs::create_directories(dir);
-    if (run({"arm-none-eabi-gcc", "--version"}, dir / "version.log").status != 0) {
+    if (run({"arm-none-eabi-gcc", "--version"}).status != 0) {
       FAIL() << "arm-none-eabi-gcc not found; sudo apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi";
     }
   }
@@ -76,7 +63,7 @@ class Target : public ::testing::Test {
     argv.insert(argv.end(), kStrict.begin(), kStrict.end());
     const fs::path object = dir / (name + ".o");
     argv.insert(argv.end(), {opt, "-c", (kRuntime / "tinyae_f32.c").string(), "-o", object.string()});
-    const Ran r = run(argv, dir / (name + ".log"));
+    const Ran r = run(argv);
     EXPECT_EQ(r.status, 0) << "compile failed:\n" << r.output;
     EXPECT_EQ(r.output, "") << "compiler printed diagnostics";
     return object;
@@ -85,7 +72,7 @@ class Target : public ::testing::Test {
 
 TEST_F(Target, CortexM4FTextAtOsIsAtMost2KB) {
   const fs::path object = compile(kM4, "-Os", "m4_os");
-  const Ran size = run({"arm-none-eabi-size", object.string()}, dir / "size.log");
+  const Ran size = run({"arm-none-eabi-size", object.string()});
   ASSERT_EQ(size.status, 0) << size.output;
   std::istringstream in(size.output);
   std::string header;
@@ -102,7 +89,7 @@ TEST_F(Target, CortexM4FTextAtOsIsAtMost2KB) {
 TEST_F(Target, CortexM4FAndM7UseTheMultiRegisterKernel) {
   for (const auto& [name, cpu] : {std::pair{"m4", kM4}, std::pair{"m7", kM7}}) {
     const fs::path object = compile(cpu, "-O2", std::string(name) + "_o2");
-    const Ran dis = run({"arm-none-eabi-objdump", "-d", object.string()}, dir / "dis.log");
+    const Ran dis = run({"arm-none-eabi-objdump", "-d", object.string()});
     ASSERT_EQ(dis.status, 0) << dis.output;
     EXPECT_NE(dis.output.find("vldmia\tr"), std::string::npos) << name << ": no multi-register load";
     EXPECT_NE(dis.output.find("vfma.f32"), std::string::npos) << name << ": no fused multiply-add";
@@ -111,7 +98,7 @@ TEST_F(Target, CortexM4FAndM7UseTheMultiRegisterKernel) {
 
 TEST_F(Target, NeedsOnlyExpfAndTanhfFromTheCLibrary) {
   const fs::path object = compile(kM4, "-O2", "m4_syms");
-  const Ran nm = run({"arm-none-eabi-nm", "-u", object.string()}, dir / "nm.log");
+  const Ran nm = run({"arm-none-eabi-nm", "-u", object.string()});
   ASSERT_EQ(nm.status, 0) << nm.output;
   std::istringstream in(nm.output);
   std::string kind, symbol;

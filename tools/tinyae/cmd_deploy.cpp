@@ -95,20 +95,15 @@ int cmd_deploy(int argc, char** argv) {
   o.headers_dir = args["headers"].as<std::string>();
   o.board = args["board"].as<std::string>();
   o.tolerance = parse_real("tolerance", args["tolerance"].as<std::string>(), 0, 1e6, true);
-  // deploy() turns the timeout into clock ticks: a huge value overflowed (QEMU was killed at once).
+  // At most a week: a larger value is a typo, not a firmware worth waiting for.
   o.timeout_seconds = parse_real("timeout", args["timeout"].as<std::string>(), 0, 604800, false);
   if (args.count("keep-build") != 0) o.keep_build_dir = args["keep-build"].as<std::string>();
   const Board& board = find_board(o.board);  // fail on a bad board before anything else
   std::ostream& firmware_out = json ? std::cerr : std::cout;
   o.on_firmware_line = [&](std::string_view line) { firmware_out << line << "\n" << std::flush; };
-  // spdlog's default logger writes to stdout, which --json reserves for the JSON.
-  o.on_progress = [json](std::string_view message) {
-    if (json) {
-      std::cerr << "info: " << message << "\n";
-    } else {
-      spdlog::info("{}", message);
-    }
-  };
+  // Progress is logged: main() points spdlog's default logger at stderr, so
+  // stdout stays free for the summary or, with --json, only the JSON.
+  o.on_progress = [](std::string_view message) { spdlog::info("{}", message); };
 
   const DeployResult result = deploy(o);
   if (json) {

@@ -1,0 +1,172 @@
+// Building, measuring and running the firmware (see toolchain.h).
+#include "toolchain.h"
+
+#include <algorithm>
+#include <deque>
+#include <memory>
+#include <sstream>
+#include <thread>
+
+#include "firmware_output.h"
+#include "tinyae/common.h"
+#include "tinyae/process.h"
+
+namespace tinyae {
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kToolchainHint =
+    "install the Arm toolchain and newlib: sudo apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi";
+constexpr const char* kQemuHint = "install QEMU: sudo apt-get install qemu-system-arm";
+constexpr unsigned kMaxParallelCompiles = 4;
+constexpr std::size_t kMaxCompilerOutputBytes = 1 << 20;
+
+// Flags for every firmware source. The runtime additionally gets the strict
+// freestanding set it is written for.
+const std::vector<std::string> kCommonFlags = {"-O2", "-ffunction-sections", "-fdata-sections",
+                                               "-Wall", "-Wextra", "-Werror"};
+const std::vector<std::string> kRuntimeFlags = {"-std=c99", "-ffreestanding", "-pedantic"};
+const std::vector<std::string> kFirmwareFlags = {"-std=gnu99"};  // newlib's POSIX prototypes (write, _exit)
+// Link: newlib with semihosting (rdimon); startup.c replaces crt0.
+const std::vector<std::string> kLinkFlags = {"--specs=rdimon.specs", "-nostartfiles", "-Wl,--gc-sections"};
+
+fs::path require_program(const std::string& program, const char* hint) {
+  fs::path found = find_in_path(program);
+  if (found.empty()) throw Error(program + " not found in PATH; " + hint);
+  return found;
+}
+
+std::vector<std::string> joined(std::initializer_list<std::vector<std::string>> parts) {
+  std::vector<std::string> all;
+  for (const auto& part : parts) all.insert(all.end(), part.begin(), part.end());
+  return all;
+}
+
+// One compiler or size run, and what it does for messages ("compiling main.c").
+struct ToolRun {
+  std::vector<std::string> argv;
+  std::string what;
+};
+
+// Throws the failed run's command and output.
+void check_tool(const ToolRun& run, const ProcessResult& r) {
+  if (r.ok()) return;
+  const std::string output = r.out;
+  std::string hint;
+  if (output.find("rdimon") != std::string::npos || output.find("No such file") != std::string::npos) {
+    hint = std::string("\nhint: ") + kToolchainHint;
+  }
+  const std::string how = r.exited ? "exit status " + std::to_string(r.exit_code) : r.describe();
+  throw Error(run.what + " failed (" + how + ")\ncommand: " + describe_command(run.argv) + "\n" + output + hint);
+}
+
+ProcessOptions tool_options() {
+  ProcessOptions o;
+  o.merge_stderr = true;
+  o.max_output_bytes = kMaxCompilerOutputBytes;
+  return o;
+}
+
+// Runs at most `jobs` at once, in order; throws for the first that fails.
+void run_tools_in_parallel(const std::vector<ToolRun>& runs, unsigned jobs) {
+  std::deque<std::pair<const ToolRun*, std::unique_ptr<Process>>> running;
+  auto finish_oldest = [&] {
+    const auto [run, process] = std::move(running.front());
+    running.pop_front();
+    check_tool(*run, process->wait());
+  };
+  for (const ToolRun& run : runs) {
+    if (running.size() >= std::max(1u, jobs)) finish_oldest();
+    running.emplace_back(&run, std::make_unique<Process>(run.argv, tool_options()));
+  }
+  while (!running.empty()) finish_oldest();
+}
+
+}  // namespace
+
+Toolchain find_toolchain(const Board& board) {
+  Toolchain tools;
+  tools.gcc = require_program(board.toolchain_prefix + "gcc", kToolchainHint);
+  tools.size = require_program(board.toolchain_prefix + "size", kToolchainHint);
+  tools.qemu = require_program(board.qemu_program, kQemuHint);
+  return tools;
+}
+
+std::map<std::string, std::vector<std::string>> firmware_flags(const Board& board) {
+  return {{"cpu", board.cpu_flags},
+          {"common", kCommonFlags},
+          {"runtime", kRuntimeFlags},
+          {"firmware", kFirmwareFlags},
+          {"link", kLinkFlags}};
+}
+
+fs::path build_firmware(const Toolchain& tools, const Board& board, const FirmwareSources& sources,
+                        const fs::path& firmware_dir, const fs::path& build_dir,
+                        const std::function<void(const std::string&)>& progress) {
+  std::vector<std::string> base = joined({{tools.gcc.string()}, board.cpu_flags, kCommonFlags});
+  for (const fs::path& dir : sources.include_dirs) base.insert(base.end(), {"-I", dir.string()});
+  // Each source to an object, in parallel: the model files hold megabytes of
+  // float literals and dominate.
+  std::vector<ToolRun> compiles;
+  std::vector<std::string> objects;
+  auto add_compile = [&](const fs::path& source, const std::vector<std::string>& flags, const std::string& stem) {
+    const std::string object = (build_dir / (stem + ".o")).string();
+    compiles.push_back({joined({base, flags, {"-c", source.string(), "-o", object}}), "compiling " + source.string()});
+    objects.push_back(object);
+  };
+  for (const fs::path& source : sources.firmware) add_compile(source, kFirmwareFlags, source.stem().string());
+  for (const fs::path& source : sources.runtime) add_compile(source, kRuntimeFlags, "runtime_" + source.stem().string());
+  progress("compiling " + std::to_string(compiles.size()) + " sources for " + board.name + " (" + board.cpu +
+           ") with " + tools.gcc.string());
+  const unsigned cores = std::max(1u, std::min(kMaxParallelCompiles, std::thread::hardware_concurrency()));
+  run_tools_in_parallel(compiles, cores);
+
+  const fs::path elf = build_dir / "firmware.elf";
+  const ToolRun link{joined({{tools.gcc.string()}, board.cpu_flags, kLinkFlags,
+                             {"-T", (firmware_dir / board.linker_script).string()}, objects, {"-lm", "-o", elf.string()}}),
+                     "linking " + elf.string()};
+  run_tools_in_parallel({link}, 1);
+  return elf;
+}
+
+FirmwareSize measure_size(const Toolchain& tools, const fs::path& elf) {
+  const ToolRun run{{tools.size.string(), elf.string()}, "measuring " + elf.string()};
+  const ProcessResult r = run_process(run.argv, tool_options());
+  check_tool(run, r);
+  // Berkeley format: a header line, then "text data bss dec hex file".
+  std::istringstream in(r.out);
+  std::string header_line;
+  std::getline(in, header_line);
+  FirmwareSize size;
+  if (!(in >> size.text >> size.data >> size.bss)) {
+    throw Error("cannot parse the output of " + tools.size.filename().string() + " for '" + elf.string() +
+                "':\n" + r.out);
+  }
+  return size;
+}
+
+int run_firmware(const Toolchain& tools, const Board& board, const fs::path& elf, double timeout_seconds,
+                 const std::function<void(std::string_view)>& on_line, FirmwareOutput& output,
+                 const std::function<void(const std::string&)>& progress) {
+  const std::vector<std::string> argv = {tools.qemu.string(), "-M", board.qemu_machine, "-nographic", "-monitor",
+                                         "none", "-semihosting-config", "enable=on,target=native", "-icount",
+                                         "shift=0", "-kernel", elf.string()};
+  progress("running: " + describe_command(argv));
+  ProcessOptions o;
+  o.merge_stderr = true;  // QEMU's own complaints belong in the quoted output too
+  o.timeout_seconds = timeout_seconds;
+  o.max_output_bytes = 0;  // every line goes to `output` as it comes
+  o.on_stdout_line = [&](std::string_view line) {
+    if (on_line) on_line(line);
+    output.add_line(line);
+  };
+  const ProcessResult r = run_process(argv, o);
+  if (r.timed_out) {
+    throw Error("QEMU (" + board.name + ") did not finish within " + std::to_string(timeout_seconds) +
+                " s and was killed; last output:\n" + output.tail());
+  }
+  return r.exited ? r.exit_code : 128 + r.signal;
+}
+
+}  // namespace tinyae
