@@ -1,5 +1,6 @@
 // Crash-safe file writes, bounded file reads and SHA-256 (OpenSSL's libcrypto).
 #include "tinyae/common.h"
+#include "tinyae/text.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -21,8 +22,6 @@ namespace tinyae {
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string errno_text() { return std::strerror(errno); }
 
 // Writes all of `contents` to fd, retrying short writes.
 bool write_all(int fd, std::string_view contents) {
@@ -174,13 +173,7 @@ std::string Sha256::hex_digest() {
   std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
   unsigned int length = 0;
   EVP_DigestFinal_ex(static_cast<EVP_MD_CTX*>(context_), digest.data(), &length);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  for (unsigned int i = 0; i < length; ++i) {
-    hex += kHex[digest[i] >> 4];
-    hex += kHex[digest[i] & 15];
-  }
-  return hex;
+  return hex_encode(std::string_view(reinterpret_cast<const char*>(digest.data()), length));
 }
 
 std::string sha256_hex(std::string_view bytes) {
