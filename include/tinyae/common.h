@@ -47,14 +47,6 @@ std::string read_file(const std::filesystem::path& path, std::uint64_t max_bytes
 // if the memory size cannot be read.
 void check_memory_fits(std::uint64_t bytes, const std::string& what, const std::string& advice);
 
-// A C identifier that C does not reserve: [A-Za-z_][A-Za-z0-9_]* (ASCII
-// only), not starting with "__" or "_" + upper case (C99 7.1.3). Names that
-// end up in generated C (model names, symbol prefixes) must pass it.
-bool is_c_identifier(std::string_view text);
-
-// ASCII upper case: the macro form of a symbol prefix.
-std::string upper_case(std::string_view text);
-
 // SHA-256 as 64 lowercase hex digits.
 std::string sha256_hex(std::string_view bytes);
 std::string sha256_file_hex(const std::filesystem::path& path);

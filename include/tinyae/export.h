@@ -7,9 +7,11 @@
 // static const arrays with shape comments, a layer table, the model struct and
 // golden vectors (inputs and LibTorch's outputs) for an on-device self-test.
 //
-// The number format is a switch: a HeaderWriter renders one format (float32
-// in header_f32.cpp, int8 in header_int8.cpp). Everything below export_models()
-// is plain data and text, with no LibTorch, so it can be tested on its own.
+// What a number format needs is its row of the number-format table
+// (tinyae/number_format.h); a HeaderWriter renders one format's headers
+// (header_f32.cpp, header_int8.cpp) into the layout all of them share
+// (header_common.cpp). Everything but export_models() is plain data and text,
+// with no LibTorch work, so it can be tested on its own.
 #pragma once
 
 #include <cstdint>
@@ -26,6 +28,9 @@
 
 namespace tinyae {
 
+// Most layers a model may have: the runtime stores layer_count in uint16_t.
+inline constexpr std::size_t kMaxLayerCount = 65535;
+
 // Largest prefix the user may give (C99 guarantees 63 significant characters
 // for internal identifiers; the generated suffixes need the rest).
 inline constexpr std::size_t kMaxNamePrefixLength = 32;
@@ -39,8 +44,8 @@ struct ExportLayer {
   std::vector<float> bias;     // (out_size)
 };
 
-// One model to export, with its golden vectors.
-struct ExportModel {
+// One model to export, with its golden vectors: the input of a HeaderWriter.
+struct ModelToExport {
   std::string name;    // "encoder", "decoder" or "autoencoder"
   std::string prefix;  // C prefix of every symbol: "encoder", or "<name-prefix>_encoder"
   std::vector<ExportLayer> layers;
@@ -91,13 +96,10 @@ struct Footprint {
 std::uint64_t scratch_elements(const std::vector<std::int64_t>& sizes);
 
 // Input size followed by every layer's output size.
-std::vector<std::int64_t> activation_sizes(const ExportModel& model);
+std::vector<std::int64_t> activation_sizes(const ModelToExport& model);
 
 // Multiply-accumulates per inference: the sum of in * out over the layers.
-std::uint64_t macs(const ExportModel& model);
-
-// [A-Za-z_][A-Za-z0-9_]*, not reserved (no leading "__" or "_" + upper-case).
-bool is_c_identifier(std::string_view text);
+std::uint64_t macs(const ModelToExport& model);
 
 // The C prefix of a model's symbols: `model_name`, or name_prefix + "_" +
 // model_name (no extra "_" if name_prefix already ends with one). Throws
@@ -118,23 +120,24 @@ std::string comment_safe(std::string_view text);
 // sizes fit the runtime's uint16_t, that array lengths match the shapes, that
 // every value is finite, and that the prefix is a C identifier. Throws
 // tinyae::Error naming the model, the layer and the problem.
-void validate_export_model(const ExportModel& model);
+void validate_export_model(const ModelToExport& model);
 
 // ---- Header writers, one per number format --------------------------------
 
+// Renders model_<name>.h for one number format. Facts about the format
+// (runtime files, run function, element types, scratch macro) are not the
+// writer's: they are its row of the number-format table, format().
 class HeaderWriter {
  public:
+  explicit HeaderWriter(NumberFormat format) : format_(&number_format_info(format)) {}
   virtual ~HeaderWriter() = default;
-  virtual NumberFormat format() const = 0;
-  virtual Footprint footprint(const ExportModel& model) const = 0;
+  const NumberFormatInfo& format() const { return *format_; }
+  virtual Footprint footprint(const ModelToExport& model) const = 0;
   // The complete text of model_<name>.h (validates the model first).
-  virtual std::string render(const ExportModel& model, const Provenance& provenance) const = 0;
-  // The runtime sources (file names in src/runtime) the header needs.
-  virtual std::vector<std::string> runtime_files() const = 0;
-  // The run function a caller uses, e.g. "tinyae_run_f32" (for the Arduino example).
-  virtual std::string run_function() const = 0;
-  // The C element type of inputs and outputs, e.g. "float".
-  virtual std::string io_type() const = 0;
+  virtual std::string render(const ModelToExport& model, const Provenance& provenance) const = 0;
+
+ private:
+  const NumberFormatInfo* format_;
 };
 
 std::unique_ptr<HeaderWriter> make_header_writer(NumberFormat format);
@@ -155,7 +158,7 @@ std::string render_library_properties(const std::string& library_name, const std
 // examples/tinyae_autoencoder/tinyae_autoencoder.ino: runs `model`'s golden
 // vectors, prints "Expected = X, predicted = Y" for every output and the
 // largest difference over Serial, and times inferences with micros().
-std::string render_arduino_sketch(const ExportModel& model, const HeaderWriter& writer);
+std::string render_arduino_sketch(const ModelToExport& model, const NumberFormatInfo& format);
 
 // ---- The export command ---------------------------------------------------
 
@@ -173,7 +176,9 @@ struct ExportOptions {
   std::int64_t calibration_images = kDefaultCalibrationImages;
 };
 
-struct ExportedModel {
+// What export_models() wrote for one model: its header and footprint (the
+// output side; ModelToExport is the input).
+struct ExportedHeader {
   std::string name;    // "encoder"
   std::string header;  // path relative to out_dir: "model_encoder.h" ("src/model_encoder.h" for --arduino)
   std::string prefix;
@@ -184,7 +189,7 @@ struct ExportedModel {
 };
 
 struct ExportResult {
-  std::vector<ExportedModel> models;             // encoder, decoder, autoencoder
+  std::vector<ExportedHeader> models;             // encoder, decoder, autoencoder
   std::vector<std::filesystem::path> files;      // every file written, relative to out_dir
 };
 
@@ -203,6 +208,6 @@ ExportResult export_models(const ExportOptions& options);
 
 // The footprint report: one row per model with weights bytes (flash),
 // scratch bytes (RAM) and MACs per inference.
-std::string format_footprint_table(const std::vector<ExportedModel>& models);
+std::string format_footprint_table(const std::vector<ExportedHeader>& models);
 
 }  // namespace tinyae

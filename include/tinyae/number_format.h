@@ -21,11 +21,21 @@ struct NumberFormatInfo {
   std::string_view io_type;         // C element type of inputs and outputs: "float"
   std::string_view scratch_type;    // C element type of the scratch buffer: "float"
   std::string_view scratch_macro;   // <PREFIX>_<scratch_macro>: scratch size in scratch_type elements
+  // Decimals the Arduino example prints a value with; 0: as an integer.
+  int print_decimals;
   // The device must reproduce the golden outputs bit for bit (int8: they
   // come from the exporter's host reference of the same integer math);
   // otherwise within a tolerance (float32: LibTorch sums in another order).
   bool exact;
 };
+
+// The runtime files every export copies whatever its format; a format adds
+// its runtime_source.
+inline constexpr std::string_view kRuntimeCommonFiles[] = {"tinyae.h", "tinyae_status.c"};
+
+// The runtime files (names in src/runtime) a model in `format` needs: the
+// common ones, then the format's own.
+std::vector<std::string> runtime_files(const NumberFormatInfo& format);
 
 // Every format, in a fixed order (float32 first).
 const std::vector<NumberFormatInfo>& number_formats();

@@ -1,5 +1,6 @@
 // Crash-safe file writes, bounded file reads and SHA-256 (OpenSSL's libcrypto).
 #include "tinyae/common.h"
+#include "tinyae/text.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -22,8 +23,6 @@ namespace tinyae {
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string errno_text() { return std::strerror(errno); }
 
 // Writes all of `contents` to fd, retrying short writes.
 bool write_all(int fd, std::string_view contents) {
@@ -175,31 +174,7 @@ std::string Sha256::hex_digest() {
   std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
   unsigned int length = 0;
   EVP_DigestFinal_ex(static_cast<EVP_MD_CTX*>(context_), digest.data(), &length);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  for (unsigned int i = 0; i < length; ++i) {
-    hex += kHex[digest[i] >> 4];
-    hex += kHex[digest[i] & 15];
-  }
-  return hex;
-}
-
-bool is_c_identifier(std::string_view text) {
-  if (text.empty()) return false;
-  const auto first = static_cast<unsigned char>(text[0]);
-  if (!(std::isalpha(first) || first == '_')) return false;
-  for (char c : text) {
-    const auto u = static_cast<unsigned char>(c);
-    // isalnum alone would accept locale-specific letters; restrict to ASCII.
-    if (u >= 0x80 || !(std::isalnum(u) || u == '_')) return false;
-  }
-  return !(text.size() >= 2 && text[0] == '_' && (text[1] == '_' || std::isupper(static_cast<unsigned char>(text[1]))));
-}
-
-std::string upper_case(std::string_view text) {
-  std::string out;
-  for (char c : text) out += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return out;
+  return hex_encode(std::string_view(reinterpret_cast<const char*>(digest.data()), length));
 }
 
 std::string sha256_hex(std::string_view bytes) {

@@ -11,6 +11,7 @@
 #include <cctype>
 
 #include "tinyae/common.h"
+#include "tinyae/text.h"
 #include "tinyae/json_reader.h"
 
 namespace tinyae {

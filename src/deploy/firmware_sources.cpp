@@ -10,6 +10,7 @@
 #include <string>
 
 #include "tinyae/common.h"
+#include "tinyae/text.h"
 #include "tinyae/number_format.h"
 
 namespace tinyae {

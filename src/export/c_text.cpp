@@ -1,4 +1,4 @@
-// Pure helpers of the exporter: sizes (scratch, MACs), C identifiers, float
+// Pure helpers of the exporter: sizes (scratch, MACs), symbol prefixes, float
 // literals that round-trip, and model validation. No LibTorch here.
 #include <algorithm>
 #include <cctype>
@@ -9,6 +9,7 @@
 
 #include "tinyae/common.h"
 #include "tinyae/export.h"
+#include "tinyae/text.h"
 
 namespace tinyae {
 
@@ -25,7 +26,7 @@ std::uint64_t scratch_elements(const std::vector<std::int64_t>& sizes) {
   return best;
 }
 
-std::vector<std::int64_t> activation_sizes(const ExportModel& model) {
+std::vector<std::int64_t> activation_sizes(const ModelToExport& model) {
   std::vector<std::int64_t> sizes;
   if (model.layers.empty()) return sizes;
   sizes.push_back(model.layers.front().in_size);
@@ -33,7 +34,7 @@ std::vector<std::int64_t> activation_sizes(const ExportModel& model) {
   return sizes;
 }
 
-std::uint64_t macs(const ExportModel& model) {
+std::uint64_t macs(const ModelToExport& model) {
   std::uint64_t total = 0;
   for (const ExportLayer& layer : model.layers) {
     total += static_cast<std::uint64_t>(layer.in_size) * static_cast<std::uint64_t>(layer.out_size);
@@ -53,9 +54,7 @@ std::string symbol_prefix(std::string_view name_prefix, std::string_view model_n
                 "' is not a C identifier: expected a letter or '_' followed by letters, digits "
                 "or '_' (and not '__' or '_' + upper-case, which C reserves)");
   }
-  std::string lower;
-  for (char c : name_prefix) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (lower.rfind("tinyae", 0) == 0) {
+  if (lower_case(name_prefix).rfind("tinyae", 0) == 0) {
     throw Error("name prefix '" + shown + "' starts with 'tinyae', which is the runtime's namespace; "
                 "choose another prefix");
   }
@@ -97,15 +96,15 @@ std::string comment_safe(std::string_view text) {
   return out;
 }
 
-void validate_export_model(const ExportModel& model) {
+void validate_export_model(const ModelToExport& model) {
   const std::string where = "model '" + model.name + "'";
   if (!is_c_identifier(model.prefix)) {
     throw Error(where + ": prefix '" + comment_safe(model.prefix) + "' is not a C identifier");
   }
   if (model.layers.empty()) throw Error(where + ": expected at least one layer, found none");
-  if (model.layers.size() > kMaxLayerSize) {
+  if (model.layers.size() > kMaxLayerCount) {
     throw Error(where + ": " + std::to_string(model.layers.size()) + " layers; the runtime allows at most " +
-                std::to_string(kMaxLayerSize));
+                std::to_string(kMaxLayerCount));
   }
   for (std::size_t i = 0; i < model.layers.size(); ++i) {
     const ExportLayer& layer = model.layers[i];

@@ -11,8 +11,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <iomanip>
 #include <sstream>
 
@@ -25,6 +23,7 @@
 #include "tinyae/common.h"
 #include "tinyae/data.h"
 #include "tinyae/export.h"
+#include "tinyae/text.h"
 
 namespace tinyae {
 namespace fs = std::filesystem;
@@ -42,7 +41,13 @@ struct OutputFile {
   std::string contents;
 };
 
-std::string errno_text() { return std::strerror(errno); }
+// The embedded copy of src/runtime/<name>.
+std::string embedded_runtime_file(const std::string& name) {
+  for (const EmbeddedFile& file : embedded_runtime_files()) {
+    if (file.name == name) return std::string(file.contents);
+  }
+  throw Error("this tinyae binary was built without the runtime file " + name + " (src/runtime); rebuild tinyae");
+}
 
 // Creates and removes a file in `dir`, so that an unwritable folder is
 // reported before any work is done.
@@ -266,7 +271,7 @@ ExportResult export_models(const ExportOptions& options) {
   provenance.export_torch_version = TORCH_VERSION;
   provenance.golden_source = "none";
 
-  std::vector<ExportModel> models(3);
+  std::vector<ModelToExport> models(3);
   models[0].name = "encoder";
   models[0].layers = to_export_layers(model->encoder_layers());
   models[1].name = "decoder";
@@ -274,7 +279,7 @@ ExportResult export_models(const ExportOptions& options) {
   models[2].name = "autoencoder";
   models[2].layers = models[0].layers;
   models[2].layers.insert(models[2].layers.end(), models[1].layers.begin(), models[1].layers.end());
-  for (ExportModel& m : models) {
+  for (ModelToExport& m : models) {
     m.prefix = symbol_prefix(options.name_prefix, m.name);
     m.golden_count = options.golden_count;
   }
@@ -303,36 +308,29 @@ ExportResult export_models(const ExportOptions& options) {
     golden_images = images;
   }
   nlohmann::ordered_json quantization;  // quantization.json, int8 only
-  if (writer->format() == NumberFormat::kInt8) {
+  if (options.format == NumberFormat::kInt8) {
     quantization = quantize_for_export(models, model, options, golden_images);
   }
 
   // 3. Every file, in memory.
   const fs::path header_dir = options.arduino ? "src" : "";
   std::vector<OutputFile> files;
-  // The whole runtime (every src/runtime file, as the contract lists them),
-  // so the folder builds on its own; the writer's files must be among them.
-  for (const std::string& name : writer->runtime_files()) {
-    bool found = false;
-    for (const EmbeddedFile& file : embedded_runtime_files()) found = found || file.name == name;
-    if (!found) {
-      throw Error("this tinyae binary was built without the runtime file " + name + " (src/runtime); rebuild tinyae");
-    }
-  }
-  for (const EmbeddedFile& file : embedded_runtime_files()) {
-    files.push_back({header_dir / std::string(file.name), std::string(file.contents)});
+  // The runtime this format needs and nothing else, so the folder builds on
+  // its own and holds no code its headers do not use.
+  for (const std::string& name : runtime_files(writer->format())) {
+    files.push_back({header_dir / name, embedded_runtime_file(name)});
   }
 
   ExportResult result;
   nlohmann::ordered_json footprint_doc;
   Manifest manifest;
   manifest.tinyae_version = kVersion;
-  manifest.number_format = writer->format();
+  manifest.number_format = options.format;
   manifest.checkpoint_sha256 = checkpoint.sha256;
-  for (const ExportModel& m : models) {
+  for (const ModelToExport& m : models) {
     const fs::path header = header_dir / ("model_" + m.name + ".h");
     files.push_back({header, writer->render(m, provenance)});
-    ExportedModel info;
+    ExportedHeader info;
     info.name = m.name;
     info.header = header.generic_string();
     info.prefix = m.prefix;
@@ -347,20 +345,20 @@ ExportResult export_models(const ExportOptions& options) {
                                static_cast<std::int64_t>(info.footprint.macs)});
   }
   for (const char* name : {"autoencoder", "encoder", "decoder"}) {
-    for (const ExportedModel& info : result.models) {
+    for (const ExportedHeader& info : result.models) {
       if (info.name == name) footprint_doc[name] = footprint_json(info.footprint);
     }
   }
 
   if (options.arduino) {
-    const ExportModel& autoencoder = models[2];
+    const ModelToExport& autoencoder = models[2];
     files.push_back({"library.properties",
                      render_library_properties(options.name_prefix.empty()
                                                    ? std::string("tinyae_models")
                                                    : "tinyae_" + symbol_prefix(options.name_prefix, "models"),
                                                "model_" + autoencoder.name + ".h")});
     files.push_back({fs::path("examples") / "tinyae_autoencoder" / "tinyae_autoencoder.ino",
-                     render_arduino_sketch(autoencoder, *writer)});
+                     render_arduino_sketch(autoencoder, writer->format())});
   }
 
   files.push_back({"footprint.json", footprint_doc.dump(2) + "\n"});
@@ -380,11 +378,11 @@ ExportResult export_models(const ExportOptions& options) {
   return result;
 }
 
-std::string format_footprint_table(const std::vector<ExportedModel>& models) {
+std::string format_footprint_table(const std::vector<ExportedHeader>& models) {
   std::ostringstream out;
   out << std::left << std::setw(13) << "model" << std::right << std::setw(23) << "weights bytes (flash)"
       << std::setw(22) << "scratch bytes (RAM)" << std::setw(21) << "MACs per inference" << "\n";
-  for (const ExportedModel& m : models) {
+  for (const ExportedHeader& m : models) {
     out << std::left << std::setw(13) << m.name << std::right << std::setw(23)
         << with_thousands(m.footprint.weights_bytes) << std::setw(22) << with_thousands(m.footprint.scratch_bytes)
         << std::setw(21) << with_thousands(m.footprint.macs) << "\n";

@@ -1,32 +1,120 @@
 // Helpers shared by the exporter's source files (not part of the public API).
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "tinyae/export.h"
+#include "tinyae/text.h"
 
 namespace tinyae {
 
-// `text` if it is all hexadecimal digits (a checksum about to go into a C
-// string literal); throws tinyae::Error otherwise.
-std::string checked_hex(const std::string& text);
+// ---- The shared header layout (header_common.cpp) -------------------------
 
-// ASCII upper case: the macro form of a symbol prefix.
-std::string upper_case(std::string_view text);
+// The names a header's text is built from.
+struct HeaderNames {
+  std::string prefix;   // of arrays and the model struct: "digits_encoder"
+  std::string macro;    // of macros and the include guard: "DIGITS_ENCODER"
+  std::string scratch;  // the format's scratch-size macro: "DIGITS_ENCODER_SCRATCH_FLOATS"
+};
+HeaderNames header_names(const ModelToExport& model, const NumberFormatInfo& format);
 
-// int8 (header_int8.cpp). The int8 HeaderWriter, and the step export_models()
-// adds for it: calibrate the autoencoder on the first
-// options.calibration_images MNIST training images, quantize it, give each
-// of `models` (encoder, decoder, autoencoder) its slice and int8 golden
-// vectors for golden_images (n, input; undefined or empty for none), and
-// evaluate on all MNIST test images; returns quantization.json's contents.
+// What a number format's header puts into the layout every header shares.
+struct HeaderSections {
+  std::string banner_tail;             // banner lines after the provenance, ending with " */\n"
+  std::uint64_t scratch_elements = 0;  // value of <PREFIX>_<scratch_macro>
+  std::string scratch_comment;         // the comment after it
+  std::string weights_comment;         // the comment after <PREFIX>_WEIGHTS_BYTES
+  std::string format_macros;           // "#define ..." lines after the common size macros
+  std::string layer_arrays;            // every layer's arrays (append_array)
+  std::string layer_fields;            // the layer table's comment: "in_size, out_size, ..."
+  std::string layer_rows;              // one "    {...},\n" initialiser per layer
+  std::string model_fields;            // model struct fields after the scratch size: ",\n    X, Y"
+  std::string golden_comment;          // after "Golden vectors ...: <source>", before "(golden_count, size) */"
+  std::string golden_arrays;           // append_golden_arrays()
+};
+
+// The complete model_<name>.h: the shared layout filled with `sections`.
+std::string render_header(const HeaderWriter& writer, const ModelToExport& model, const Provenance& provenance,
+                          const HeaderSections& sections);
+
+// One header writer per number format; make_header_writer() picks one.
+std::unique_ptr<HeaderWriter> make_float32_header_writer();
 std::unique_ptr<HeaderWriter> make_int8_header_writer();
-nlohmann::ordered_json quantize_for_export(std::vector<ExportModel>& models, Autoencoder& model,
+
+// n values as the body of a C initialiser, per_line per line; each row of
+// row_length values starts on a new line, with a "/* label <row> */" comment
+// when label is not empty. Floats use float_literal(), which round-trips.
+template <typename T>
+void append_values(std::ostringstream& out, const T* values, std::size_t n, std::size_t row_length,
+                   std::size_t per_line, const char* label, const char* indent) {
+  for (std::size_t row = 0; row * row_length < n; ++row) {
+    for (std::size_t col = 0; col < row_length; ++col) {
+      if (col % per_line == 0) {
+        out << indent;
+        if (col == 0 && *label) out << "/* " << label << " " << row << " */ ";
+      }
+      const T value = values[row * row_length + col];
+      if constexpr (std::is_floating_point_v<T>) {
+        out << float_literal(value) << ",";
+      } else {
+        out << static_cast<long long>(value) << ",";
+      }
+      out << ((col % per_line == per_line - 1 || col + 1 == row_length) ? "\n" : " ");
+    }
+  }
+}
+
+// "static const <type> <name>[<dims>]< TINYAE_ALIGNED> = {" + values + "};",
+// one row of row_length values per line group (label: see append_values).
+template <typename T>
+void append_array(std::ostringstream& out, std::string_view type, const std::string& name, const std::string& dims,
+                  bool aligned, const std::vector<T>& values, std::size_t row_length, std::size_t per_line,
+                  const char* label = "") {
+  out << "static const " << type << " " << name << "[" << dims << "]" << (aligned ? " TINYAE_ALIGNED" : "")
+      << " = {\n";
+  append_values(out, values.data(), values.size(), row_length, per_line, label, "    ");
+  out << "};\n";
+}
+
+// The two golden arrays, <prefix>_golden_inputs[<PREFIX>_GOLDEN_COUNT][<PREFIX>_INPUT_SIZE]
+// and _outputs, one braced row per vector (-Wmissing-braces).
+template <typename T>
+std::string golden_arrays(const ModelToExport& model, std::string_view type, const std::vector<T>& inputs,
+                          const std::vector<T>& outputs, std::size_t per_line) {
+  std::ostringstream out;
+  const std::string m = upper_case(model.prefix);
+  const auto append = [&](const char* what, const char* size_macro, const std::vector<T>& values, std::int64_t size) {
+    out << "static const " << type << " " << model.prefix << "_golden_" << what << "[" << m << "_GOLDEN_COUNT][" << m
+        << size_macro << "] = {\n";
+    for (std::int64_t i = 0; i < model.golden_count; ++i) {
+      out << "    { /* vector " << i << " */\n";
+      append_values(out, values.data() + i * size, static_cast<std::size_t>(size), static_cast<std::size_t>(size),
+                    per_line, "", "        ");
+      out << "    },\n";
+    }
+    out << "};\n";
+  };
+  append("inputs", "_INPUT_SIZE", inputs, model.input_size());
+  append("outputs", "_OUTPUT_SIZE", outputs, model.output_size());
+  return out.str();
+}
+
+// int8 (header_int8.cpp): the step export_models() adds for it: calibrate the
+// autoencoder on the first options.calibration_images MNIST training images,
+// quantize it, give each of `models` (encoder, decoder, autoencoder) its
+// slice and int8 golden vectors for golden_images (n, input; undefined or
+// empty for none), and evaluate on all MNIST test images; returns
+// quantization.json's contents.
+nlohmann::ordered_json quantize_for_export(std::vector<ModelToExport>& models, Autoencoder& model,
                                            const ExportOptions& options, const torch::Tensor& golden_images);
 
 }  // namespace tinyae

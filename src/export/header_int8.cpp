@@ -3,9 +3,8 @@
 // slice and int8 golden vectors, measure the accuracy on the MNIST test set)
 // and the int8 HeaderWriter that renders model_<name>.h for tinyae_int8.c.
 //
-// An int8 header has the float32 header's layout (banner, guard, version
-// check, size macros, arrays, layer table, model struct, golden vectors) with
-// int8 arrays and the quantization parameters; its golden vectors are int8:
+// An int8 header fills the layout every header shares (header_common.cpp)
+// with int8 arrays and the quantization parameters; its golden vectors are int8:
 // the quantized test images and the outputs of the host reference
 // (src/quantize), which the device must reproduce bit for bit.
 #include <algorithm>
@@ -19,6 +18,7 @@
 #include "tinyae/data.h"
 #include "tinyae/export.h"
 #include "tinyae/quantize.h"
+#include "tinyae/text.h"
 
 namespace tinyae {
 
@@ -27,23 +27,6 @@ namespace {
 constexpr std::size_t kInt8PerLine = 20;
 constexpr std::size_t kInt32PerLine = 8;
 constexpr std::size_t kTablePerLine = 16;
-
-// n integers as the body of a C initialiser, per_line per line; each row of
-// row_length values starts on a new line, with a "row" comment if label is set.
-template <typename T>
-void append_ints(std::ostringstream& out, const T* values, std::size_t n, std::size_t row_length, std::size_t per_line,
-                 const char* label, const char* indent) {
-  for (std::size_t row = 0; row * row_length < n; ++row) {
-    for (std::size_t col = 0; col < row_length; ++col) {
-      if (col % per_line == 0) {
-        out << indent;
-        if (col == 0 && *label) out << "/* " << label << " " << row << " */ ";
-      }
-      out << static_cast<long long>(values[row * row_length + col]) << ",";
-      out << ((col % per_line == per_line - 1 || col + 1 == row_length) ? "\n" : " ");
-    }
-  }
-}
 
 // A zero point as a macro value: parenthesised when negative.
 std::string zero_point_text(std::int32_t zp) {
@@ -56,24 +39,11 @@ std::string params_text(const QuantParams& p) {
   return text;
 }
 
-void append_golden(std::ostringstream& out, const std::string& name, const std::string& count_macro,
-                   const std::string& size_macro, const std::vector<std::int8_t>& values, std::int64_t count,
-                   std::int64_t size) {
-  out << "static const int8_t " << name << "[" << count_macro << "][" << size_macro << "] = {\n";
-  for (std::int64_t i = 0; i < count; ++i) {
-    out << "    { /* vector " << i << " */\n";
-    append_ints(out, values.data() + i * size, static_cast<std::size_t>(size), static_cast<std::size_t>(size),
-                kInt8PerLine, "", "        ");
-    out << "    },\n";
-  }
-  out << "};\n";
-}
-
 class Int8HeaderWriter final : public HeaderWriter {
  public:
-  NumberFormat format() const override { return NumberFormat::kInt8; }
+  Int8HeaderWriter() : HeaderWriter(NumberFormat::kInt8) {}
 
-  Footprint footprint(const ExportModel& model) const override {
+  Footprint footprint(const ModelToExport& model) const override {
     Footprint f;
     f.weights_bytes = model.quantized.weights_bytes();
     f.scratch_bytes = 4 * model.quantized.scratch_words();
@@ -81,11 +51,7 @@ class Int8HeaderWriter final : public HeaderWriter {
     return f;
   }
 
-  std::vector<std::string> runtime_files() const override { return {"tinyae.h", "tinyae_f32.c", "tinyae_int8.c"}; }
-  std::string run_function() const override { return "tinyae_run_i8"; }
-  std::string io_type() const override { return "int8_t"; }
-
-  std::string render(const ExportModel& model, const Provenance& provenance) const override {
+  std::string render(const ModelToExport& model, const Provenance& provenance) const override {
     validate_export_model(model);
     const QuantizedNetwork& net = model.quantized;
     net.validate();
@@ -96,140 +62,93 @@ class Int8HeaderWriter final : public HeaderWriter {
         model.golden_outputs_i8.size() != n * static_cast<std::size_t>(model.output_size())) {
       throw Error("model '" + model.name + "': its int8 layers or golden vectors do not match the model");
     }
-    const std::string& p = model.prefix;
-    const std::string m = upper_case(p);
-    const Footprint f = footprint(model);
-    const std::string header_name = "model_" + model.name + ".h";
+    return render_header(*this, model, provenance, sections(model, provenance));
+  }
 
-    std::string sizes = std::to_string(model.input_size()), activations;
-    for (const ExportLayer& layer : model.layers) {
-      sizes += "-" + std::to_string(layer.out_size);
-      activations += (activations.empty() ? "" : ", ") + activation_name(layer.activation);
-    }
+ private:
+  HeaderSections sections(const ModelToExport& model, const Provenance& provenance) const {
+    const QuantizedNetwork& net = model.quantized;
+    const auto [p, m, scratch] = header_names(model, format());
+    std::ostringstream banner;
+    banner << " * Quantized: " << comment_safe(model.quantization_source) << "\n"
+           << " * Golden vectors: " << comment_safe(provenance.golden_source)
+           << ", quantized; outputs from tinyae's host reference of the int8 math (bit-exact on any device)\n"
+           << " * Exported with tinyae " << kVersion << "\n"
+           << " *\n"
+           << " * Numbers: real = scale * (q - zero_point); the scheme and its exact rounding rule are in\n"
+           << " * tinyae.h. Include this header in one translation unit only (its arrays are static), then:\n"
+           << " *   static " << format().scratch_type << " scratch[" << scratch << "];\n"
+           << " *   " << format().io_type << " in[" << m << "_INPUT_SIZE], out[" << m << "_OUTPUT_SIZE];\n"
+           << " *   tinyae_quantize_input_i8(&" << p << "_model, values, in);   (from float, or fill in directly)\n"
+           << " *   " << format().run_function << "(&" << p << "_model, in, out, scratch, " << scratch << ");\n"
+           << " *   tinyae_dequantize_output_i8(&" << p << "_model, out, values);   (to float, if needed) */\n";
+    HeaderSections s;
+    s.banner_tail = banner.str();
+    s.scratch_elements = net.scratch_words();
+    s.scratch_comment = "exact minimum, int32 words: 2 * ceil(max in / 4) + ceil(max intermediate / 4)";
+    s.weights_comment = "int8 weights, int32 biases and multipliers, shifts, tables";
+    s.format_macros = "#define " + m + "_INPUT_SCALE " + float_literal(net.input().scale) + "\n" +
+                      "#define " + m + "_INPUT_ZERO_POINT " + zero_point_text(net.input().zero_point) + "\n" +
+                      "#define " + m + "_OUTPUT_SCALE " + float_literal(net.output().scale) + "\n" +
+                      "#define " + m + "_OUTPUT_ZERO_POINT " + zero_point_text(net.output().zero_point) + "\n";
 
-    std::ostringstream out;
-    out << "/* Generated by tinyae " << kVersion << " -- do not edit.\n"
-        << " * Model: " << comment_safe(model.name) << " " << sizes << " (" << activations << ")"
-        << "  Number format: int8\n"
-        << " * Checkpoint: " << comment_safe(provenance.checkpoint_path) << " sha256 "
-        << comment_safe(provenance.checkpoint_sha256) << "  epoch " << provenance.epoch << "  seed "
-        << provenance.seed << "  LibTorch " << comment_safe(provenance.trained_torch_version) << "\n"
-        << " * Trained with tinyae " << comment_safe(provenance.trained_tool_version) << " on MNIST sha256 "
-        << comment_safe(provenance.data_checksum.empty() ? "(not recorded)" : provenance.data_checksum) << "\n"
-        << " * Quantized: " << comment_safe(model.quantization_source) << "\n"
-        << " * Golden vectors: " << comment_safe(provenance.golden_source)
-        << ", quantized; outputs from tinyae's host reference of the int8 math (bit-exact on any device)\n"
-        << " * Exported with tinyae " << kVersion << "\n"
-        << " *\n"
-        << " * Numbers: real = scale * (q - zero_point); the scheme and its exact rounding rule are in\n"
-        << " * tinyae.h. Include this header in one translation unit only (its arrays are static), then:\n"
-        << " *   static int32_t scratch[" << m << "_SCRATCH_WORDS];\n"
-        << " *   int8_t in[" << m << "_INPUT_SIZE], out[" << m << "_OUTPUT_SIZE];\n"
-        << " *   tinyae_quantize_input_i8(&" << p << "_model, values, in);   (from float, or fill in directly)\n"
-        << " *   tinyae_run_i8(&" << p << "_model, in, out, scratch, " << m << "_SCRATCH_WORDS);\n"
-        << " *   tinyae_dequantize_output_i8(&" << p << "_model, out, values);   (to float, if needed) */\n";
-    out << "#ifndef TINYAE_MODEL_" << m << "_H\n"
-        << "#define TINYAE_MODEL_" << m << "_H\n\n"
-        << "#include \"tinyae.h\"\n\n"
-        << "#if TINYAE_FORMAT_VERSION != " << kHeaderFormatVersion << "\n"
-        << "#error \"" << header_name << " was generated for tinyae header format " << kHeaderFormatVersion << "\"\n"
-        << "#endif\n\n";
-
-    out << "#define " << m << "_FORMAT_VERSION " << kHeaderFormatVersion << "\n"
-        << "#define " << m << "_NUMBER_FORMAT \"int8\"\n"
-        << "#define " << m << "_INPUT_SIZE " << model.input_size() << "\n"
-        << "#define " << m << "_OUTPUT_SIZE " << model.output_size() << "\n"
-        << "#define " << m << "_LAYER_COUNT " << model.layers.size() << "\n"
-        << "#define " << m << "_SCRATCH_WORDS " << net.scratch_words()
-        << "  /* exact minimum, int32 words: 2 * ceil(max in / 4) + ceil(max intermediate / 4) */\n"
-        << "#define " << m << "_SCRATCH_BYTES (" << m << "_SCRATCH_WORDS * 4)\n"
-        << "#define " << m << "_WEIGHTS_BYTES " << f.weights_bytes
-        << "  /* int8 weights, int32 biases and multipliers, shifts, tables */\n"
-        << "#define " << m << "_MACS " << f.macs << "  /* multiply-accumulates per inference */\n"
-        << "#define " << m << "_GOLDEN_COUNT " << model.golden_count << "\n"
-        << "#define " << m << "_CHECKPOINT_SHA256 \"" << checked_hex(provenance.checkpoint_sha256) << "\"\n"
-        << "#define " << m << "_SEED " << provenance.seed << "u\n"
-        << "#define " << m << "_INPUT_SCALE " << float_literal(net.input().scale) << "\n"
-        << "#define " << m << "_INPUT_ZERO_POINT " << zero_point_text(net.input().zero_point) << "\n"
-        << "#define " << m << "_OUTPUT_SCALE " << float_literal(net.output().scale) << "\n"
-        << "#define " << m << "_OUTPUT_ZERO_POINT " << zero_point_text(net.output().zero_point) << "\n\n";
-
+    std::ostringstream arrays, rows;
     for (std::size_t i = 0; i < net.layers.size(); ++i) {
+      append_layer_arrays(arrays, net.layers[i], p + "_layer" + std::to_string(i), i);
       const QuantizedLayer& l = net.layers[i];
       const std::string base = p + "_layer" + std::to_string(i);
-      const auto rows = static_cast<std::size_t>(l.out_size);
-      const auto [ws_min, ws_max] = std::minmax_element(l.weight_scales.begin(), l.weight_scales.end());
-      std::vector<std::int32_t> multipliers;
-      std::vector<int> shifts;
-      for (const FixedPointMultiplier& fm : l.multipliers) {
-        multipliers.push_back(fm.multiplier);
-        shifts.push_back(fm.shift);
-      }
-      out << "/* Layer " << i << ": " << l.in_size << " -> " << l.out_size << ", " << activation_name(l.activation)
-          << ". Input " << params_text(l.input) << "; output " << params_text(l.output) << ".\n";
-      if (!l.table.empty()) out << " * Table input " << params_text(l.requant) << ".\n";
-      char scales[96];
-      std::snprintf(scales, sizeof scales, "%.4g to %.4g", *ws_min, *ws_max);
-      out << " * Weights (out=" << l.out_size << ", in=" << l.in_size
-          << ") row-major, as torch::nn::Linear; int8, zero point 0, one scale per row (" << scales << "). */\n"
-          << "static const int8_t " << base << "_weights[" << l.out_size << " * " << l.in_size
-          << "] TINYAE_ALIGNED = {\n";
-      append_ints(out, l.weights.data(), l.weights.size(), static_cast<std::size_t>(l.in_size), kInt8PerLine, "row",
-                  "    ");
-      out << "};\n"
-          << "/* (out=" << l.out_size << ") int32, scale input_scale * weight_scale[o] */\n"
-          << "static const int32_t " << base << "_bias[" << l.out_size << "] TINYAE_ALIGNED = {\n";
-      append_ints(out, l.bias.data(), rows, rows, kInt32PerLine, "", "    ");
-      out << "};\n"
-          << "/* (out=" << l.out_size << ") Q31 requantization multipliers and right shifts */\n"
-          << "static const int32_t " << base << "_multiplier[" << l.out_size << "] = {\n";
-      append_ints(out, multipliers.data(), rows, rows, kInt32PerLine, "", "    ");
-      out << "};\n"
-          << "static const uint8_t " << base << "_shift[" << l.out_size << "] = {\n";
-      append_ints(out, shifts.data(), rows, rows, kInt8PerLine, "", "    ");
-      out << "};\n";
-      if (!l.table.empty()) {
-        out << "/* (256) " << activation_name(l.activation) << " table: output = table[y + 128] */\n"
-            << "static const int8_t " << base << "_table[256] = {\n";
-        append_ints(out, l.table.data(), l.table.size(), l.table.size(), kTablePerLine, "", "    ");
-        out << "};\n";
-      }
-      out << "\n";
+      rows << "    {" << l.in_size << ", " << l.out_size << ", TINYAE_ACT_" << upper_case(activation_name(l.activation))
+           << ", " << l.input.zero_point << ", " << l.requant.zero_point << ", " << l.output.zero_point << ",\n"
+           << "     " << base << "_weights, " << base << "_bias, " << base << "_multiplier, " << base << "_shift, "
+           << (l.table.empty() ? "NULL" : base + "_table") << "},\n";
     }
+    s.layer_arrays = arrays.str();
+    s.layer_fields = "in_size, out_size, activation, input_zero_point, requant_zero_point,\n"
+                     " *  output_zero_point, weights, bias, multiplier, shift, lut";
+    s.layer_rows = rows.str();
+    s.model_fields = ",\n    " + m + "_INPUT_SCALE, " + m + "_INPUT_ZERO_POINT, " + m + "_OUTPUT_SCALE, " + m +
+                     "_OUTPUT_ZERO_POINT";
 
-    out << "/* (layer_count) {in_size, out_size, activation, input_zero_point, requant_zero_point,\n"
-        << " *  output_zero_point, weights, bias, multiplier, shift, lut} */\n"
-        << "static const tinyae_layer_i8 " << p << "_layers[" << m << "_LAYER_COUNT] = {\n";
-    for (std::size_t i = 0; i < net.layers.size(); ++i) {
-      const QuantizedLayer& l = net.layers[i];
-      const std::string base = p + "_layer" + std::to_string(i);
-      out << "    {" << l.in_size << ", " << l.out_size << ", TINYAE_ACT_" << upper_case(activation_name(l.activation))
-          << ", " << l.input.zero_point << ", " << l.requant.zero_point << ", " << l.output.zero_point << ",\n"
-          << "     " << base << "_weights, " << base << "_bias, " << base << "_multiplier, " << base << "_shift, "
-          << (l.table.empty() ? "NULL" : base + "_table") << "},\n";
-    }
-    out << "};\n\n"
-        << "static const tinyae_model_i8 " << p << "_model = {\n"
-        << "    TINYAE_FORMAT_VERSION, " << m << "_LAYER_COUNT, " << p << "_layers,\n"
-        << "    " << m << "_INPUT_SIZE, " << m << "_OUTPUT_SIZE, " << m << "_SCRATCH_WORDS,\n"
-        << "    " << m << "_INPUT_SCALE, " << m << "_INPUT_ZERO_POINT, " << m << "_OUTPUT_SCALE, " << m
-        << "_OUTPUT_ZERO_POINT};\n\n";
+    s.golden_comment = std::string(", quantized with the input parameters") +
+                       (model.name == "decoder" ? " (here: the int8 encoder's outputs for them)" : "") +
+                       ", and the host reference's int8 outputs; a device must match them exactly.\n * ";
+    s.golden_arrays = golden_arrays(model, format().io_type, model.golden_inputs_i8, model.golden_outputs_i8,
+                                    kInt8PerLine);
+    return s;
+  }
 
-    if (model.golden_count > 0) {
-      out << "/* Golden vectors for an on-device self-test: " << comment_safe(provenance.golden_source)
-          << ", quantized with the input parameters";
-      if (model.name == "decoder") out << " (here: the int8 encoder's outputs for them)";
-      out << ", and the host reference's int8 outputs; a device must match them exactly.\n"
-          << " * (golden_count, size) */\n";
-      append_golden(out, p + "_golden_inputs", m + "_GOLDEN_COUNT", m + "_INPUT_SIZE", model.golden_inputs_i8,
-                    model.golden_count, model.input_size());
-      append_golden(out, p + "_golden_outputs", m + "_GOLDEN_COUNT", m + "_OUTPUT_SIZE", model.golden_outputs_i8,
-                    model.golden_count, model.output_size());
-    } else {
-      out << "/* No golden vectors: exported with --golden 0. */\n";
+  // Layer i's weights, bias, requantization multipliers and shifts, and its
+  // activation table if it has one, each with its shape comment.
+  static void append_layer_arrays(std::ostringstream& out, const QuantizedLayer& l, const std::string& base,
+                                  std::size_t i) {
+    const auto rows = static_cast<std::size_t>(l.out_size);
+    const std::string out_size = std::to_string(l.out_size);
+    const auto [ws_min, ws_max] = std::minmax_element(l.weight_scales.begin(), l.weight_scales.end());
+    std::vector<std::int32_t> multipliers;
+    std::vector<int> shifts;
+    for (const FixedPointMultiplier& fm : l.multipliers) {
+      multipliers.push_back(fm.multiplier);
+      shifts.push_back(fm.shift);
     }
-    out << "\n#endif /* TINYAE_MODEL_" << m << "_H */\n";
-    return out.str();
+    out << "/* Layer " << i << ": " << l.in_size << " -> " << l.out_size << ", " << activation_name(l.activation)
+        << ". Input " << params_text(l.input) << "; output " << params_text(l.output) << ".\n";
+    if (!l.table.empty()) out << " * Table input " << params_text(l.requant) << ".\n";
+    char scales[96];
+    std::snprintf(scales, sizeof scales, "%.4g to %.4g", *ws_min, *ws_max);
+    out << " * Weights (out=" << l.out_size << ", in=" << l.in_size
+        << ") row-major, as torch::nn::Linear; int8, zero point 0, one scale per row (" << scales << "). */\n";
+    append_array(out, "int8_t", base + "_weights", out_size + " * " + std::to_string(l.in_size), true, l.weights,
+                 static_cast<std::size_t>(l.in_size), kInt8PerLine, "row");
+    out << "/* (out=" << l.out_size << ") int32, scale input_scale * weight_scale[o] */\n";
+    append_array(out, "int32_t", base + "_bias", out_size, true, l.bias, rows, kInt32PerLine);
+    out << "/* (out=" << l.out_size << ") Q31 requantization multipliers and right shifts */\n";
+    append_array(out, "int32_t", base + "_multiplier", out_size, false, multipliers, rows, kInt32PerLine);
+    append_array(out, "uint8_t", base + "_shift", out_size, false, shifts, rows, kInt8PerLine);
+    if (!l.table.empty()) {
+      out << "/* (256) " << activation_name(l.activation) << " table: output = table[y + 128] */\n";
+      append_array(out, "int8_t", base + "_table", "256", false, l.table, l.table.size(), kTablePerLine);
+    }
+    out << "\n";
   }
 };
 
@@ -237,7 +156,7 @@ class Int8HeaderWriter final : public HeaderWriter {
 
 std::unique_ptr<HeaderWriter> make_int8_header_writer() { return std::make_unique<Int8HeaderWriter>(); }
 
-nlohmann::ordered_json quantize_for_export(std::vector<ExportModel>& models, Autoencoder& model,
+nlohmann::ordered_json quantize_for_export(std::vector<ModelToExport>& models, Autoencoder& model,
                                            const ExportOptions& options, const torch::Tensor& golden_images) {
   // models: encoder, decoder, autoencoder (as export_models builds them).
   const std::size_t encoder_layers = models.at(0).layers.size();
@@ -259,7 +178,7 @@ nlohmann::ordered_json quantize_for_export(std::vector<ExportModel>& models, Aut
   models[0].quantized = network.slice(0, encoder_layers);
   models[1].quantized = network.slice(encoder_layers, network.layers.size() - encoder_layers);
   models[2].quantized = network;
-  for (ExportModel& m : models) m.quantization_source = source;
+  for (ModelToExport& m : models) m.quantization_source = source;
 
   if (golden_images.defined() && golden_images.size(0) > 0) {
     const std::int64_t n = golden_images.size(0);

@@ -9,7 +9,10 @@
  * sketches are C++).
  *
  * Layout of this header: common part (status, activations, attribute macros),
- * then one section per number format. float32 lives in tinyae_f32.c.
+ * then one section per number format, each implemented by a file of its own
+ * that can be shipped without the others: float32 in tinyae_f32.c, int8 in
+ * tinyae_int8.c. The status strings, which every format uses, are in
+ * tinyae_status.c.
  */
 #ifndef TINYAE_H
 #define TINYAE_H
@@ -53,7 +56,7 @@ typedef enum {
 } tinyae_status;
 
 /* A short English description of a status; never NULL (unknown values give
- * "unknown status"). */
+ * "unknown status"). In tinyae_status.c. */
 const char *tinyae_status_string(tinyae_status status);
 
 typedef enum {
@@ -107,16 +110,8 @@ uint32_t tinyae_scratch_floats_f32(const tinyae_model_f32 *model);
 tinyae_status tinyae_run_f32(const tinyae_model_f32 *model, const float *input,
                              float *output, float *scratch, size_t scratch_len);
 
-#ifdef __cplusplus
-}
-#endif
-
-#endif /* TINYAE_H */
-
-/* ================================================================== int8 ==
- * The int8 section (tinyae_int8.c). Appended after the float32 header proper
- * with its own guard so the two formats stay separate; it uses tinyae_status
- * and tinyae_activation from above.
+/* ------------------------------------------------------------------ int8 --
+ * Implemented in tinyae_int8.c.
  *
  * Number scheme (TensorFlow Lite's int8, so the numbers are familiar):
  *   real value = scale * (q - zero_point), q an int8.
@@ -157,13 +152,6 @@ tinyae_status tinyae_run_f32(const tinyae_model_f32 *model, const float *input,
  * use portable C. Both give bit-identical results (integer sums are exact,
  * requantization is shared).
  */
-#ifndef TINYAE_INT8_SECTION
-#define TINYAE_INT8_SECTION
-
-#ifdef __cplusplus
-extern "C" {
-#endif
-
 /* One int8 dense layer (see the scheme above). */
 typedef struct {
     uint16_t in_size;
@@ -238,4 +226,4 @@ tinyae_status tinyae_dequantize_output_i8(const tinyae_model_i8 *model, const in
 }
 #endif
 
-#endif /* TINYAE_INT8_SECTION */
+#endif /* TINYAE_H */

@@ -2,7 +2,8 @@
  * tinyae_int8.c - int8 inference for the freestanding tinyae runtime. The
  * number scheme and the exact requantization rule are in tinyae.h (int8
  * section); src/quantize holds an independent C++ version of the same math,
- * and tests require the two to agree bit for bit.
+ * and tests require the two to agree bit for bit. Ships with tinyae.h and
+ * tinyae_status.c (the status strings), without tinyae_f32.c.
  *
  * Constraints: C99 (also valid C++), -ffreestanding, no malloc, no stdio, no
  * global state; only <stdint.h>, <stddef.h> and <math.h>, plus <arm_acle.h>
@@ -457,14 +458,23 @@ static int tinyae_scale_ok(float scale)
     return scale > 0.0f && scale <= 3.402823466e38f;
 }
 
+/* What both conversions check before writing: the pointers, then the scale
+ * of the side they convert (the model's input or output). */
+static tinyae_status tinyae_check_conversion_i8(const tinyae_model_i8 *model, const void *from, const void *to,
+                                                int output_side)
+{
+    if (model == NULL || from == NULL || to == NULL) {
+        return TINYAE_ERR_NULL_ARGUMENT;
+    }
+    return tinyae_scale_ok(output_side ? model->output_scale : model->input_scale) ? TINYAE_OK : TINYAE_ERR_BAD_MODEL;
+}
+
 tinyae_status tinyae_quantize_input_i8(const tinyae_model_i8 *model, const float *input, int8_t *quantized)
 {
     uint32_t i;
-    if (model == NULL || input == NULL || quantized == NULL) {
-        return TINYAE_ERR_NULL_ARGUMENT;
-    }
-    if (!tinyae_scale_ok(model->input_scale)) {
-        return TINYAE_ERR_BAD_MODEL;
+    const tinyae_status status = tinyae_check_conversion_i8(model, input, quantized, 0);
+    if (status != TINYAE_OK) {
+        return status;
     }
     for (i = 0; i < model->input_size; i++) {
         /* Clamped as a float before the conversion: converting an
@@ -483,11 +493,9 @@ tinyae_status tinyae_quantize_input_i8(const tinyae_model_i8 *model, const float
 tinyae_status tinyae_dequantize_output_i8(const tinyae_model_i8 *model, const int8_t *quantized, float *output)
 {
     uint32_t i;
-    if (model == NULL || quantized == NULL || output == NULL) {
-        return TINYAE_ERR_NULL_ARGUMENT;
-    }
-    if (!tinyae_scale_ok(model->output_scale)) {
-        return TINYAE_ERR_BAD_MODEL;
+    const tinyae_status status = tinyae_check_conversion_i8(model, quantized, output, 1);
+    if (status != TINYAE_OK) {
+        return status;
     }
     for (i = 0; i < model->output_size; i++) {
         output[i] = model->output_scale * (float)((int32_t)quantized[i] - model->output_zero_point);

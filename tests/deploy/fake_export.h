@@ -1,12 +1,10 @@
-// fake_export.h - writes a folder in the format of `tinyae export` (see
-// /work/notes/header_contract.md: model_<name>.h, manifest.json,
-// footprint.json, copies of the runtime) for a dense network with random
-// weights, so the runtime, firmware and deploy can be tested and benchmarked
-// without a trained checkpoint. Golden outputs come from a double-precision
-// forward pass rounded to float.
-//
-// Once a checkpoint can be trained in a test, tests may call
-// `tinyae export` instead: everything downstream reads only the folder.
+// fake_export.h - writes a folder in the format of `tinyae export`
+// (model_<name>.h, manifest.json, footprint.json, copies of the runtime) for
+// a dense float32 network with random weights, so the runtime, firmware and
+// deploy can be tested and benchmarked without a trained checkpoint. The
+// headers come from the exporter's own float32 header writer; only the
+// weights and the golden outputs (a double-precision forward pass rounded to
+// float) are made here.
 #pragma once
 
 #include <cstdint>

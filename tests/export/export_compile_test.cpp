@@ -22,9 +22,6 @@ namespace tinyae::test {
 namespace {
 
 const fs::path kFixtures = fs::path(TINYAE_SOURCE_DIR) / "tests" / "export";
-constexpr const char* kStrictC = "-std=c99 -Wall -Wextra -Werror -pedantic";
-constexpr const char* kStrictCxx = "-std=c++17 -Wall -Wextra -Werror -pedantic";
-constexpr const char* kCortexM4F = "-mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16";
 
 // Exports an untrained (seeded) tutorial-size model with 2 golden vectors
 // into a fresh folder and returns it.
@@ -37,19 +34,11 @@ fs::path export_untrained(const std::string& name, const std::string& extra_argu
   return dir / "out";
 }
 
-// Compiles (and links, unless flags has -c) `sources` with `compiler`; fails the test with its output.
-void compile(const std::string& compiler, const std::string& flags, const std::string& sources,
-             const fs::path& output) {
-  const std::string command = compiler + " " + flags + " " + sources + " -o " + quoted(output);
-  const CommandResult r = run_command(command);
-  ASSERT_EQ(r.exit_code, 0) << command << "\n" << r.output;
-}
-
 TEST(ExportCompile, TinyHandCheckedModelRunsOnTheRuntime) {
   // 3 -> 2 (relu) -> 2 (linear). Input (1, 1, 1):
   //   layer 0: (1+2+3+0.5, -1-1-1+0.25) = (6.5, -2.75) -> relu -> (6.5, 0)
   //   layer 1: (1*6.5 + 0.5*0 + 0, 2*6.5 - 1*0 + 1) = (6.5, 14)
-  ExportModel model;
+  ModelToExport model;
   model.name = "encoder";
   model.prefix = "encoder";
   model.layers = {{3, 2, Activation::kRelu, {1, 2, 3, -1, -1, -1}, {0.5f, 0.25f}},
@@ -71,8 +60,8 @@ TEST(ExportCompile, TinyHandCheckedModelRunsOnTheRuntime) {
              "ENCODER_SCRATCH_FLOATS);\n"
              "  printf(\"%d %.9g %.9g %d\\n\", (int)s, out[0], out[1], ENCODER_SCRATCH_FLOATS);\n"
              "  return 0;\n}\n");
-  compile(TINYAE_TEST_CC, std::string(kStrictC) + " -I" + quoted(dir), quoted(dir / "main.c") + " " +
-          quoted(dir / "tinyae_f32.c") + " -lm", dir / "tiny");
+  compile(TINYAE_TEST_CC, std::string(kStrictC) + " -I" + quoted(dir),
+          quoted(dir / "main.c") + " " + runtime_c_files(dir) + " -lm", dir / "tiny");
   const CommandResult r = run_command(quoted(dir / "tiny"));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(r.output, "0 6.5 14 2\n");
@@ -92,7 +81,7 @@ TEST_F(ExportedHeaders, CompileTogetherAsPedanticC99AndRunTheirGoldenVectors) {
     SCOPED_TRACE(compiler);
     const fs::path exe = out / "together";
     compile(compiler, std::string(kStrictC) + " -O1 -I" + quoted(out),
-            quoted(kFixtures / "headers_together.c") + " " + quoted(out / "tinyae_f32.c") + " -lm", exe);
+            quoted(kFixtures / "headers_together.c") + " " + runtime_c_files(out) + " -lm", exe);
     const CommandResult r = run_command(quoted(exe));
     EXPECT_EQ(r.exit_code, 0) << "a golden vector differs from LibTorch by more than 1e-5\n" << r.output;
   }
@@ -112,7 +101,9 @@ TEST_F(ExportedHeaders, CompileForCortexM4F) {
   const fs::path out = export_untrained("cortex_m4f");
   const std::string flags = std::string(kStrictC) + " " + kCortexM4F + " -ffreestanding -O2 -c -I" + quoted(out);
   compile(TINYAE_ARM_GCC, flags, quoted(kFixtures / "headers_together.c"), out / "together_m4f.o");
-  compile(TINYAE_ARM_GCC, flags, quoted(out / "tinyae_f32.c"), out / "tinyae_f32_m4f.o");
+  for (const char* runtime : {"tinyae_status", "tinyae_f32"}) {
+    compile(TINYAE_ARM_GCC, flags, quoted(out / (std::string(runtime) + ".c")), out / (std::string(runtime) + "_m4f.o"));
+  }
 }
 
 TEST_F(ExportedHeaders, CompileWithANamePrefix) {
@@ -125,7 +116,7 @@ TEST_F(ExportedHeaders, CompileWithANamePrefix) {
              "int main(void) { return digits_encoder_model.input_size + digits_decoder_model.input_size +\n"
              "    digits_autoencoder_model.input_size == 784 + 32 + 784 ? 0 : 1; }\n");
   compile(TINYAE_TEST_CC, std::string(kStrictC) + " -I" + quoted(out),
-          quoted(out / "main.c") + " " + quoted(out / "tinyae_f32.c") + " -lm", out / "prefixed");
+          quoted(out / "main.c") + " " + runtime_c_files(out) + " -lm", out / "prefixed");
   EXPECT_EQ(run_command(quoted(out / "prefixed")).exit_code, 0);
 }
 
@@ -136,24 +127,16 @@ TEST_F(ExportedHeaders, ArduinoSketchPrintsLibTorchsValues) {
   const CommandResult exported = run_export("--model " + quoted(dir / "model.pt") + " --out " + quoted(lib) +
                                             " --data " + quoted(mnist_dir()) + " --golden 2 --arduino");
   ASSERT_EQ(exported.exit_code, 0) << exported.output;
-  for (const char* file : {"library.properties", "src/tinyae.h", "src/tinyae_f32.c", "src/model_encoder.h",
+  for (const char* file : {"library.properties", "src/tinyae.h", "src/tinyae_status.c", "src/tinyae_f32.c", "src/model_encoder.h",
                            "src/model_decoder.h", "src/model_autoencoder.h",
                            "examples/tinyae_autoencoder/tinyae_autoencoder.ino", "manifest.json", "footprint.json"}) {
     EXPECT_TRUE(fs::is_regular_file(lib / file)) << file;
   }
   EXPECT_EQ(nlohmann::json::parse(read_text(lib / "manifest.json"))["models"][0]["header"], "src/model_encoder.h");
 
-  // Arduino builds a sketch as C++ and the library's .c files as C.
-  const fs::path build = dir / "build";
-  fs::create_directories(build);
-  compile(TINYAE_TEST_CC, std::string(kStrictC) + " -O2 -c -I" + quoted(lib / "src"), quoted(lib / "src/tinyae_f32.c"),
-          build / "tinyae_f32.o");
-  compile(TINYAE_TEST_CXX,
-          std::string(kStrictCxx) + " -O2 -I" + quoted(kFixtures / "arduino_shim") + " -I" + quoted(lib / "src"),
-          "-x c++ " + quoted(lib / "examples/tinyae_autoencoder/tinyae_autoencoder.ino") + " -x none " +
-              quoted(kFixtures / "arduino_shim/arduino_main.cpp") + " " + quoted(build / "tinyae_f32.o") + " -lm",
-          build / "sketch");
-  const CommandResult run = run_command(quoted(build / "sketch"));
+  const fs::path sketch =
+      build_arduino_sketch(TINYAE_TEST_CC, TINYAE_TEST_CXX, lib, dir / "build", NumberFormat::kFloat32);
+  const CommandResult run = run_command(quoted(sketch));
   ASSERT_EQ(run.exit_code, 0) << run.output;
 
   // LibTorch's outputs for the same two images, to check what "Expected" printed.

@@ -90,7 +90,7 @@ TEST(ExportParity, RuntimeMatchesLibTorchOnAllTestImages) {
   const fs::path out = dir / "out";
   const std::string compile = std::string(TINYAE_TEST_CC) + " -std=c99 -O2 -Wall -Wextra -Werror -pedantic -I" +
                               quoted(out) + " " + quoted(fs::path(TINYAE_SOURCE_DIR) / "tests/export/parity_main.c") +
-                              " " + quoted(out / "tinyae_f32.c") + " -lm -o " + quoted(dir / "parity");
+                              " " + runtime_c_files(out) + " -lm -o " + quoted(dir / "parity");
   const CommandResult compiled = run_command(compile);
   ASSERT_EQ(compiled.exit_code, 0) << compile << "\n" << compiled.output;
   const CommandResult ran = run_command(quoted(dir / "parity") + " " + quoted(dir / "images.bin") + " " +

@@ -10,6 +10,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include <gtest/gtest.h>
 #include <torch/torch.h>
 
 #include "tinyae/adamax.h"
@@ -132,6 +133,39 @@ int count_model_headers(const fs::path& dir) {
     if (name.rfind("model_", 0) == 0 && entry.path().extension() == ".h") ++count;
   }
   return count;
+}
+
+std::string runtime_c_files(const fs::path& dir, NumberFormat format) {
+  std::string files;
+  for (const std::string& name : runtime_files(number_format_info(format))) {
+    if (fs::path(name).extension() == ".c") files += (files.empty() ? "" : " ") + quoted(dir / name);
+  }
+  return files;
+}
+
+void compile(const std::string& compiler, const std::string& flags, const std::string& sources,
+             const fs::path& output) {
+  const std::string command = compiler + " " + flags + " " + sources + " -o " + quoted(output);
+  const CommandResult r = run_command(command);
+  ASSERT_EQ(r.exit_code, 0) << command << "\n" << r.output;
+}
+
+fs::path build_arduino_sketch(const std::string& cc, const std::string& cxx, const fs::path& lib,
+                              const fs::path& build, NumberFormat format) {
+  const fs::path shim = fs::path(TINYAE_SOURCE_DIR) / "tests" / "export" / "arduino_shim";
+  fs::create_directories(build);
+  std::string objects;
+  for (const std::string& name : runtime_files(number_format_info(format))) {
+    if (fs::path(name).extension() != ".c") continue;
+    const fs::path object = build / fs::path(name).replace_extension(".o");
+    compile(cc, std::string(kStrictC) + " -O2 -c -I" + quoted(lib / "src"), quoted(lib / "src" / name), object);
+    objects += " " + quoted(object);
+  }
+  compile(cxx, std::string(kStrictCxx) + " -O2 -I" + quoted(shim) + " -I" + quoted(lib / "src"),
+          "-x c++ " + quoted(lib / "examples/tinyae_autoencoder/tinyae_autoencoder.ino") + " -x none " +
+              quoted(shim / "arduino_main.cpp") + objects + " -lm",
+          build / "sketch");
+  return build / "sketch";
 }
 
 }  // namespace tinyae::test

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "tinyae/number_format.h"
+
 namespace tinyae::test {
 
 namespace fs = std::filesystem;
@@ -43,6 +45,27 @@ CommandResult run_export(const std::string& arguments);
 
 std::string read_text(const fs::path& path);
 void write_text(const fs::path& path, const std::string& text);
+
+// Flags every generated file and the runtime must compile with.
+inline constexpr const char* kStrictC = "-std=c99 -Wall -Wextra -Werror -pedantic";
+inline constexpr const char* kStrictCxx = "-std=c++17 -Wall -Wextra -Werror -pedantic";
+inline constexpr const char* kCortexM4F = "-mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16";
+
+// Compiles (and links, unless flags has -c) `sources` with `compiler`; fails
+// the calling test with the command and its output.
+void compile(const std::string& compiler, const std::string& flags, const std::string& sources,
+             const fs::path& output);
+
+// Builds the example sketch of the Arduino library `lib` (export --arduino)
+// on the host as Arduino does: the library's runtime .c files as C with `cc`,
+// the sketch as C++ with `cxx` against the shim (tests/export/arduino_shim).
+// Returns the program, in `build`.
+fs::path build_arduino_sketch(const std::string& cc, const std::string& cxx, const fs::path& lib,
+                              const fs::path& build, NumberFormat format);
+
+// The runtime's C files an export in `format` holds in `dir` (the common
+// ones and the format's own, from the number-format table), quoted for /bin/sh.
+std::string runtime_c_files(const fs::path& dir, NumberFormat format = NumberFormat::kFloat32);
 
 // Number of model_*.h files anywhere below `dir` (0 if dir does not exist).
 int count_model_headers(const fs::path& dir);

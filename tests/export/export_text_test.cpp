@@ -13,14 +13,15 @@
 #include "tinyae.h"
 #include "tinyae/common.h"
 #include "tinyae/export.h"
+#include "tinyae/text.h"
 
 namespace tinyae {
 namespace {
 
 // A model of the given sizes whose weights are all `value` (enough for
 // sizes, footprint and text checks).
-ExportModel model_of_sizes(const std::string& name, const std::vector<std::int64_t>& sizes, float value = 0.0f) {
-  ExportModel model;
+ModelToExport model_of_sizes(const std::string& name, const std::vector<std::int64_t>& sizes, float value = 0.0f) {
+  ModelToExport model;
   model.name = name;
   model.prefix = name;
   for (std::size_t i = 0; i + 1 < sizes.size(); ++i) {
@@ -33,6 +34,13 @@ ExportModel model_of_sizes(const std::string& name, const std::vector<std::int64
     model.layers.push_back(layer);
   }
   return model;
+}
+
+// A chain of depth in [2, max_depth] activation sizes, each in [1, max_size].
+std::vector<std::int64_t> random_chain(std::mt19937& rng, int max_size, int max_depth) {
+  std::vector<std::int64_t> sizes(static_cast<std::size_t>(std::uniform_int_distribution<int>(2, max_depth)(rng)));
+  for (auto& s : sizes) s = std::uniform_int_distribution<int>(1, max_size)(rng);
+  return sizes;
 }
 
 const std::vector<std::int64_t> kEncoderSizes = {784, 128, 64, 32};
@@ -57,11 +65,8 @@ TEST(ExportScratch, SmallChains) {
 // at once) and sufficient (odd intermediates at the front, even at the back).
 TEST(ExportScratch, FrontBackPlacementFitsAndNothingSmallerDoes) {
   std::mt19937 rng(1234);
-  std::uniform_int_distribution<int> size(1, 300);
-  std::uniform_int_distribution<int> depth(2, 9);
   for (int trial = 0; trial < 2000; ++trial) {
-    std::vector<std::int64_t> sizes(static_cast<std::size_t>(depth(rng)));
-    for (auto& s : sizes) s = size(rng);
+    const std::vector<std::int64_t> sizes = random_chain(rng, 300, 9);
     const std::uint64_t scratch = scratch_elements(sizes);
     std::uint64_t needed = 0;
     for (std::size_t i = 1; i + 1 < sizes.size(); ++i) {
@@ -85,11 +90,8 @@ TEST(ExportScratch, FrontBackPlacementFitsAndNothingSmallerDoes) {
 // They must agree on every chain.
 TEST(ExportScratch, AgreesWithTheRuntime) {
   std::mt19937 rng(99);
-  std::uniform_int_distribution<int> size(1, 1000);
-  std::uniform_int_distribution<int> depth(2, 8);
   for (int trial = 0; trial < 500; ++trial) {
-    std::vector<std::int64_t> sizes(static_cast<std::size_t>(depth(rng)));
-    for (auto& s : sizes) s = size(rng);
+    const std::vector<std::int64_t> sizes = random_chain(rng, 1000, 8);
     std::vector<tinyae_layer_f32> layers;
     for (std::size_t i = 0; i + 1 < sizes.size(); ++i) {
       layers.push_back({static_cast<uint16_t>(sizes[i]), static_cast<uint16_t>(sizes[i + 1]), TINYAE_ACT_RELU,
@@ -120,7 +122,7 @@ TEST(ExportFootprint, TutorialModelsFloat32) {
 }
 
 TEST(ExportFootprint, TableHasOneRowPerModelWithThousandsSeparators) {
-  ExportedModel m;
+  ExportedHeader m;
   m.name = "autoencoder";
   m.footprint = {889536, 768, 221184};
   const std::string table = format_footprint_table({m});
@@ -203,12 +205,12 @@ TEST(ExportCommentSafe, NeutralisesCommentEndsAndControlCharacters) {
 }
 
 TEST(ExportValidate, RefusesBrokenModels) {
-  ExportModel chain = model_of_sizes("encoder", {4, 3, 2});
+  ModelToExport chain = model_of_sizes("encoder", {4, 3, 2});
   chain.layers[1].in_size = 5;
   chain.layers[1].weights.resize(10);
   EXPECT_THROW(validate_export_model(chain), Error);
 
-  ExportModel nan = model_of_sizes("encoder", {4, 3});
+  ModelToExport nan = model_of_sizes("encoder", {4, 3});
   nan.layers[0].weights[5] = std::numeric_limits<float>::quiet_NaN();
   try {
     validate_export_model(nan);
@@ -217,27 +219,27 @@ TEST(ExportValidate, RefusesBrokenModels) {
     EXPECT_NE(std::string(e.what()).find("weight (1, 1)"), std::string::npos) << e.what();
   }
 
-  ExportModel short_weights = model_of_sizes("encoder", {4, 3});
+  ModelToExport short_weights = model_of_sizes("encoder", {4, 3});
   short_weights.layers[0].weights.pop_back();
   EXPECT_THROW(validate_export_model(short_weights), Error);
 
-  ExportModel too_wide = model_of_sizes("encoder", {4, 3});
+  ModelToExport too_wide = model_of_sizes("encoder", {4, 3});
   too_wide.layers[0].in_size = 70000;
   EXPECT_THROW(validate_export_model(too_wide), Error);
 
-  ExportModel bad_golden = model_of_sizes("encoder", {4, 3});
+  ModelToExport bad_golden = model_of_sizes("encoder", {4, 3});
   bad_golden.golden_count = 1;
   bad_golden.golden_inputs.assign(4, 0.0f);
   bad_golden.golden_outputs.assign(2, 0.0f);  // needs 3
   EXPECT_THROW(validate_export_model(bad_golden), Error);
 
-  ExportModel bad_prefix = model_of_sizes("encoder", {4, 3});
+  ModelToExport bad_prefix = model_of_sizes("encoder", {4, 3});
   bad_prefix.prefix = "2x";
   EXPECT_THROW(validate_export_model(bad_prefix), Error);
 }
 
 TEST(ExportHeaderText, FollowsTheContract) {
-  ExportModel model = model_of_sizes("encoder", {3, 2, 1}, 0.5f);
+  ModelToExport model = model_of_sizes("encoder", {3, 2, 1}, 0.5f);
   model.prefix = "digits_encoder";
   model.golden_count = 1;
   model.golden_inputs = {0.0f, 1.0f, 2.0f};
@@ -258,17 +260,17 @@ TEST(ExportHeaderText, FollowsTheContract) {
            std::string("#ifndef TINYAE_MODEL_DIGITS_ENCODER_H\n#define TINYAE_MODEL_DIGITS_ENCODER_H\n"),
            std::string("#include \"tinyae.h\"\n"),
            std::string("#if TINYAE_FORMAT_VERSION != 1\n#error \"model_encoder.h was generated for tinyae header format 1\"\n#endif\n"),
-           std::string("#define DIGITS_ENCODER_FORMAT_VERSION 1\n"),
-           std::string("#define DIGITS_ENCODER_INPUT_SIZE 3\n"),
-           std::string("#define DIGITS_ENCODER_OUTPUT_SIZE 1\n"),
-           std::string("#define DIGITS_ENCODER_LAYER_COUNT 2\n"),
-           std::string("#define DIGITS_ENCODER_SCRATCH_FLOATS 2  "),
-           std::string("#define DIGITS_ENCODER_SCRATCH_BYTES (DIGITS_ENCODER_SCRATCH_FLOATS * 4)\n"),
-           std::string("#define DIGITS_ENCODER_WEIGHTS_BYTES 44  "),
+           std::string("#define DIGITS_ENCODER_FORMAT_VERSION 1\n"
+                       "#define DIGITS_ENCODER_NUMBER_FORMAT \"float32\"\n"
+                       "#define DIGITS_ENCODER_INPUT_SIZE 3\n"
+                       "#define DIGITS_ENCODER_OUTPUT_SIZE 1\n"
+                       "#define DIGITS_ENCODER_LAYER_COUNT 2\n"
+                       "#define DIGITS_ENCODER_SCRATCH_FLOATS 2  "),
+           std::string("#define DIGITS_ENCODER_SCRATCH_BYTES (DIGITS_ENCODER_SCRATCH_FLOATS * 4)\n"
+                       "#define DIGITS_ENCODER_WEIGHTS_BYTES 44  "),
            std::string("#define DIGITS_ENCODER_MACS 8  "),
-           std::string("#define DIGITS_ENCODER_GOLDEN_COUNT 1\n"),
-           std::string("#define DIGITS_ENCODER_CHECKPOINT_SHA256 \"") + std::string(64, 'a') + "\"\n",
-           std::string("#define DIGITS_ENCODER_SEED 42u\n"),
+           std::string("#define DIGITS_ENCODER_GOLDEN_COUNT 1\n#define DIGITS_ENCODER_CHECKPOINT_SHA256 \"") +
+               std::string(64, 'a') + "\"\n#define DIGITS_ENCODER_SEED 42u\n",
            std::string("Weights (out=2, in=3) row-major, as torch::nn::Linear. */\n"
                        "static const float digits_encoder_layer0_weights[2 * 3] TINYAE_ALIGNED = {\n"
                        "    /* row 0 */ 0.5f, 0.5f, 0.5f,\n    /* row 1 */ 0.5f, 0.5f, 0.5f,\n};\n"),
@@ -287,7 +289,7 @@ TEST(ExportHeaderText, FollowsTheContract) {
 }
 
 TEST(ExportHeaderText, NoGoldenVectorsMeansNoGoldenArrays) {
-  const ExportModel model = model_of_sizes("decoder", {2, 3});
+  const ModelToExport model = model_of_sizes("decoder", {2, 3});
   const std::string text = make_header_writer(NumberFormat::kFloat32)->render(model, Provenance{});
   EXPECT_NE(text.find("#define DECODER_GOLDEN_COUNT 0\n"), std::string::npos);
   EXPECT_EQ(text.find("decoder_golden_inputs"), std::string::npos);
@@ -308,17 +310,26 @@ TEST(ExportNumberFormat, ParsesAndNames) {
 }
 
 TEST(ExportEmbeddedRuntime, HoldsTheRuntimeSourcesByteForByte) {
-  const auto writer = make_header_writer(NumberFormat::kFloat32);
-  for (const std::string& name : writer->runtime_files()) {
-    const EmbeddedFile* found = nullptr;
-    for (const EmbeddedFile& file : embedded_runtime_files()) {
-      if (file.name == name) found = &file;
+  for (const NumberFormatInfo& format : number_formats()) {
+    for (const std::string& name : runtime_files(format)) {
+      const EmbeddedFile* found = nullptr;
+      for (const EmbeddedFile& file : embedded_runtime_files()) {
+        if (file.name == name) found = &file;
+      }
+      ASSERT_NE(found, nullptr) << name << " is not embedded";
+      const std::string on_disk = read_file(std::filesystem::path(TINYAE_SOURCE_DIR) / "src" / "runtime" / name, 1 << 20);
+      EXPECT_TRUE(found->contents == on_disk) << name << ": embedded copy (" << found->contents.size()
+                                              << " bytes) differs from src/runtime (" << on_disk.size()
+                                              << " bytes); rebuild tinyae";
     }
-    ASSERT_NE(found, nullptr) << name << " is not embedded";
-    const std::string on_disk = read_file(std::filesystem::path(TINYAE_SOURCE_DIR) / "src" / "runtime" / name, 1 << 20);
-    EXPECT_TRUE(found->contents == on_disk) << name << ": embedded copy (" << found->contents.size()
-                                            << " bytes) differs from src/runtime (" << on_disk.size()
-                                            << " bytes); rebuild tinyae";
+  }
+}
+
+// A header writer reads its format's facts from the number-format table.
+TEST(ExportNumberFormat, EveryFormatHasAWriterThatKnowsItsRow) {
+  for (const NumberFormatInfo& format : number_formats()) {
+    EXPECT_EQ(&make_header_writer(format.format)->format(), &format) << format.name;
+    EXPECT_EQ(runtime_files(format).back(), format.runtime_source) << format.name;
   }
 }
 
@@ -331,8 +342,8 @@ TEST(ExportArduino, LibraryPropertiesAndSketch) {
   EXPECT_THROW(render_library_properties("9 lives", "x.h"), Error);
   EXPECT_THROW(render_library_properties("a/b", "x.h"), Error);
 
-  const auto writer = make_header_writer(NumberFormat::kFloat32);
-  const std::string sketch = render_arduino_sketch(model_of_sizes("autoencoder", {4, 2, 4}), *writer);
+  const std::string sketch =
+      render_arduino_sketch(model_of_sizes("autoencoder", {4, 2, 4}), number_format_info(NumberFormat::kFloat32));
   for (const char* part : {"#include <model_autoencoder.h>", "tinyae_run_f32(&autoencoder_model",
                            "\"Expected = \"", "\", predicted = \"", "micros()", "void setup()", "void loop()"}) {
     EXPECT_NE(sketch.find(part), std::string::npos) << part;

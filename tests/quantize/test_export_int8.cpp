@@ -18,10 +18,6 @@
 namespace tinyae::test {
 namespace {
 
-constexpr const char* kStrictC = "-std=c99 -Wall -Wextra -Werror -pedantic";
-constexpr const char* kStrictCxx = "-std=c++17 -Wall -Wextra -Werror -pedantic";
-constexpr const char* kCortexM4F = "-mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16";
-const fs::path kShim = fs::path(TINYAE_SOURCE_DIR) / "tests" / "export" / "arduino_shim";
 constexpr std::int64_t kTrainSteps = 300;
 // The small model's int8 MSE may exceed its float MSE by this factor at most
 // (the 50-epoch default model's target is 1.03).
@@ -72,13 +68,6 @@ int main(void) {
 }
 )";
 
-void compile(const std::string& compiler, const std::string& flags, const std::string& sources,
-             const fs::path& output) {
-  const std::string command = compiler + " " + flags + " " + sources + " -o " + quoted(output);
-  const CommandResult r = run_command(command);
-  ASSERT_EQ(r.exit_code, 0) << command << "\n" << r.output;
-}
-
 class ExportInt8 : public ::testing::Test {
  protected:
   // One trained checkpoint and its float32 and int8 exports, shared by the tests.
@@ -104,10 +93,11 @@ CommandResult ExportInt8::float_export_, ExportInt8::int8_export_;
 
 TEST_F(ExportInt8, ReportsAccuracyAndFootprint) {
   const fs::path out = dir_ / "i8";
-  for (const char* file : {"tinyae.h", "tinyae_f32.c", "tinyae_int8.c", "model_encoder.h", "model_decoder.h",
+  for (const char* file : {"tinyae.h", "tinyae_status.c", "tinyae_int8.c", "model_encoder.h", "model_decoder.h",
                            "model_autoencoder.h", "footprint.json", "manifest.json", "quantization.json"}) {
     EXPECT_TRUE(fs::is_regular_file(out / file)) << file;
   }
+  EXPECT_FALSE(fs::exists(out / "tinyae_f32.c")) << "an int8 export ships without the float32 runtime";
   const nlohmann::json q = nlohmann::json::parse(read_text(out / "quantization.json"));
   std::cout << "quantization.json: " << q.dump() << "\n";
   for (const char* key : {"float_mse", "int8_mse", "ratio", "latent_max_abs_err"}) {
@@ -137,18 +127,19 @@ TEST_F(ExportInt8, ReportsAccuracyAndFootprint) {
 TEST_F(ExportInt8, HeadersCompileAndMatchTheirGoldenVectorsBitForBit) {
   const fs::path out = dir_ / "i8";
   write_text(out / "main.c", kGoldenMain);
-  const std::string runtime = quoted(out / "tinyae_int8.c") + " " + quoted(out / "tinyae_f32.c");
+  const std::string runtime = runtime_c_files(out, NumberFormat::kInt8);
   compile(TINYAE_TEST_CC, std::string(kStrictC) + " -O2 -I" + quoted(out), quoted(out / "main.c") + " " + runtime + " -lm",
           out / "golden_c");
   const CommandResult c = run_command(quoted(out / "golden_c"));
   EXPECT_EQ(c.exit_code, 0) << c.output;
   std::cout << c.output;
   // As C++ too (Arduino sketches are C++): the headers and the int8 runtime
-  // (tinyae_f32.c, for the status strings, stays C).
-  compile(TINYAE_TEST_CC, std::string(kStrictC) + " -O2 -c", quoted(out / "tinyae_f32.c"), out / "tinyae_f32.o");
+  // (tinyae_status.c, whose string table uses C99 designated initialisers, stays C).
+  compile(TINYAE_TEST_CC, std::string(kStrictC) + " -O2 -c -I" + quoted(out), quoted(out / "tinyae_status.c"),
+          out / "tinyae_status.o");
   compile(TINYAE_TEST_CXX, std::string(kStrictCxx) + " -O2 -I" + quoted(out),
           "-x c++ " + quoted(out / "main.c") + " " + quoted(out / "tinyae_int8.c") + " -x none " +
-              quoted(out / "tinyae_f32.o") + " -lm",
+              quoted(out / "tinyae_status.o") + " -lm",
           out / "golden_cxx");
   const CommandResult cxx = run_command(quoted(out / "golden_cxx"));
   EXPECT_EQ(cxx.exit_code, 0) << cxx.output;
@@ -166,18 +157,9 @@ TEST_F(ExportInt8, ArduinoSketchPassesExactly) {
                                             " --data " + quoted(mnist_dir()) +
                                             " --golden 2 --arduino --format int8 --calibration 200");
   ASSERT_EQ(exported.exit_code, 0) << exported.output;
-  const fs::path build = dir_ / "arduino-build";
-  fs::create_directories(build);
-  for (const char* file : {"tinyae_f32", "tinyae_int8"}) {
-    compile(TINYAE_TEST_CC, std::string(kStrictC) + " -O2 -c -I" + quoted(lib / "src"),
-            quoted(lib / "src" / (std::string(file) + ".c")), build / (std::string(file) + ".o"));
-  }
-  compile(TINYAE_TEST_CXX, std::string(kStrictCxx) + " -O2 -I" + quoted(kShim) + " -I" + quoted(lib / "src"),
-          "-x c++ " + quoted(lib / "examples/tinyae_autoencoder/tinyae_autoencoder.ino") + " -x none " +
-              quoted(kShim / "arduino_main.cpp") + " " + quoted(build / "tinyae_f32.o") + " " +
-              quoted(build / "tinyae_int8.o") + " -lm",
-          build / "sketch");
-  const CommandResult run = run_command(quoted(build / "sketch"));
+  const fs::path sketch =
+      build_arduino_sketch(TINYAE_TEST_CC, TINYAE_TEST_CXX, lib, dir_ / "arduino-build", NumberFormat::kInt8);
+  const CommandResult run = run_command(quoted(sketch));
   ASSERT_EQ(run.exit_code, 0) << run.output;
   const std::regex line(R"(Expected = (-?[0-9]+), predicted = (-?[0-9]+)\r?)");
   std::istringstream lines(run.output);

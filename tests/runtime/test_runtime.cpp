@@ -217,26 +217,19 @@ TEST_F(Status, BadVersion) {
 }
 
 TEST_F(Status, BadModels) {
-  {
+  // One field of a copy of the valid model changed at a time.
+  const auto run_with = [&](void (*change)(tinyae_model_f32&)) {
     tinyae_model_f32 m = net.model;
-    m.layer_count = 0;
-    EXPECT_EQ(run(&m), TINYAE_ERR_BAD_MODEL) << "no layers";
-  }
-  {
-    tinyae_model_f32 m = net.model;
-    m.input_size = 7;
-    EXPECT_EQ(run(&m), TINYAE_ERR_BAD_MODEL) << "input_size disagrees with layer 0";
-  }
-  {
-    tinyae_model_f32 m = net.model;
-    m.output_size = 2;
-    EXPECT_EQ(run(&m), TINYAE_ERR_BAD_MODEL) << "output_size disagrees with the last layer";
-  }
-  {
-    tinyae_model_f32 m = net.model;
-    m.scratch_floats = 8;
-    EXPECT_EQ(run(&m), TINYAE_ERR_BAD_MODEL) << "exported scratch size below the requirement";
-  }
+    change(m);
+    return run(&m);
+  };
+  EXPECT_EQ(run_with([](tinyae_model_f32& m) { m.layer_count = 0; }), TINYAE_ERR_BAD_MODEL) << "no layers";
+  EXPECT_EQ(run_with([](tinyae_model_f32& m) { m.input_size = 7; }), TINYAE_ERR_BAD_MODEL)
+      << "input_size disagrees with layer 0";
+  EXPECT_EQ(run_with([](tinyae_model_f32& m) { m.output_size = 2; }), TINYAE_ERR_BAD_MODEL)
+      << "output_size disagrees with the last layer";
+  EXPECT_EQ(run_with([](tinyae_model_f32& m) { m.scratch_floats = 8; }), TINYAE_ERR_BAD_MODEL)
+      << "exported scratch size below the requirement";
   net.layers[1].in_size = 4;  // layer 0 gives 5
   EXPECT_EQ(run(&net.model), TINYAE_ERR_BAD_MODEL) << "layers do not chain";
   net.layers[1].in_size = 5;

@@ -23,12 +23,11 @@ class ShimSerial {
   size_t print(double value, int digits = 2);
 
   size_t println();
-  size_t println(const char* text);
-  size_t println(int value, int base = 10);
-  size_t println(unsigned int value, int base = 10);
-  size_t println(long value, int base = 10);
-  size_t println(unsigned long value, int base = 10);
-  size_t println(double value, int digits = 2);
+  // print(args...) and a line end, as each of the core's println overloads does.
+  template <typename... Args>
+  size_t println(Args... args) {
+    return print(args...) + println();
+  }
 };
 
 extern ShimSerial Serial;

@@ -36,12 +36,6 @@ size_t ShimSerial::print(double value, int digits) {
   return static_cast<size_t>(std::printf("%.*f", digits, value));
 }
 size_t ShimSerial::println() { return static_cast<size_t>(std::printf("\r\n")); }
-size_t ShimSerial::println(const char* text) { return print(text) + println(); }
-size_t ShimSerial::println(int value, int base) { return print(value, base) + println(); }
-size_t ShimSerial::println(unsigned int value, int base) { return print(value, base) + println(); }
-size_t ShimSerial::println(long value, int base) { return print(value, base) + println(); }
-size_t ShimSerial::println(unsigned long value, int base) { return print(value, base) + println(); }
-size_t ShimSerial::println(double value, int digits) { return print(value, digits) + println(); }
 
 unsigned long micros() {
   return static_cast<unsigned long>(
