@@ -131,6 +131,12 @@ void check_resume_matches(const CheckpointMeta& meta, const TrainRequest& reques
         "checkpoint; drop these flags, or train a new run into another --out",
         checkpoint.string(), list));
   }
+  // A checkpoint saved outside train() (tests, tools) need not record its
+  // epochs; resuming one needs every row for history.csv and the figures.
+  if (static_cast<std::int64_t>(meta.history.size()) != meta.epoch) {
+    throw Error(fmt::format("'{}' is inconsistent: {} epochs trained but {} history rows", checkpoint.string(),
+                            meta.epoch, meta.history.size()));
+  }
   if (o.epochs < meta.epoch) {
     throw Error(fmt::format("cannot resume '{}': --epochs {} is fewer than the {} epochs it has already trained",
                             checkpoint.string(), o.epochs, meta.epoch));
@@ -179,8 +185,6 @@ void check_paths(const TrainRequest& request) {
   }
 }
 
-// Removes the run directory on failure if this run created it and left it
-// empty, so that a failed first attempt leaves nothing behind.
 // The run folder, created if needed and locked (flock on the folder itself,
 // so no lock file is left behind) for as long as training runs: a second
 // `tinyae train` on the same --out is refused instead of interleaving its
@@ -233,8 +237,8 @@ void draw_figures(const fs::path& out, Autoencoder& model, const torch::Tensor& 
 
 BlasInfo configure_compute_threads(int threads) {
   // LibTorch's own pool and OpenBLAS' pool fight over the cores when both
-  // are > 1 (FINDINGS.md: 4-5 s/epoch against 1.2 s); the matrix multiplies
-  // are nearly all the work, so BLAS gets the threads.
+  // are > 1 (an epoch of the default recipe takes several times longer); the
+  // matrix multiplies are nearly all the work, so BLAS gets the threads.
   torch::set_num_threads(1);
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   set_blas_threads(threads > 0 ? threads : cores);
@@ -302,49 +306,6 @@ std::string history_csv(const std::vector<EpochResult>& history) {
   return text;
 }
 
-nlohmann::json history_to_json(const std::vector<EpochResult>& history) {
-  nlohmann::json rows = nlohmann::json::array();
-  for (const EpochResult& r : history) {
-    rows.push_back({{"epoch", r.epoch}, {"loss", r.loss}, {"val_loss", r.val_loss},
-                    {"seconds", r.seconds}, {"val_images", r.val_images}});
-  }
-  return rows;
-}
-
-std::vector<EpochResult> history_from_json(const nlohmann::json& j) {
-  if (!j.is_array()) throw Error(fmt::format("checkpoint history: expected a JSON array, found {}", j.type_name()));
-  std::vector<EpochResult> history;
-  for (std::size_t i = 0; i < j.size(); ++i) {
-    const nlohmann::json& row = j[i];
-    auto number = [&](const char* key) {
-      if (!row.is_object() || !row.contains(key) || !row[key].is_number()) {
-        throw Error(fmt::format("checkpoint history row {}: expected a number '{}'", i + 1, key));
-      }
-      return row[key];
-    };
-    // Counts must be JSON integers: converting a float such as 1e300 to
-    // int64 is undefined behaviour.
-    auto integer = [&](const char* key) {
-      const nlohmann::json& value = number(key);
-      if (!value.is_number_integer()) {
-        throw Error(fmt::format("checkpoint history row {}: expected an integer '{}', found {}", i + 1, key, value.dump()));
-      }
-      return value.get<std::int64_t>();
-    };
-    EpochResult r;
-    r.epoch = integer("epoch");
-    r.loss = number("loss").get<double>();
-    r.val_loss = number("val_loss").get<double>();
-    r.seconds = number("seconds").get<double>();
-    r.val_images = row.contains("val_images") ? integer("val_images") : 0;
-    if (r.epoch != static_cast<std::int64_t>(i) + 1) {
-      throw Error(fmt::format("checkpoint history row {}: expected epoch {}, found {}", i + 1, i + 1, r.epoch));
-    }
-    history.push_back(r);
-  }
-  return history;
-}
-
 std::uint64_t training_memory_bytes(const ModelConfig& config, std::int64_t batch_rows) {
   std::uint64_t widths = 0;  // every layer's input and output, encoder and decoder
   for (const auto size : config.encoder_sizes()) widths += static_cast<std::uint64_t>(size);
@@ -366,11 +327,7 @@ std::vector<EpochResult> train(const TrainRequest& request) {
   if (request.resume) {
     resumed = load_checkpoint(checkpoint_path);
     check_resume_matches(resumed.meta, request, checkpoint_path);
-    history = history_from_json(resumed.meta.history);
-    if (static_cast<std::int64_t>(history.size()) != resumed.meta.epoch) {
-      throw Error(fmt::format("'{}' is inconsistent: {} epochs trained but {} history rows",
-                              checkpoint_path.string(), resumed.meta.epoch, history.size()));
-    }
+    history = resumed.meta.history;
   }
   Mnist data = load_mnist(request.data_dir, options.train_limit, 0);
   if (request.resume && resumed.meta.data_checksum != data.checksum) {
@@ -471,7 +428,7 @@ std::vector<EpochResult> train(const TrainRequest& request) {
     history.push_back(result);
 
     meta.epoch = epoch;
-    meta.history = history_to_json(history);
+    meta.history = history;
     save_checkpoint(checkpoint_path, meta, model, &optimizer);
     run_directory.keep();
     write_file_atomically(out / kHistoryFile, history_csv(history));

@@ -95,7 +95,7 @@ int cmd_deploy(int argc, char** argv) {
   o.headers_dir = args["headers"].as<std::string>();
   o.board = args["board"].as<std::string>();
   o.tolerance = parse_real("tolerance", args["tolerance"].as<std::string>(), 0, 1e6, true);
-  // deploy() turns the timeout into clock ticks: a huge value overflowed (QEMU was killed at once).
+  // deploy() turns the timeout into clock ticks; a week bounds it far below where they would overflow.
   o.timeout_seconds = parse_real("timeout", args["timeout"].as<std::string>(), 0, 604800, false);
   if (args.count("keep-build") != 0) o.keep_build_dir = args["keep-build"].as<std::string>();
   const Board& board = find_board(o.board);  // fail on a bad board before anything else
