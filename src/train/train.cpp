@@ -1,4 +1,4 @@
-// The training loop and the bookkeeping of a run directory.
+// The training loop (the run folder's checks and lock: run_folder.cpp).
 //
 // Data lives whole in memory as float tensors (60,000 x 784 x 4 bytes =
 // 188 MB for the training set); each mini-batch is gathered with
@@ -16,16 +16,12 @@
 // history.csv is regenerated from it on resume.
 #include "tinyae/train.h"
 
-#include <fcntl.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <cstring>
 #include <sstream>
 #include <thread>
 
@@ -35,6 +31,7 @@
 
 #include "tinyae/blas.h"
 #include "tinyae/common.h"
+#include "run_folder.h"
 #include "tinyae/figures.h"
 
 namespace tinyae {
@@ -49,12 +46,6 @@ static_assert(kShuffleSeedStride > static_cast<std::uint64_t>(kMaxEpochs));
 
 constexpr std::int64_t kEvalBatchSize = 1000;
 constexpr std::int64_t kFigureImages = 10;
-
-std::string join_sizes(const std::vector<std::int64_t>& sizes) {
-  std::string text;
-  for (std::size_t i = 0; i < sizes.size(); ++i) text += (i ? "," : "") + std::to_string(sizes[i]);
-  return text;
-}
 
 // The order in which epoch `epoch` (1-based) visits the n training images.
 torch::Tensor epoch_permutation(std::uint64_t seed, std::int64_t epoch, std::int64_t n) {
@@ -103,123 +94,6 @@ class ProgressBar {
   std::chrono::steady_clock::time_point last_draw_{};
 };
 
-// Refuses a resume whose settings differ from the checkpoint's, naming each
-// difference: continuing with another architecture or recipe would silently
-// produce a model that no single set of flags describes.
-void check_resume_matches(const CheckpointMeta& meta, const TrainRequest& request, const fs::path& checkpoint) {
-  std::vector<std::string> conflicts;
-  auto differs = [&](const std::string& name, const std::string& requested, const std::string& stored) {
-    if (requested != stored) conflicts.push_back(fmt::format("{} {} (checkpoint: {})", name, requested, stored));
-  };
-  const ModelConfig& m = request.model;
-  differs("input size", std::to_string(m.input_size), std::to_string(meta.model.input_size));
-  differs("--hidden", join_sizes(m.hidden), join_sizes(meta.model.hidden));
-  differs("--latent", std::to_string(m.latent_size), std::to_string(meta.model.latent_size));
-  differs("--activation", activation_name(m.activation), activation_name(meta.model.activation));
-  differs("--output-activation", activation_name(m.output_activation),
-          activation_name(meta.model.output_activation));
-  const TrainOptions& o = request.options;
-  differs("--batch-size", std::to_string(o.batch_size), std::to_string(meta.options.batch_size));
-  if (o.lr != meta.options.lr) conflicts.push_back(fmt::format("--lr {} (checkpoint: {})", o.lr, meta.options.lr));
-  differs("--seed", std::to_string(o.seed), std::to_string(meta.options.seed));
-  differs("--train-limit", std::to_string(o.train_limit), std::to_string(meta.options.train_limit));
-  if (!conflicts.empty()) {
-    std::string list;
-    for (const auto& c : conflicts) list += (list.empty() ? "" : ", ") + c;
-    throw Error(fmt::format(
-        "cannot resume '{}': {}. A resumed run takes its architecture and training options from the "
-        "checkpoint; drop these flags, or train a new run into another --out",
-        checkpoint.string(), list));
-  }
-  // A checkpoint saved outside train() (tests, tools) need not record its
-  // epochs; resuming one needs every row for history.csv and the figures.
-  if (static_cast<std::int64_t>(meta.history.size()) != meta.epoch) {
-    throw Error(fmt::format("'{}' is inconsistent: {} epochs trained but {} history rows", checkpoint.string(),
-                            meta.epoch, meta.history.size()));
-  }
-  if (o.epochs < meta.epoch) {
-    throw Error(fmt::format("cannot resume '{}': --epochs {} is fewer than the {} epochs it has already trained",
-                            checkpoint.string(), o.epochs, meta.epoch));
-  }
-}
-
-// Path checks that touch nothing: the data directory exists, the run
-// directory is (or can become) a writable directory, and a checkpoint is
-// there exactly when resuming.
-void check_paths(const TrainRequest& request) {
-  std::error_code ec;
-  const fs::path& data = request.data_dir;
-  if (!fs::is_directory(data, ec)) {
-    throw Error(fmt::format(
-        "data directory '{}' {}; fetch MNIST with data/fetch_mnist.sh or point --data at the directory "
-        "holding train-images-idx3-ubyte",
-        data.string(), fs::exists(data, ec) ? "is not a directory" : "does not exist"));
-  }
-  const fs::path& out = request.out_dir;
-  if (fs::exists(out, ec) && !fs::is_directory(out, ec)) {
-    throw Error(fmt::format("--out '{}' exists and is not a directory", out.string()));
-  }
-  if (fs::exists(out, ec) && fs::equivalent(out, data, ec)) {
-    throw Error(fmt::format("--out '{}' is the data directory; choose a run directory of its own", out.string()));
-  }
-  const fs::path checkpoint = out / kCheckpointFile;
-  const bool have_checkpoint = fs::exists(checkpoint, ec);
-  if (request.resume && !have_checkpoint) {
-    throw Error(fmt::format("--resume: there is no checkpoint '{}' to resume from", checkpoint.string()));
-  }
-  if (!request.resume && have_checkpoint) {
-    throw Error(fmt::format(
-        "'{}' already exists; pass --resume to continue that run, or choose another --out", checkpoint.string()));
-  }
-  // The nearest existing ancestor must let us create the run directory (or
-  // write into it, if it exists).
-  fs::path probe = fs::absolute(out, ec);
-  while (!probe.empty() && !fs::exists(probe, ec) && probe.has_parent_path() && probe.parent_path() != probe) {
-    probe = probe.parent_path();
-  }
-  if (!fs::is_directory(probe, ec)) {
-    throw Error(fmt::format("cannot create --out '{}': '{}' is not a directory", out.string(), probe.string()));
-  }
-  if (access(probe.c_str(), W_OK | X_OK) != 0) {
-    throw Error(fmt::format("cannot write --out '{}': no write permission on '{}'", out.string(), probe.string()));
-  }
-}
-
-// The run folder, created if needed and locked (flock on the folder itself,
-// so no lock file is left behind) for as long as training runs: a second
-// `tinyae train` on the same --out is refused instead of interleaving its
-// checkpoints with the first one's. Removed again if this run created it
-// and it is still empty.
-class RunDirectory {
- public:
-  explicit RunDirectory(const fs::path& dir) : dir_(dir) {
-    std::error_code ec;
-    created_ = !fs::exists(dir_, ec);
-    ensure_writable_directory(dir_);
-    lock_ = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (lock_ < 0 || ::flock(lock_, LOCK_EX | LOCK_NB) != 0) {
-      const std::string reason = errno == EWOULDBLOCK ? std::string("another tinyae train is running in it")
-                                                      : std::string(std::strerror(errno));
-      if (lock_ >= 0) ::close(lock_);
-      if (created_) fs::remove(dir_, ec);
-      throw Error(fmt::format("cannot lock run folder '{}': {}", dir_.string(), reason));
-    }
-  }
-  RunDirectory(const RunDirectory&) = delete;
-  RunDirectory& operator=(const RunDirectory&) = delete;
-  void keep() { created_ = false; }
-  ~RunDirectory() {
-    std::error_code ec;
-    if (created_ && fs::is_empty(dir_, ec)) fs::remove(dir_, ec);
-    ::close(lock_);
-  }
-
- private:
-  fs::path dir_;
-  bool created_ = false;
-  int lock_ = -1;
-};
-
 void draw_figures(const fs::path& out, Autoencoder& model, const torch::Tensor& test_images,
                   const std::vector<EpochResult>& history) {
   draw_loss_png(out / kLossFigureFile, history);
@@ -232,7 +106,6 @@ void draw_figures(const fs::path& out, Autoencoder& model, const torch::Tensor& 
   model->train(was_training);
   draw_reconstructions_png(out / kReconstructionsFigureFile, originals, latents, reconstructions);
 }
-
 }  // namespace
 
 BlasInfo configure_compute_threads(int threads) {
