@@ -1,41 +1,38 @@
 // libFuzzer target: parse_checkpoint on bytes in memory.
 //
 // Each input is parsed twice:
-//  1. as is, which exercises the envelope checks (magic, version, declared
-//     size, SHA-256);
-//  2. "resealed": the declared-size field and the trailing SHA-256 are
-//     rewritten to match the input, as a hostile file would carry them, so
-//     that mutations reach the metadata JSON and the tensor table instead of
-//     stopping at the checksum. (Layout: src/model/checkpoint.cpp.)
-// A checkpoint that parses must hold a model whose config validates and
-// whose parameters have the shapes the config implies; its history then
-// goes through history_from_json, as `tinyae train --resume` does (a
-// tinyae::Error is fine there, anything else is a finding).
+//  1. as is, which exercises the safetensors layout checks (header length,
+//     header JSON, dtypes, shapes, offsets) and the tensor SHA-256;
+//  2. "resealed": if the layout parses, the file is written again with the
+//     "tensors_sha256" metadata matching its tensor bytes, as a hostile file
+//     would carry it, so that mutations reach the metadata document and the
+//     tensor checks instead of stopping at the checksum.
+// A checkpoint that parses must hold a model whose config validates and whose
+// parameters have the shapes the config implies (anything other than a
+// tinyae::Error is a finding).
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <string>
-#include <string_view>
 
 #include "fuzz_common.h"
 #include "tinyae/checkpoint.h"
-#include "tinyae/train.h"
+#include "tinyae/common.h"
+#include "tinyae/safetensors.h"
 
 namespace {
 
-constexpr std::size_t kSizeFieldOffset = 12;  // after the magic (8) and the version (4)
-constexpr std::size_t kHeaderBytes = 28;      // magic, version, file size, metadata length
-constexpr std::size_t kHashBytes = 32;
+constexpr const char* kHashKey = "tensors_sha256";
 
-std::string reseal(std::string bytes) {
-  if (bytes.size() < kHeaderBytes + kHashBytes) return bytes;
-  const std::uint64_t size = bytes.size();
-  for (int i = 0; i < 8; ++i) bytes[kSizeFieldOffset + i] = static_cast<char>((size >> (8 * i)) & 0xff);
-  const std::string hex = tinyae::sha256_hex(std::string_view(bytes).substr(0, bytes.size() - kHashBytes));
-  for (std::size_t i = 0; i < kHashBytes; ++i) {
-    bytes[bytes.size() - kHashBytes + i] = static_cast<char>(std::stoi(hex.substr(2 * i, 2), nullptr, 16));
+std::string reseal(const std::string& bytes) {
+  try {
+    tinyae::SafetensorsFile file = tinyae::parse_safetensors(bytes, "fuzz.safetensors");
+    if (file.metadata.count(kHashKey) == 0) return bytes;
+    file.metadata[kHashKey] = tinyae::sha256_hex(file.data);
+    return tinyae::write_safetensors(file.tensors, file.metadata);
+  } catch (const tinyae::Error&) {
+    return bytes;
   }
-  return bytes;
 }
 
 void check(const tinyae::Checkpoint& checkpoint) {
@@ -53,7 +50,6 @@ void check(const tinyae::Checkpoint& checkpoint) {
       std::abort();
     }
   }
-  tinyae::fuzz::run_parser("history_from_json", [&] { tinyae::history_from_json(checkpoint.meta.history); });
 }
 
 }  // namespace
@@ -61,11 +57,11 @@ void check(const tinyae::Checkpoint& checkpoint) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string bytes(reinterpret_cast<const char*>(data), size);
   tinyae::fuzz::run_parser("parse_checkpoint(raw)",
-                           [&] { check(tinyae::parse_checkpoint(bytes, "fuzz.pt")); });
+                           [&] { check(tinyae::parse_checkpoint(bytes, "fuzz.safetensors")); });
   const std::string resealed = reseal(bytes);
   if (resealed != bytes) {
     tinyae::fuzz::run_parser("parse_checkpoint(resealed)",
-                             [&] { check(tinyae::parse_checkpoint(resealed, "fuzz.pt")); });
+                             [&] { check(tinyae::parse_checkpoint(resealed, "fuzz.safetensors")); });
   }
   return 0;
 }

@@ -3,9 +3,10 @@
 // formats):
 //   OUT/idx/         small valid IDX files (images and labels), raw
 //   OUT/idx_file/    the same, gzip-compressed, plus one raw
-//   OUT/checkpoint/  checkpoints of tiny models, with and without optimizer
-//                    state (a full-size MNIST checkpoint is 2.6 MB, too big to
-//                    mutate usefully)
+//   OUT/checkpoint/  checkpoints (model.safetensors) of tiny models, with and
+//                    without optimizer state (a full-size MNIST checkpoint is
+//                    2.6 MB, too big to mutate usefully); tiny_trained is also
+//                    tests/hostile/inputs/model_with_4_inputs.safetensors
 // Usage: fuzz_make_seeds OUT
 #include <zlib.h>
 
@@ -79,7 +80,7 @@ std::string checkpoint(const tinyae::ModelConfig& config, int optimizer_steps) {
   meta.data_checksum = std::string(64, 'a');
   meta.tool_version = tinyae::kVersion;
   meta.torch_version = "1.13.1";
-  if (optimizer_steps > 0) meta.history = {{{"epoch", 1}, {"loss", 0.5}, {"val_loss", 0.25}, {"seconds", 1.5}}};
+  if (optimizer_steps > 0) meta.history = {tinyae::EpochResult{1, 0.5, 0.25, 1.5, 2}};
   return tinyae::serialize_checkpoint(meta, model, optimizer_steps >= 0 ? &optimizer : nullptr);
 }
 
@@ -105,14 +106,14 @@ int main(int argc, char** argv) {
     tiny.input_size = 4;
     tiny.hidden = {3};
     tiny.latent_size = 2;
-    write(out / "checkpoint" / "tiny_no_optimizer.pt", checkpoint(tiny, -1));
-    write(out / "checkpoint" / "tiny_fresh_optimizer.pt", checkpoint(tiny, 0));
-    write(out / "checkpoint" / "tiny_trained.pt", checkpoint(tiny, 2));
+    write(out / "checkpoint" / "tiny_no_optimizer.safetensors", checkpoint(tiny, -1));
+    write(out / "checkpoint" / "tiny_fresh_optimizer.safetensors", checkpoint(tiny, 0));
+    write(out / "checkpoint" / "tiny_trained.safetensors", checkpoint(tiny, 2));
     tinyae::ModelConfig flat = tiny;
     flat.hidden = {};
     flat.activation = tinyae::Activation::kTanh;
     flat.output_activation = tinyae::Activation::kSigmoid;
-    write(out / "checkpoint" / "flat_trained.pt", checkpoint(flat, 1));
+    write(out / "checkpoint" / "flat_trained.safetensors", checkpoint(flat, 1));
   } catch (const std::exception& e) {
     std::cerr << "fuzz_make_seeds: " << e.what() << "\n";
     return 1;

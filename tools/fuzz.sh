@@ -62,7 +62,7 @@ for kind in idx idx_file checkpoint manifest options; do
 done
 cp "$root"/tests/hostile/inputs/*.idx "$seeds/idx/" 2>/dev/null || true
 cp "$root"/tests/hostile/inputs/*.idx* "$seeds/idx_file/" 2>/dev/null || true
-cp "$root"/tests/hostile/inputs/*.pt "$seeds/checkpoint/" 2>/dev/null || true
+cp "$root"/tests/hostile/inputs/*.safetensors "$root"/tests/hostile/inputs/*.pt "$seeds/checkpoint/" 2>/dev/null || true
 cp "$root"/tests/hostile/inputs/*.manifest.json "$seeds/manifest/" 2>/dev/null || true
 
 # ASan: LibTorch is not instrumented; libFuzzer's own -rss_limit_mb and

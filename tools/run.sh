@@ -6,7 +6,7 @@
 #
 # Usage: bash tools/run.sh [extra `tinyae train` flags, e.g. --epochs 5]
 # Outputs:
-#   runs/mnist/         model.pt, history.csv, loss.png, reconstructions.png
+#   runs/mnist/         model.safetensors, history.csv, loss.png, reconstructions.png
 #   deploy/mnist/       float32 headers + runtime (drop into any MCU project)
 #   deploy/mnist-int8/  int8 headers + runtime, quantization.json
 # A finished run is not trained again: rerunning resumes (or skips) training.
@@ -25,20 +25,20 @@ step() { printf '\n== %s\n' "$*"; }
 
 step "train ($run)"
 resume=()
-[ -f "$run/model.pt" ] && resume=(--resume)
+[ -f "$run/model.safetensors" ] && resume=(--resume)
 "$tinyae" train --data "$root/data/mnist" --out "$run" "${resume[@]}" "$@"
 
 step "evaluate"
-"$tinyae" eval --model "$run/model.pt" --data "$root/data/mnist"
+"$tinyae" eval --model "$run/model.safetensors" --data "$root/data/mnist"
 
 step "export float32 headers ($out/mnist)"
-"$tinyae" export --model "$run/model.pt" --data "$root/data/mnist" --out "$out/mnist"
+"$tinyae" export --model "$run/model.safetensors" --data "$root/data/mnist" --out "$out/mnist"
 
 step "deploy float32 on $board (QEMU)"
 "$tinyae" deploy --headers "$out/mnist" --board "$board"
 
 step "export int8 headers ($out/mnist-int8)"
-"$tinyae" export --model "$run/model.pt" --data "$root/data/mnist" --out "$out/mnist-int8" --format int8
+"$tinyae" export --model "$run/model.safetensors" --data "$root/data/mnist" --out "$out/mnist-int8" --format int8
 
 step "deploy int8 on $board (QEMU)"
 "$tinyae" deploy --headers "$out/mnist-int8" --board "$board"

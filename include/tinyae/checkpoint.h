@@ -1,8 +1,17 @@
-// Checkpoints: everything a later command needs, in one self-describing file
-// (RUN/model.pt). See src/model/checkpoint.cpp for the byte layout: a magic
-// number and a format version checked on load, a JSON metadata block, named
-// float32 tensors, and a SHA-256 of all that precedes it, so that a truncated
-// or foreign file is refused with a clear message before anything is used.
+// Checkpoints: everything a later command needs, in one file (RUN/model.safetensors)
+// in the safetensors layout (include/tinyae/safetensors.h), so that Python's
+// safetensors.numpy.load_file, or any other safetensors reader, opens it:
+//
+//   tensors      "encoder.0.weight", "encoder.0.bias", ... F32, LibTorch's names and shapes
+//                "optimizer.exp_avg.<i>", "optimizer.exp_inf.<i>"  F32, Adamax's state of
+//                parameter i (in model->parameters() order) for every i whose step is > 0
+//   __metadata__ "tinyae":         the run's metadata as a JSON string (src/train/checkpoint_meta.cpp):
+//                                  format_version, model, train_options, epoch, data_checksum,
+//                                  tool_version, torch_version, history, optimizer (options, steps)
+//                "tensors_sha256": SHA-256 (hex) of every tensor byte, in file order
+//
+// A truncated, foreign or corrupted file, or one of tinyae's earlier format,
+// is refused with a message naming the file and what was expected.
 #pragma once
 
 #include <cstdint>
@@ -12,30 +21,13 @@
 #include <string_view>
 #include <vector>
 
-#include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
 #include "tinyae/adamax.h"
 #include "tinyae/model.h"
+#include "tinyae/train_options.h"
 
 namespace tinyae {
-
-// Training options as recorded in a checkpoint (and as set from the CLI).
-struct TrainOptions {
-  std::int64_t epochs = 50;
-  std::int64_t batch_size = 256;
-  double lr = 1e-3;
-  std::uint64_t seed = 42;
-  int threads = 0;               // 0 = all cores
-  std::int64_t train_limit = 0;  // 0 = all 60,000 training images
-  // {"epochs", "batch_size", "lr", "seed", "threads", "train_limit"}
-  nlohmann::json to_json() const;
-  // Every key required, unknown keys refused, ranges checked (epochs >= 0,
-  // batch_size >= 1, lr >= 0, threads >= 0, train_limit >= 0); tinyae::Error.
-  static TrainOptions from_json(const nlohmann::json& j);
-  bool operator==(const TrainOptions& other) const;
-  bool operator!=(const TrainOptions& other) const { return !(*this == other); }
-};
 
 struct CheckpointMeta {
   ModelConfig model;
@@ -44,22 +36,23 @@ struct CheckpointMeta {
   std::string data_checksum;  // Mnist::checksum of the data trained on
   std::string tool_version;   // tinyae::kVersion
   std::string torch_version;
-  nlohmann::json history = nlohmann::json::array();  // [{epoch, loss, val_loss, seconds}]
+  std::vector<EpochResult> history;  // one row per completed epoch, numbered from 1
   bool operator==(const CheckpointMeta& other) const;
   bool operator!=(const CheckpointMeta& other) const { return !(*this == other); }
 };
 
-// Limits checked before anything is allocated.
-inline constexpr std::uint64_t kMaxCheckpointBytes = 2ull << 30;       // whole file
-inline constexpr std::uint64_t kMaxCheckpointMetaBytes = 64ull << 20;  // JSON block
-inline constexpr std::uint32_t kCheckpointFormatVersion = 1;
+// Whole files above this are refused before they are read.
+inline constexpr std::uint64_t kMaxCheckpointBytes = 2ull << 30;
+// The "format_version" this tinyae writes and reads.
+inline constexpr std::int64_t kCheckpointFormatVersion = 2;
 
 struct Checkpoint {
   CheckpointMeta meta;
   Autoencoder model{nullptr};
-  // Adamax state by name: "exp_avg.<i>" and "exp_inf.<i>" (float32, the shape
-  // of parameter i of model->parameters()) for every parameter whose step is
-  // > 0; empty if saved without an optimizer.
+  // Adamax state by tensor name: "optimizer.exp_avg.<i>" and
+  // "optimizer.exp_inf.<i>" (float32, the shape of parameter i of
+  // model->parameters()) for every parameter whose step is > 0; empty if
+  // saved without an optimizer.
   std::map<std::string, torch::Tensor> optimizer_state;
   // Adamax step count of each parameter i (0 = no state yet); empty if saved
   // without an optimizer.
@@ -72,6 +65,10 @@ struct Checkpoint {
   bool has_optimizer() const { return !optimizer_steps.empty(); }
 };
 
+// The names of parameter i's Adamax state tensors in a checkpoint.
+std::string exp_avg_tensor_name(std::size_t i);
+std::string exp_inf_tensor_name(std::size_t i);
+
 // Writes model + optimizer state + meta crash-safely (write_file_atomically).
 // meta.model must equal model->config(), and the optimizer's parameters
 // must be model->parameters() in order (tinyae::Error otherwise). The
@@ -83,8 +80,8 @@ void save_checkpoint(const std::filesystem::path& path, const CheckpointMeta& me
 std::string serialize_checkpoint(const CheckpointMeta& meta, Autoencoder& model, const Adamax* optimizer);
 
 // Loads and verifies a checkpoint; throws tinyae::Error naming the file and
-// the problem (not a tinyae checkpoint, unsupported version, truncated,
-// checksum mismatch, bad metadata, missing, duplicate or mis-shaped tensor).
+// the problem (not a safetensors file, an earlier tinyae format, truncated,
+// checksum mismatch, bad metadata, missing, unexpected or mis-shaped tensor).
 // Loading leaves torch's global random generator as it was.
 Checkpoint load_checkpoint(const std::filesystem::path& path);
 

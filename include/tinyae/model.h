@@ -44,8 +44,9 @@ struct ModelConfig {
   //  "activation": "relu", "output_activation": "relu"}
   nlohmann::json to_json() const;
   // Every key is required and unknown keys are refused (a typo must not fall
-  // back to a default silently); validates; throws tinyae::Error.
-  static ModelConfig from_json(const nlohmann::json& j);
+  // back to a default silently); validates; throws tinyae::Error whose
+  // message starts with `where`.
+  static ModelConfig from_json(const nlohmann::json& j, const std::string& where = "model config");
 
   // Layer widths along the encoder {input, hidden..., latent} and the
   // decoder {latent, reversed hidden..., input}.

@@ -2,7 +2,7 @@
 //
 // train() runs the tutorial's recipe (Adamax, MSE, shuffled mini-batches) on
 // tensors held whole in memory. A run lives in one directory:
-//   model.pt             checkpoint after the last completed epoch (atomic)
+//   model.safetensors    checkpoint after the last completed epoch (atomic)
 //   history.csv          epoch,loss,val_loss,seconds (rewritten atomically)
 //   loss.png             training and validation loss per epoch
 //   reconstructions.png  first 10 test images, their codes, their reconstructions
@@ -21,6 +21,7 @@
 #include "tinyae/checkpoint.h"
 #include "tinyae/data.h"
 #include "tinyae/model.h"
+#include "tinyae/train_options.h"
 
 namespace tinyae {
 
@@ -30,7 +31,7 @@ inline constexpr std::int64_t kMaxBatchSize = 60000;
 inline constexpr int kMaxThreads = 256;
 
 // File names inside a run directory.
-inline constexpr const char* kCheckpointFile = "model.pt";
+inline constexpr const char* kCheckpointFile = "model.safetensors";
 inline constexpr const char* kHistoryFile = "history.csv";
 inline constexpr const char* kLossFigureFile = "loss.png";
 inline constexpr const char* kReconstructionsFigureFile = "reconstructions.png";
@@ -44,20 +45,12 @@ struct TrainRequest {
   std::optional<std::int64_t> test_limit;
   std::filesystem::path data_dir;
   std::filesystem::path out_dir;
-  // Continue from out_dir/model.pt. `model` and `options` must then equal the
+  // Continue from out_dir/model.safetensors. `model` and `options` must then equal the
   // checkpoint's, except options.epochs (the new total, >= epochs done) and
   // options.threads (a machine setting): anything else is refused.
   bool resume = false;
   bool progress = true;  // progress bar on stderr while an epoch runs (only if stderr is a TTY)
   bool figures = true;   // draw loss.png and reconstructions.png at the end
-};
-
-struct EpochResult {
-  std::int64_t epoch = 0;       // 1-based
-  double loss = 0;              // mean training MSE over the epoch's batches, weighted by batch size
-  double val_loss = 0;          // MSE on the test images after the epoch
-  double seconds = 0;           // wall time of the epoch, validation included
-  std::int64_t val_images = 0;  // number of test images val_loss was measured on
 };
 
 // Checks ranges and paths without touching the disk; throws tinyae::Error
@@ -76,13 +69,14 @@ std::uint64_t training_memory_bytes(const ModelConfig& config, std::int64_t batc
 // is created only once data and options are valid, locked against a second
 // train for as long as this one runs, and removed again if it is still
 // empty when training fails. After every epoch it rewrites history.csv and
-// out_dir/model.pt atomically; at the end it draws the figures. Returns the
+// out_dir/model.safetensors atomically; at the end it draws the figures. Returns the
 // whole history (earlier epochs too on resume).
 std::vector<EpochResult> train(const TrainRequest& request);
 
 // Sets LibTorch's intra-op threads to 1 and the BLAS pool to `threads`
-// (0 = all cores): on 2 cores that is the fastest split (FINDINGS.md). Logs
-// which BLAS and kernel run, and warns loudly if it is a slow one.
+// (0 = all cores): the matrix multiplies are nearly all the work, and two
+// thread pools competing for the same cores make an epoch several times
+// slower. Logs which BLAS and kernel run, and warns loudly if it is a slow one.
 BlasInfo configure_compute_threads(int threads);
 
 // Mean squared error of model(x) against x over all rows and pixels, in
@@ -91,9 +85,5 @@ double evaluate_mse(Autoencoder& model, const torch::Tensor& images, std::int64_
 
 // history.csv's text ("epoch,loss,val_loss,seconds" and one row per epoch).
 std::string history_csv(const std::vector<EpochResult>& history);
-
-// The checkpoint's history JSON <-> EpochResults.
-nlohmann::json history_to_json(const std::vector<EpochResult>& history);
-std::vector<EpochResult> history_from_json(const nlohmann::json& j);
 
 }  // namespace tinyae

@@ -246,7 +246,7 @@ ExportResult export_models(const ExportOptions& options) {
   std::error_code ec;
   if (!fs::exists(options.model_path, ec)) {
     throw Error("checkpoint '" + options.model_path.string() +
-                "' does not exist (train one with 'tinyae train --out RUN', then pass --model RUN/model.pt)");
+                "' does not exist (train one with 'tinyae train --out RUN', then pass --model RUN/model.safetensors)");
   }
   Checkpoint checkpoint = load_checkpoint(options.model_path);
   // The golden images, and for int8 the MNIST test set (10,000 images) the

@@ -9,11 +9,10 @@
 
 #include <algorithm>
 #include <cmath>
-#include <set>
 #include <sstream>
 
-#include "json_excerpt.h"
 #include "tinyae/common.h"
+#include "tinyae/json_reader.h"
 
 namespace tinyae {
 namespace {
@@ -137,49 +136,36 @@ nlohmann::json ModelConfig::to_json() const {
                         {"output_activation", activation_name(output_activation)}};
 }
 
-ModelConfig ModelConfig::from_json(const nlohmann::json& j) {
-  static const std::set<std::string> kKeys = {"input_size", "hidden", "latent_size", "activation", "output_activation"};
-  if (!j.is_object()) throw Error("model config: expected a JSON object, found " + detail::json_excerpt(j));
-  for (const auto& [key, value] : j.items()) {
-    if (kKeys.count(key) == 0) {
-      throw Error("model config: unknown key \"" + key +
-                  "\"; expected input_size, hidden, latent_size, activation, output_activation");
+ModelConfig ModelConfig::from_json(const nlohmann::json& j, const std::string& where) {
+  const JsonObject object(j, where);
+  object.refuse_unknown_keys({"input_size", "hidden", "latent_size", "activation", "output_activation"});
+  const auto activation = [&object](const char* key) {
+    const std::string name = object.string(key);
+    try {
+      return parse_activation(name);
+    } catch (const Error& e) {
+      throw Error(object.where() + ": " + key + ": " + e.what());
     }
-  }
-  const auto get = [&j](const char* key) -> const nlohmann::json& {
-    const auto it = j.find(key);
-    if (it == j.end()) throw Error(std::string("model config: missing key \"") + key + "\"");
-    return *it;
   };
-  const auto get_size = [](const char* what, const nlohmann::json& value) -> std::int64_t {
-    if (!value.is_number_integer()) {
-      throw Error(std::string("model config: ") + what + " must be an integer, found " + detail::json_excerpt(value));
-    }
-    return value.get<std::int64_t>();
-  };
-  const auto get_activation = [](const char* what, const nlohmann::json& value) {
-    if (!value.is_string()) {
-      throw Error(std::string("model config: ") + what + " must be a string (one of " + valid_activation_names() +
-                  "), found " + detail::json_excerpt(value));
-    }
-    return parse_activation(value.get<std::string>());
-  };
-
   ModelConfig config;
-  config.input_size = get_size("input_size", get("input_size"));
-  config.latent_size = get_size("latent_size", get("latent_size"));
-  const auto& hidden = get("hidden");
-  if (!hidden.is_array())
-    throw Error("model config: hidden must be an array of sizes, found " + detail::json_excerpt(hidden));
+  config.input_size = object.integer("input_size", 1, kMaxLayerSize);
+  config.latent_size = object.integer("latent_size", 1, kMaxLayerSize);
+  const nlohmann::json& hidden = object.array("hidden");
   if (hidden.size() > kMaxHiddenLayers) {
-    throw Error("model config: at most " + std::to_string(kMaxHiddenLayers) + " hidden layers, found " +
+    throw Error(where + ": at most " + std::to_string(kMaxHiddenLayers) + " hidden layers, found " +
                 std::to_string(hidden.size()));
   }
   config.hidden.clear();
-  for (const auto& size : hidden) config.hidden.push_back(get_size("each hidden size", size));
-  config.activation = get_activation("activation", get("activation"));
-  config.output_activation = get_activation("output_activation", get("output_activation"));
-  config.validate();
+  for (std::size_t i = 0; i < hidden.size(); ++i) {
+    config.hidden.push_back(json_integer(hidden[i], where + ".hidden[" + std::to_string(i) + "]", 1, kMaxLayerSize));
+  }
+  config.activation = activation("activation");
+  config.output_activation = activation("output_activation");
+  try {
+    config.validate();
+  } catch (const Error& e) {
+    throw Error(where + ": " + e.what());
+  }
   return config;
 }
 

@@ -1,4 +1,4 @@
-// The training loop and the bookkeeping of a run directory.
+// The training loop (the run folder's checks and lock: run_folder.cpp).
 //
 // Data lives whole in memory as float tensors (60,000 x 784 x 4 bytes =
 // 188 MB for the training set); each mini-batch is gathered with
@@ -16,16 +16,12 @@
 // history.csv is regenerated from it on resume.
 #include "tinyae/train.h"
 
-#include <fcntl.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <cstring>
 #include <sstream>
 #include <thread>
 
@@ -35,6 +31,7 @@
 
 #include "tinyae/blas.h"
 #include "tinyae/common.h"
+#include "run_folder.h"
 #include "tinyae/figures.h"
 
 namespace tinyae {
@@ -49,12 +46,6 @@ static_assert(kShuffleSeedStride > static_cast<std::uint64_t>(kMaxEpochs));
 
 constexpr std::int64_t kEvalBatchSize = 1000;
 constexpr std::int64_t kFigureImages = 10;
-
-std::string join_sizes(const std::vector<std::int64_t>& sizes) {
-  std::string text;
-  for (std::size_t i = 0; i < sizes.size(); ++i) text += (i ? "," : "") + std::to_string(sizes[i]);
-  return text;
-}
 
 // The order in which epoch `epoch` (1-based) visits the n training images.
 torch::Tensor epoch_permutation(std::uint64_t seed, std::int64_t epoch, std::int64_t n) {
@@ -103,119 +94,6 @@ class ProgressBar {
   std::chrono::steady_clock::time_point last_draw_{};
 };
 
-// Refuses a resume whose settings differ from the checkpoint's, naming each
-// difference: continuing with another architecture or recipe would silently
-// produce a model that no single set of flags describes.
-void check_resume_matches(const CheckpointMeta& meta, const TrainRequest& request, const fs::path& checkpoint) {
-  std::vector<std::string> conflicts;
-  auto differs = [&](const std::string& name, const std::string& requested, const std::string& stored) {
-    if (requested != stored) conflicts.push_back(fmt::format("{} {} (checkpoint: {})", name, requested, stored));
-  };
-  const ModelConfig& m = request.model;
-  differs("input size", std::to_string(m.input_size), std::to_string(meta.model.input_size));
-  differs("--hidden", join_sizes(m.hidden), join_sizes(meta.model.hidden));
-  differs("--latent", std::to_string(m.latent_size), std::to_string(meta.model.latent_size));
-  differs("--activation", activation_name(m.activation), activation_name(meta.model.activation));
-  differs("--output-activation", activation_name(m.output_activation),
-          activation_name(meta.model.output_activation));
-  const TrainOptions& o = request.options;
-  differs("--batch-size", std::to_string(o.batch_size), std::to_string(meta.options.batch_size));
-  if (o.lr != meta.options.lr) conflicts.push_back(fmt::format("--lr {} (checkpoint: {})", o.lr, meta.options.lr));
-  differs("--seed", std::to_string(o.seed), std::to_string(meta.options.seed));
-  differs("--train-limit", std::to_string(o.train_limit), std::to_string(meta.options.train_limit));
-  if (!conflicts.empty()) {
-    std::string list;
-    for (const auto& c : conflicts) list += (list.empty() ? "" : ", ") + c;
-    throw Error(fmt::format(
-        "cannot resume '{}': {}. A resumed run takes its architecture and training options from the "
-        "checkpoint; drop these flags, or train a new run into another --out",
-        checkpoint.string(), list));
-  }
-  if (o.epochs < meta.epoch) {
-    throw Error(fmt::format("cannot resume '{}': --epochs {} is fewer than the {} epochs it has already trained",
-                            checkpoint.string(), o.epochs, meta.epoch));
-  }
-}
-
-// Path checks that touch nothing: the data directory exists, the run
-// directory is (or can become) a writable directory, and a checkpoint is
-// there exactly when resuming.
-void check_paths(const TrainRequest& request) {
-  std::error_code ec;
-  const fs::path& data = request.data_dir;
-  if (!fs::is_directory(data, ec)) {
-    throw Error(fmt::format(
-        "data directory '{}' {}; fetch MNIST with data/fetch_mnist.sh or point --data at the directory "
-        "holding train-images-idx3-ubyte",
-        data.string(), fs::exists(data, ec) ? "is not a directory" : "does not exist"));
-  }
-  const fs::path& out = request.out_dir;
-  if (fs::exists(out, ec) && !fs::is_directory(out, ec)) {
-    throw Error(fmt::format("--out '{}' exists and is not a directory", out.string()));
-  }
-  if (fs::exists(out, ec) && fs::equivalent(out, data, ec)) {
-    throw Error(fmt::format("--out '{}' is the data directory; choose a run directory of its own", out.string()));
-  }
-  const fs::path checkpoint = out / kCheckpointFile;
-  const bool have_checkpoint = fs::exists(checkpoint, ec);
-  if (request.resume && !have_checkpoint) {
-    throw Error(fmt::format("--resume: there is no checkpoint '{}' to resume from", checkpoint.string()));
-  }
-  if (!request.resume && have_checkpoint) {
-    throw Error(fmt::format(
-        "'{}' already exists; pass --resume to continue that run, or choose another --out", checkpoint.string()));
-  }
-  // The nearest existing ancestor must let us create the run directory (or
-  // write into it, if it exists).
-  fs::path probe = fs::absolute(out, ec);
-  while (!probe.empty() && !fs::exists(probe, ec) && probe.has_parent_path() && probe.parent_path() != probe) {
-    probe = probe.parent_path();
-  }
-  if (!fs::is_directory(probe, ec)) {
-    throw Error(fmt::format("cannot create --out '{}': '{}' is not a directory", out.string(), probe.string()));
-  }
-  if (access(probe.c_str(), W_OK | X_OK) != 0) {
-    throw Error(fmt::format("cannot write --out '{}': no write permission on '{}'", out.string(), probe.string()));
-  }
-}
-
-// Removes the run directory on failure if this run created it and left it
-// empty, so that a failed first attempt leaves nothing behind.
-// The run folder, created if needed and locked (flock on the folder itself,
-// so no lock file is left behind) for as long as training runs: a second
-// `tinyae train` on the same --out is refused instead of interleaving its
-// checkpoints with the first one's. Removed again if this run created it
-// and it is still empty.
-class RunDirectory {
- public:
-  explicit RunDirectory(const fs::path& dir) : dir_(dir) {
-    std::error_code ec;
-    created_ = !fs::exists(dir_, ec);
-    ensure_writable_directory(dir_);
-    lock_ = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (lock_ < 0 || ::flock(lock_, LOCK_EX | LOCK_NB) != 0) {
-      const std::string reason = errno == EWOULDBLOCK ? std::string("another tinyae train is running in it")
-                                                      : std::string(std::strerror(errno));
-      if (lock_ >= 0) ::close(lock_);
-      if (created_) fs::remove(dir_, ec);
-      throw Error(fmt::format("cannot lock run folder '{}': {}", dir_.string(), reason));
-    }
-  }
-  RunDirectory(const RunDirectory&) = delete;
-  RunDirectory& operator=(const RunDirectory&) = delete;
-  void keep() { created_ = false; }
-  ~RunDirectory() {
-    std::error_code ec;
-    if (created_ && fs::is_empty(dir_, ec)) fs::remove(dir_, ec);
-    ::close(lock_);
-  }
-
- private:
-  fs::path dir_;
-  bool created_ = false;
-  int lock_ = -1;
-};
-
 void draw_figures(const fs::path& out, Autoencoder& model, const torch::Tensor& test_images,
                   const std::vector<EpochResult>& history) {
   draw_loss_png(out / kLossFigureFile, history);
@@ -228,13 +106,12 @@ void draw_figures(const fs::path& out, Autoencoder& model, const torch::Tensor& 
   model->train(was_training);
   draw_reconstructions_png(out / kReconstructionsFigureFile, originals, latents, reconstructions);
 }
-
 }  // namespace
 
 BlasInfo configure_compute_threads(int threads) {
   // LibTorch's own pool and OpenBLAS' pool fight over the cores when both
-  // are > 1 (FINDINGS.md: 4-5 s/epoch against 1.2 s); the matrix multiplies
-  // are nearly all the work, so BLAS gets the threads.
+  // are > 1 (an epoch of the default recipe takes several times longer); the
+  // matrix multiplies are nearly all the work, so BLAS gets the threads.
   torch::set_num_threads(1);
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   set_blas_threads(threads > 0 ? threads : cores);
@@ -302,49 +179,6 @@ std::string history_csv(const std::vector<EpochResult>& history) {
   return text;
 }
 
-nlohmann::json history_to_json(const std::vector<EpochResult>& history) {
-  nlohmann::json rows = nlohmann::json::array();
-  for (const EpochResult& r : history) {
-    rows.push_back({{"epoch", r.epoch}, {"loss", r.loss}, {"val_loss", r.val_loss},
-                    {"seconds", r.seconds}, {"val_images", r.val_images}});
-  }
-  return rows;
-}
-
-std::vector<EpochResult> history_from_json(const nlohmann::json& j) {
-  if (!j.is_array()) throw Error(fmt::format("checkpoint history: expected a JSON array, found {}", j.type_name()));
-  std::vector<EpochResult> history;
-  for (std::size_t i = 0; i < j.size(); ++i) {
-    const nlohmann::json& row = j[i];
-    auto number = [&](const char* key) {
-      if (!row.is_object() || !row.contains(key) || !row[key].is_number()) {
-        throw Error(fmt::format("checkpoint history row {}: expected a number '{}'", i + 1, key));
-      }
-      return row[key];
-    };
-    // Counts must be JSON integers: converting a float such as 1e300 to
-    // int64 is undefined behaviour.
-    auto integer = [&](const char* key) {
-      const nlohmann::json& value = number(key);
-      if (!value.is_number_integer()) {
-        throw Error(fmt::format("checkpoint history row {}: expected an integer '{}', found {}", i + 1, key, value.dump()));
-      }
-      return value.get<std::int64_t>();
-    };
-    EpochResult r;
-    r.epoch = integer("epoch");
-    r.loss = number("loss").get<double>();
-    r.val_loss = number("val_loss").get<double>();
-    r.seconds = number("seconds").get<double>();
-    r.val_images = row.contains("val_images") ? integer("val_images") : 0;
-    if (r.epoch != static_cast<std::int64_t>(i) + 1) {
-      throw Error(fmt::format("checkpoint history row {}: expected epoch {}, found {}", i + 1, i + 1, r.epoch));
-    }
-    history.push_back(r);
-  }
-  return history;
-}
-
 std::uint64_t training_memory_bytes(const ModelConfig& config, std::int64_t batch_rows) {
   std::uint64_t widths = 0;  // every layer's input and output, encoder and decoder
   for (const auto size : config.encoder_sizes()) widths += static_cast<std::uint64_t>(size);
@@ -366,11 +200,7 @@ std::vector<EpochResult> train(const TrainRequest& request) {
   if (request.resume) {
     resumed = load_checkpoint(checkpoint_path);
     check_resume_matches(resumed.meta, request, checkpoint_path);
-    history = history_from_json(resumed.meta.history);
-    if (static_cast<std::int64_t>(history.size()) != resumed.meta.epoch) {
-      throw Error(fmt::format("'{}' is inconsistent: {} epochs trained but {} history rows",
-                              checkpoint_path.string(), resumed.meta.epoch, history.size()));
-    }
+    history = resumed.meta.history;
   }
   Mnist data = load_mnist(request.data_dir, options.train_limit, 0);
   if (request.resume && resumed.meta.data_checksum != data.checksum) {
@@ -471,7 +301,7 @@ std::vector<EpochResult> train(const TrainRequest& request) {
     history.push_back(result);
 
     meta.epoch = epoch;
-    meta.history = history_to_json(history);
+    meta.history = history;
     save_checkpoint(checkpoint_path, meta, model, &optimizer);
     run_directory.keep();
     write_file_atomically(out / kHistoryFile, history_csv(history));

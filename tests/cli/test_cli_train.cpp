@@ -1,6 +1,6 @@
 // `tinyae train` and `tinyae eval` as a user runs them: the real binary in a
 // subprocess. A wrong command line or bad data must give a non-zero exit, one
-// message on stderr naming the problem, and no model.pt; a good run must give
+// message on stderr naming the problem, and no model.safetensors; a good run must give
 // the run files, and `eval --json` exactly one JSON object on stdout.
 #include <unistd.h>
 
@@ -129,7 +129,7 @@ TEST_F(CliTest, MissingOrCorruptDataLeavesNothingBehind) {
   const std::string images = tinyae::read_file(kMnistDir / "t10k-images-idx3-ubyte", 1u << 24);
   tinyae::write_file_atomically(bad / "t10k-images-idx3-ubyte", std::string_view(images).substr(0, 5000));
   expect_failure(tinyae(small_train(run, bad)), 1, {"t10k-images-idx3-ubyte"});
-  EXPECT_FALSE(fs::exists(run / "model.pt"));
+  EXPECT_FALSE(fs::exists(run / "model.safetensors"));
   EXPECT_FALSE(fs::exists(run)) << "a failed run left " << run;
 }
 
@@ -138,21 +138,21 @@ TEST_F(CliTest, TrainEvalAndResume) {
   const Outcome trained = tinyae(small_train(run));
   ASSERT_EQ(trained.status, 0) << trained.err;
   EXPECT_EQ(trained.out, "") << "train logs to stderr, stdout stays free";
-  ASSERT_TRUE(fs::exists(run / "model.pt"));
+  ASSERT_TRUE(fs::exists(run / "model.safetensors"));
   ASSERT_TRUE(fs::exists(run / "history.csv"));
-  const std::string checkpoint_hash = tinyae::sha256_file_hex(run / "model.pt");
+  const std::string checkpoint_hash = tinyae::sha256_file_hex(run / "model.safetensors");
 
   // Training again into the same run without --resume is refused, untouched.
-  expect_failure(tinyae(small_train(run)), 1, {"model.pt", "--resume"});
+  expect_failure(tinyae(small_train(run)), 1, {"model.safetensors", "--resume"});
   // So is a resume that changes the architecture.
   expect_failure(tinyae({"train", "--data", kMnistDir.string(), "--out", run.string(), "--resume", "--hidden",
                          "64", "--epochs", "2"}),
                  1, {"--hidden"});
-  EXPECT_EQ(tinyae::sha256_file_hex(run / "model.pt"), checkpoint_hash);
+  EXPECT_EQ(tinyae::sha256_file_hex(run / "model.safetensors"), checkpoint_hash);
 
   // eval --json: one JSON object on stdout and nothing else; its test MSE on
   // the same 200 test images is the run's last val_loss.
-  const Outcome eval = tinyae({"eval", "--model", (run / "model.pt").string(), "--data", kMnistDir.string(), "--json",
+  const Outcome eval = tinyae({"eval", "--model", (run / "model.safetensors").string(), "--data", kMnistDir.string(), "--json",
                            "--train-limit", "500", "--test-limit", "200"});
   ASSERT_EQ(eval.status, 0) << eval.err;
   EXPECT_EQ(eval.out.substr(0, 14), "{\"train_mse\": ") << eval.out;

@@ -1,6 +1,7 @@
 // The BLAS behind LibTorch: the process must end up on OpenBLAS with a kernel
-// that matches the CPU (FINDINGS.md: the reference BLAS is 8x slower and
-// OpenBLAS' generic fallback kernel another 6x).
+// that matches the CPU, because training time is nearly all matrix multiplies
+// and the reference BLAS, or OpenBLAS' generic fallback kernel, runs them
+// several times slower.
 #include <gtest/gtest.h>
 
 #include <cstdlib>

@@ -67,15 +67,15 @@ TEST(WriteFileAtomically, ThrowingWriterLeavesOldFileAndNoTemporary) {
 
 TEST(WriteFileAtomically, RemovesTemporariesOfKilledWritersOnly) {
   const fs::path dir = fresh_dir("stale");
-  const fs::path file = dir / "model.pt";
+  const fs::path file = dir / "model.safetensors";
   // A writer killed mid-write leaves "<name>.tmp.<pid>.<hex>"; 999999999 is
   // beyond any pid_max, so no such process runs. Our own pid is alive.
-  tinyae::write_file_atomically(dir / "model.pt.tmp.999999999.1f", "half a checkpoint");
-  const fs::path live = dir / ("model.pt.tmp." + std::to_string(::getpid()) + ".2e");
+  tinyae::write_file_atomically(dir / "model.safetensors.tmp.999999999.1f", "half a checkpoint");
+  const fs::path live = dir / ("model.safetensors.tmp." + std::to_string(::getpid()) + ".2e");
   tinyae::write_file_atomically(live, "a write in progress");
   tinyae::write_file_atomically(dir / "other.txt.tmp.999999999.3d", "not ours");
   tinyae::write_file_atomically(file, "whole");
-  EXPECT_FALSE(fs::exists(dir / "model.pt.tmp.999999999.1f"));
+  EXPECT_FALSE(fs::exists(dir / "model.safetensors.tmp.999999999.1f"));
   EXPECT_TRUE(fs::exists(live));
   EXPECT_TRUE(fs::exists(dir / "other.txt.tmp.999999999.3d")) << "only temporaries of the file being written go";
   fs::remove_all(dir);
@@ -86,7 +86,7 @@ TEST(WriteFileAtomically, RemovesTemporariesOfKilledWritersOnly) {
 // returns the error instead of killing the process).
 TEST(WriteFileAtomically, FailedWriteKeepsTheOldFileAndLeavesNoTemporary) {
   const fs::path dir = fresh_dir("full");
-  const fs::path file = dir / "model.pt";
+  const fs::path file = dir / "model.safetensors";
   tinyae::write_file_atomically(file, "the previous epoch");
   rlimit saved{};
   ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &saved), 0);
@@ -102,7 +102,7 @@ TEST(WriteFileAtomically, FailedWriteKeepsTheOldFileAndLeavesNoTemporary) {
   }
   ::setrlimit(RLIMIT_FSIZE, &saved);
   std::signal(SIGXFSZ, old_handler);
-  EXPECT_NE(message.find("model.pt"), std::string::npos) << "no error, or one not naming the file: " << message;
+  EXPECT_NE(message.find("model.safetensors"), std::string::npos) << "no error, or one not naming the file: " << message;
   EXPECT_EQ(tinyae::read_file(file, 100), "the previous epoch");
   EXPECT_EQ(count_entries(dir), 1u) << "the temporary must be removed";
   fs::remove_all(dir);

@@ -170,7 +170,7 @@ TEST_F(Deploy, RealExportOfAShortTrainingRunMatchesLibTorch) {
                    "--train-limit", "512", "--test-limit", "256", "--no-figures", "--quiet"});
   ASSERT_EQ(train_status, 0) << train_out;
   const auto [export_status, export_out] = run_command(
-      {TINYAE_EXE, "export", "--model", (run_dir / "model.pt").string(), "--out", headers.string(), "--data",
+      {TINYAE_EXE, "export", "--model", (run_dir / "model.safetensors").string(), "--out", headers.string(), "--data",
        mnist.string(), "--golden", "2"});
   ASSERT_EQ(export_status, 0) << export_out;
   const DeployResult r = run(headers, "mps2-an386");

@@ -49,7 +49,7 @@ class Export : public ::testing::Test {
     const std::string missing = mnist_missing_message();
     ASSERT_TRUE(missing.empty()) << missing;
     dir_ = fresh_dir(::testing::UnitTest::GetInstance()->current_test_info()->name());
-    checkpoint_ = dir_ / "model.pt";
+    checkpoint_ = dir_ / "model.safetensors";
     write_checkpoint(checkpoint_);
   }
   CommandResult export_to(const fs::path& out, const std::string& extra = "") {
@@ -116,7 +116,7 @@ TEST_F(Export, WritesTheContractFilesAndPrintsTheFootprint) {
             std::string::npos);
   EXPECT_NE(header.find(checkpoint_.string()), std::string::npos) << "checkpoint path missing from the banner";
   // Nothing else next to the new folder (the staging folder was renamed away).
-  expect_only(dir_, {"model.pt", "out"});
+  expect_only(dir_, {"model.safetensors", "out"});
 }
 
 TEST_F(Export, WithoutGoldenVectorsNeedsNoData) {
@@ -126,7 +126,7 @@ TEST_F(Export, WithoutGoldenVectorsNeedsNoData) {
                                      " --data /nonexistent/mnist --golden 0");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(read_text(out / "model_decoder.h").find("#define DECODER_GOLDEN_COUNT 0\n"), std::string::npos);
-  expect_only(dir_, {"model.pt", "out"});
+  expect_only(dir_, {"model.safetensors", "out"});
 }
 
 TEST_F(Export, IntoAnExistingFolderReplacesItsOwnFilesAndKeepsForeignOnes) {
@@ -152,7 +152,7 @@ TEST_F(Export, MissingCheckpoint) {
   const CommandResult r = run_export("--model " + quoted(dir_ / "nope.pt") + " --out " + quoted(out));
   expect_one_error_line(r, "nope.pt");
   EXPECT_FALSE(fs::exists(out));
-  expect_only(dir_, {"model.pt"});
+  expect_only(dir_, {"model.safetensors"});
 }
 
 TEST_F(Export, CorruptCheckpoints) {
@@ -173,7 +173,7 @@ TEST_F(Export, CorruptCheckpoints) {
     expect_one_error_line(r, name);
     EXPECT_FALSE(fs::exists(out));
   }
-  expect_only(dir_, {"model.pt", "truncated.pt", "flipped.pt", "text.pt", "empty.pt"});
+  expect_only(dir_, {"model.safetensors", "truncated.pt", "flipped.pt", "text.pt", "empty.pt"});
 }
 
 TEST_F(Export, OutputPathIsAFile) {
@@ -181,7 +181,7 @@ TEST_F(Export, OutputPathIsAFile) {
   write_text(file, "a file");
   expect_one_error_line(export_to(file), "is a file");
   EXPECT_EQ(read_text(file), "a file");
-  expect_only(dir_, {"model.pt", "taken"});
+  expect_only(dir_, {"model.safetensors", "taken"});
 }
 
 // Tests run as root, so chmod cannot make a folder unwritable: a path below
@@ -191,7 +191,7 @@ TEST_F(Export, OutputPathBelowAFileIsUnwritable) {
   write_text(file, "a file");
   expect_one_error_line(export_to(file / "sub" / "out"), "is a file");
   EXPECT_EQ(read_text(file), "a file");
-  expect_only(dir_, {"model.pt", "taken"});
+  expect_only(dir_, {"model.safetensors", "taken"});
 }
 
 TEST_F(Export, ModelFileNameInTheWayOfAFolderLeavesTheOldExportIntact) {
@@ -214,7 +214,7 @@ TEST_F(Export, BadNamePrefixes) {
     expect_one_error_line(export_to(out, "--name-prefix " + quoted(prefix)), "prefix");
     EXPECT_FALSE(fs::exists(out));
   }
-  expect_only(dir_, {"model.pt"});
+  expect_only(dir_, {"model.safetensors"});
   EXPECT_EQ(count_model_headers(dir_), 0);
 }
 
@@ -224,7 +224,7 @@ TEST_F(Export, TooManyGoldenVectorsOrNoData) {
   const CommandResult r = run_export("--model " + quoted(checkpoint_) + " --out " + quoted(dir_ / "out") +
                                      " --data " + quoted(dir_ / "no-mnist-here"));
   expect_one_error_line(r, "no-mnist-here");
-  expect_only(dir_, {"model.pt"});
+  expect_only(dir_, {"model.safetensors"});
 }
 
 TEST_F(Export, UsageErrors) {
@@ -236,7 +236,7 @@ TEST_F(Export, UsageErrors) {
   const CommandResult help = run_export("--help");
   EXPECT_EQ(help.exit_code, 0);
   EXPECT_NE(help.output.find("--name-prefix"), std::string::npos);
-  expect_only(dir_, {"model.pt"});
+  expect_only(dir_, {"model.safetensors"});
 }
 
 }  // namespace

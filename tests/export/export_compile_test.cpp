@@ -27,8 +27,8 @@ const fs::path kFixtures = fs::path(TINYAE_SOURCE_DIR) / "tests" / "export";
 // into a fresh folder and returns it.
 fs::path export_untrained(const std::string& name, const std::string& extra_arguments = "") {
   const fs::path dir = fresh_dir(name);
-  write_checkpoint(dir / "model.pt");
-  const CommandResult r = run_export("--model " + quoted(dir / "model.pt") + " --out " + quoted(dir / "out") +
+  write_checkpoint(dir / "model.safetensors");
+  const CommandResult r = run_export("--model " + quoted(dir / "model.safetensors") + " --out " + quoted(dir / "out") +
                                      " --data " + quoted(mnist_dir()) + " --golden 2 " + extra_arguments);
   if (r.exit_code != 0) throw std::runtime_error("tinyae export failed:\n" + r.output);
   return dir / "out";
@@ -122,9 +122,9 @@ TEST_F(ExportedHeaders, CompileWithANamePrefix) {
 
 TEST_F(ExportedHeaders, ArduinoSketchPrintsLibTorchsValues) {
   const fs::path dir = fresh_dir("arduino");
-  write_checkpoint(dir / "model.pt");
+  write_checkpoint(dir / "model.safetensors");
   const fs::path lib = dir / "tinyae_models";
-  const CommandResult exported = run_export("--model " + quoted(dir / "model.pt") + " --out " + quoted(lib) +
+  const CommandResult exported = run_export("--model " + quoted(dir / "model.safetensors") + " --out " + quoted(lib) +
                                             " --data " + quoted(mnist_dir()) + " --golden 2 --arduino");
   ASSERT_EQ(exported.exit_code, 0) << exported.output;
   for (const char* file : {"library.properties", "src/tinyae.h", "src/tinyae_status.c", "src/tinyae_f32.c", "src/model_encoder.h",
@@ -140,7 +140,7 @@ TEST_F(ExportedHeaders, ArduinoSketchPrintsLibTorchsValues) {
   ASSERT_EQ(run.exit_code, 0) << run.output;
 
   // LibTorch's outputs for the same two images, to check what "Expected" printed.
-  Checkpoint checkpoint = load_checkpoint(dir / "model.pt");
+  Checkpoint checkpoint = load_checkpoint(dir / "model.safetensors");
   checkpoint.model->eval();
   torch::NoGradGuard no_grad;
   const Mnist mnist = load_mnist(mnist_dir(), 1, 2);

@@ -66,13 +66,13 @@ TEST(ExportParity, RuntimeMatchesLibTorchOnAllTestImages) {
   ASSERT_TRUE(missing.empty()) << missing;
   const fs::path dir = fresh_dir("parity");
 
-  write_checkpoint(dir / "model.pt", kTrainSteps);
-  const CommandResult exported = run_export("--model " + quoted(dir / "model.pt") + " --out " + quoted(dir / "out") +
+  write_checkpoint(dir / "model.safetensors", kTrainSteps);
+  const CommandResult exported = run_export("--model " + quoted(dir / "model.safetensors") + " --out " + quoted(dir / "out") +
                                             " --data " + quoted(mnist_dir()));
   ASSERT_EQ(exported.exit_code, 0) << exported.output;
 
   // LibTorch's side, from the checkpoint file itself.
-  Checkpoint checkpoint = load_checkpoint(dir / "model.pt");
+  Checkpoint checkpoint = load_checkpoint(dir / "model.safetensors");
   Autoencoder& model = checkpoint.model;
   model->eval();
   torch::NoGradGuard no_grad;

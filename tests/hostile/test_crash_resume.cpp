@@ -3,7 +3,7 @@
 // appears, right after it is replaced, while a checkpoint is being written,
 // mid-epoch later on, right after the last checkpoint) and resumed with --resume each time (started afresh
 // while there is no checkpoint yet) until it finishes. Checked:
-//   - after every kill, RUN/model.pt is absent or loads completely (never
+//   - after every kill, RUN/model.safetensors is absent or loads completely (never
 //     truncated, never unreadable) and holds at least every epoch whose
 //     checkpoint had been seen before the kill (no finished epoch lost);
 //   - the finished run's parameters and Adamax state equal those of an
@@ -75,18 +75,18 @@ std::vector<std::string> temporaries(const fs::path& dir) {
 // When to kill a running `tinyae train`.
 enum class KillPoint {
   kMidFirstEpoch,          // shortly after the run folder appears (data loaded, epoch 1 running)
-  kCheckpointAppears,      // as soon as model.pt exists
-  kCheckpointReplaced,     // as soon as model.pt is replaced by a newer one
-  kWhileWritingCheckpoint, // while a model.pt temporary exists (falls back to kCheckpointReplaced)
-  kMidLaterEpoch,          // half an epoch after model.pt is replaced
+  kCheckpointAppears,      // as soon as model.safetensors exists
+  kCheckpointReplaced,     // as soon as model.safetensors is replaced by a newer one
+  kWhileWritingCheckpoint, // while a model.safetensors temporary exists (falls back to kCheckpointReplaced)
+  kMidLaterEpoch,          // half an epoch after model.safetensors is replaced
 };
 
 const char* describe(KillPoint p) {
   switch (p) {
     case KillPoint::kMidFirstEpoch: return "mid-epoch 1";
-    case KillPoint::kCheckpointAppears: return "right after model.pt appears";
-    case KillPoint::kCheckpointReplaced: return "right after model.pt is replaced";
-    case KillPoint::kWhileWritingCheckpoint: return "while model.pt is being written";
+    case KillPoint::kCheckpointAppears: return "right after model.safetensors appears";
+    case KillPoint::kCheckpointReplaced: return "right after model.safetensors is replaced";
+    case KillPoint::kWhileWritingCheckpoint: return "while model.safetensors is being written";
     case KillPoint::kMidLaterEpoch: return "mid-epoch, after a checkpoint";
   }
   return "?";
@@ -152,7 +152,7 @@ Attempt run_and_kill(const fs::path& out, KillPoint point, double epoch_seconds)
       }
     }
     if (trigger && std::chrono::duration<double>(clock::now() - *trigger).count() >= delay) {
-      std::string seen = "model.pt ";
+      std::string seen = "model.safetensors ";
       seen += identity(checkpoint) ? "present" : "absent";
       for (const std::string& t : temporaries(out)) seen += ", " + t;
       child.kill_group();
@@ -169,14 +169,14 @@ Attempt run_and_kill(const fs::path& out, KillPoint point, double epoch_seconds)
   return attempt;
 }
 
-// Loads RUN/model.pt if present; fails the test if it is there but unreadable.
+// Loads RUN/model.safetensors if present; fails the test if it is there but unreadable.
 std::optional<tinyae::Checkpoint> load_if_present(const fs::path& out, const std::string& when) {
   const fs::path checkpoint = out / tinyae::kCheckpointFile;
   if (!fs::exists(checkpoint)) return std::nullopt;
   try {
     return tinyae::load_checkpoint(checkpoint);
   } catch (const std::exception& e) {
-    ADD_FAILURE() << when << ": model.pt is there but does not load: " << e.what();
+    ADD_FAILURE() << when << ": model.safetensors is there but does not load: " << e.what();
     return std::nullopt;
   }
 }
@@ -219,7 +219,7 @@ TEST(CrashResume, KilledRunsResumeToTheUninterruptedResult) {
   const tinyae::Checkpoint want = tinyae::load_checkpoint(reference_dir / tinyae::kCheckpointFile);
   ASSERT_EQ(want.meta.epoch, kEpochs);
   double epoch_seconds = 0;
-  for (const auto& row : want.meta.history) epoch_seconds += row.at("seconds").get<double>() / kEpochs;
+  for (const auto& row : want.meta.history) epoch_seconds += row.seconds / kEpochs;
   std::printf("reference run: %.2f s, %.3f s per epoch\n", reference.seconds, epoch_seconds);
 
   // 2. The same run, killed again and again.
@@ -249,7 +249,7 @@ TEST(CrashResume, KilledRunsResumeToTheUninterruptedResult) {
       EXPECT_EQ(static_cast<std::int64_t>(checkpoint->meta.history.size()), epoch) << when;
     }
     epochs_seen = std::max(epochs_seen, epoch);
-    std::printf("%-48s %s; %s; model.pt epoch %lld\n", when.c_str(), a.killed ? "killed" : "not killed",
+    std::printf("%-48s %s; %s; model.safetensors epoch %lld\n", when.c_str(), a.killed ? "killed" : "not killed",
                 a.where.c_str(), static_cast<long long>(epoch));
     if (HasFatalFailure()) return;
   }
@@ -276,13 +276,11 @@ TEST(CrashResume, KilledRunsResumeToTheUninterruptedResult) {
     compare(got.optimizer_state.at(name), tensor, "optimizer " + name, gap);
   }
   for (int e = 0; e < kEpochs; ++e) {
-    for (const char* key : {"loss", "val_loss"}) {
-      EXPECT_EQ(got.meta.history[e].at(key).get<double>(), want.meta.history[e].at(key).get<double>())
-          << "epoch " << e + 1 << " " << key;
-    }
+    EXPECT_EQ(got.meta.history[e].loss, want.meta.history[e].loss) << "epoch " << e + 1 << " loss";
+    EXPECT_EQ(got.meta.history[e].val_loss, want.meta.history[e].val_loss) << "epoch " << e + 1 << " val_loss";
   }
-  std::printf("final model.pt vs uninterrupted run: max abs diff %g (at %s), tolerance 0 (bitwise)\n", gap.max_abs,
-              gap.where.c_str());
+  std::printf("final model.safetensors vs uninterrupted run: max abs diff %g (at %s), tolerance 0 (bitwise)\n",
+              gap.max_abs, gap.where.c_str());
 
   // 5. Nothing half-written left behind.
   EXPECT_EQ(temporaries(out), std::vector<std::string>{}) << "temporary files left in the finished run folder";

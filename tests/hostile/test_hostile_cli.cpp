@@ -145,7 +145,7 @@ void build_fixture() {
                 "--test-limit", "100", "--epochs", "1", "--batch-size", "100", "--threads", "1", "--no-figures",
                 "--quiet"},
                "tinyae train");
-  run_or_throw({"export", "--model", (F / "run" / "model.pt").string(), "--out", (F / "headers").string(),
+  run_or_throw({"export", "--model", (F / "run" / "model.safetensors").string(), "--out", (F / "headers").string(),
                 "--data", kMnist.string(), "--golden", "1"},
                "tinyae export");
   write_bytes(F / "a_file", "a regular file where a folder is expected\n");
@@ -182,21 +182,22 @@ void build_fixture() {
   });
 
   // Hostile checkpoints.
-  const std::string model = read_text(F / "run" / "model.pt");
-  write_bytes(F / "ckpt" / "truncated.pt", model.substr(0, model.size() / 2));
-  write_bytes(F / "ckpt" / "empty.pt", "");
+  const std::string model = read_text(F / "run" / "model.safetensors");
+  write_bytes(F / "ckpt" / "truncated.safetensors", model.substr(0, model.size() / 2));
+  write_bytes(F / "ckpt" / "empty.safetensors", "");
   std::string flipped = model;
-  flipped[flipped.size() / 2] = static_cast<char>(flipped[flipped.size() / 2] ^ 0x10);
-  write_bytes(F / "ckpt" / "flipped.pt", flipped);
+  flipped[flipped.size() - 100] = static_cast<char>(flipped[flipped.size() - 100] ^ 0x10);  // in the tensor bytes
+  write_bytes(F / "ckpt" / "flipped.safetensors", flipped);
   fs::copy_file(kInputs / "torch_save_module.pt", F / "ckpt" / "torch_save.pt");
+  fs::copy_file(kInputs / "earlier_format_checkpoint.pt", F / "ckpt" / "earlier_format.pt");
   // A valid checkpoint of a model that takes 4 inputs, not MNIST's 784
-  // (made by fuzz/make_seeds.cpp).
-  fs::copy_file(kInputs / "model_with_4_inputs.checkpoint", F / "ckpt" / "four_inputs.pt");
-  write_bytes(F / "ckpt" / "png.pt", png);
-  write_bytes(F / "ckpt" / "deep_json.pt", gunzip(kInputs / "checkpoint_deep_model.pt.gz"));
-  fs::create_directories(F / "ckpt" / "directory.pt");
-  if (::mkfifo((F / "ckpt" / "fifo.pt").c_str(), 0644) != 0) throw std::runtime_error("mkfifo failed");
-  fs::create_symlink("/dev/zero", F / "ckpt" / "dev_zero.pt");
+  // (made by tests/hostile/make_checkpoint_inputs.py).
+  fs::copy_file(kInputs / "model_with_4_inputs.checkpoint", F / "ckpt" / "four_inputs.safetensors");
+  write_bytes(F / "ckpt" / "png.safetensors", png);
+  write_bytes(F / "ckpt" / "deep_json.safetensors", gunzip(kInputs / "checkpoint_deep_model.safetensors.gz"));
+  fs::create_directories(F / "ckpt" / "directory.safetensors");
+  if (::mkfifo((F / "ckpt" / "fifo.safetensors").c_str(), 0644) != 0) throw std::runtime_error("mkfifo failed");
+  fs::create_symlink("/dev/zero", F / "ckpt" / "dev_zero.safetensors");
 
   // Hostile export folders for deploy: copies of the good one with the
   // manifest damaged.
@@ -304,29 +305,29 @@ std::vector<Case> all_cases() {
   cases.push_back({"train_missing_out", {"train", "--data", "{M}"}, "--out"});
   cases.push_back({"train_empty_data", {"train", "--data", "", "--out", "{C}/run"}, "--data"});
   cases.push_back({"deploy_empty_headers", {"deploy", "--headers", ""}, "--headers"});
-  cases.push_back({"eval_unknown_option", {"eval", "--model", "{F}/run/model.pt", "--data", "{M}", "--bogus"}, "bogus"});
-  cases.push_back({"eval_stray_argument", {"eval", "--model", "{F}/run/model.pt", "--data", "{M}", "stray"}, "stray"});
+  cases.push_back({"eval_unknown_option", {"eval", "--model", "{F}/run/model.safetensors", "--data", "{M}", "--bogus"}, "bogus"});
+  cases.push_back({"eval_stray_argument", {"eval", "--model", "{F}/run/model.safetensors", "--data", "{M}", "stray"}, "stray"});
   cases.push_back({"eval_missing_model", {"eval", "--data", "{M}"}, "--model"});
-  cases.push_back({"export_unknown_option", {"export", "--model", "{F}/run/model.pt", "--out", "{C}/out", "--bogus"},
+  cases.push_back({"export_unknown_option", {"export", "--model", "{F}/run/model.safetensors", "--out", "{C}/out", "--bogus"},
                    "bogus"});
-  cases.push_back({"export_stray_argument", {"export", "--model", "{F}/run/model.pt", "--out", "{C}/out", "stray"},
+  cases.push_back({"export_stray_argument", {"export", "--model", "{F}/run/model.safetensors", "--out", "{C}/out", "stray"},
                    "stray"});
-  cases.push_back({"export_missing_out", {"export", "--model", "{F}/run/model.pt"}, "--out"});
+  cases.push_back({"export_missing_out", {"export", "--model", "{F}/run/model.safetensors"}, "--out"});
   cases.push_back({"deploy_unknown_option", {"deploy", "--headers", "{F}/headers", "--bogus"}, "bogus"});
   cases.push_back({"deploy_stray_argument", {"deploy", "--headers", "{F}/headers", "stray"}, "stray"});
   cases.push_back({"deploy_missing_headers", {"deploy"}, "--headers"});
   cases.push_back({"deploy_unknown_board", {"deploy", "--headers", "{F}/headers", "--board", "pdp11"}, "pdp11"});
   cases.push_back({"export_unknown_format",
-                   {"export", "--model", "{F}/run/model.pt", "--out", "{C}/out", "--data", "{M}", "--format", "int4"},
+                   {"export", "--model", "{F}/run/model.safetensors", "--out", "{C}/out", "--data", "{M}", "--format", "int4"},
                    "int4"});
   cases.push_back({"export_bad_name_prefix",
-                   {"export", "--model", "{F}/run/model.pt", "--out", "{C}/out", "--data", "{M}", "--name-prefix",
+                   {"export", "--model", "{F}/run/model.safetensors", "--out", "{C}/out", "--data", "{M}", "--name-prefix",
                     "9lives; int x"},
                    "9lives"});
   // A repeated option is refused rather than silently taking the last value.
   cases.push_back({"train_repeated_option", train_args("{M}", run, {"--epochs", "2"}), "--epochs"});
   cases.push_back({"export_repeated_option",
-                   {"export", "--model", "{F}/run/model.pt", "--out", "{C}/out", "--out", "{C}/out2"}, "--out"});
+                   {"export", "--model", "{F}/run/model.safetensors", "--out", "{C}/out", "--out", "{C}/out2"}, "--out"});
   cases.push_back({"deploy_repeated_option", {"deploy", "--headers", "{F}/headers", "--headers", "{F}/headers"},
                    "--headers"});
   // A learning rate this large overflows the weights in the first epoch: the
@@ -412,13 +413,13 @@ std::vector<Case> all_cases() {
     if (n.command == "train") {
       args = train_args("{M}", run, {n.flag, n.value}, n.flag);
     } else if (n.command == "eval") {
-      args = {"eval", "--model", "{F}/run/model.pt", "--data", "{M}"};
+      args = {"eval", "--model", "{F}/run/model.safetensors", "--data", "{M}"};
       for (const char* limit : {"--train-limit", "--test-limit"}) {
         if (n.flag != limit) args.insert(args.end(), {limit, "64"});
       }
       args.insert(args.end(), {n.flag, n.value});
     } else if (n.command == "export") {
-      args = {"export", "--model", "{F}/run/model.pt", "--out", "{C}/out", "--data", "{M}", n.flag, n.value};
+      args = {"export", "--model", "{F}/run/model.safetensors", "--out", "{C}/out", "--data", "{M}", n.flag, n.value};
     } else {
       args = {"deploy", "--headers", "{F}/headers", "--keep-build", "{C}/build", n.flag, n.value};
     }
@@ -457,56 +458,59 @@ std::vector<Case> all_cases() {
     cases.push_back({"train_data_" + label, train_args(dir, run, {}), needle});
     // eval reads MNIST with the same loader: three cases show it reports it.
     if (label == "missing_folder" || label == "idx_zero_bytes" || label == "idx_truncated_gzip") {
-      cases.push_back({"eval_data_" + label, {"eval", "--model", "{F}/run/model.pt", "--data", dir}, needle});
+      cases.push_back({"eval_data_" + label, {"eval", "--model", "{F}/run/model.safetensors", "--data", dir}, needle});
     }
   }
   // export reads only the test images (golden vectors).
   cases.push_back({"export_data_idx_truncated_gzip",
-                   {"export", "--model", "{F}/run/model.pt", "--out", "{C}/out", "--data",
+                   {"export", "--model", "{F}/run/model.safetensors", "--out", "{C}/out", "--data",
                     "{F}/data/idx_truncated_gzip"},
                    "t10k-images-idx3-ubyte.gz"});
   cases.push_back({"export_data_missing_folder",
-                   {"export", "--model", "{F}/run/model.pt", "--out", "{C}/out", "--data", "{F}/data/does_not_exist"},
+                   {"export", "--model", "{F}/run/model.safetensors", "--out", "{C}/out", "--data", "{F}/data/does_not_exist"},
                    "does_not_exist"});
 
   // Hostile checkpoints, for eval, export and train --resume.
-  for (const std::string label :
-       {"truncated", "empty", "flipped", "torch_save", "png", "deep_json", "directory", "fifo", "dev_zero", "missing"}) {
-    const std::string path = "{F}/ckpt/" + label + ".pt";
-    cases.push_back({"eval_checkpoint_" + label, {"eval", "--model", path, "--data", "{M}"}, label + ".pt"});
+  for (const std::string label : {"truncated", "empty", "flipped", "torch_save", "earlier_format", "png", "deep_json",
+                                  "directory", "fifo", "dev_zero", "missing"}) {
+    // Files from torch.save and from tinyae's earlier format are called *.pt.
+    const bool pt = label == "torch_save" || label == "earlier_format";
+    const std::string file = label + (pt ? ".pt" : ".safetensors");
+    const std::string path = "{F}/ckpt/" + file;
+    cases.push_back({"eval_checkpoint_" + label, {"eval", "--model", path, "--data", "{M}"}, file});
     // export and train --resume load checkpoints with the same loader as eval.
-    if (label == "truncated" || label == "torch_save") {
+    if (label == "truncated" || pt) {
       cases.push_back({"export_checkpoint_" + label,
                        {"export", "--model", path, "--out", "{C}/out", "--data", "{M}"},
-                       label + ".pt"});
+                       file});
     }
-    if (label == "truncated" || label == "torch_save") {
-      // train --resume reads RUN/model.pt: the hostile file is put there.
-      cases.push_back({"train_resume_checkpoint_" + label, train_args("{M}", run, {"--resume"}), "model.pt",
-                       [label](const fs::path& c) {
+    if (label == "truncated" || pt) {
+      // train --resume reads RUN/model.safetensors: the hostile file is put there.
+      cases.push_back({"train_resume_checkpoint_" + label, train_args("{M}", run, {"--resume"}), "model.safetensors",
+                       [file](const fs::path& c) {
                          fs::create_directories(c / "run");
-                         fs::copy_file(kFixture / "ckpt" / (label + ".pt"), c / "run" / "model.pt");
+                         fs::copy_file(kFixture / "ckpt" / file, c / "run" / "model.safetensors");
                        }});
     }
   }
-  cases.push_back({"eval_checkpoint_four_inputs", {"eval", "--model", "{F}/ckpt/four_inputs.pt", "--data", "{M}"},
+  cases.push_back({"eval_checkpoint_four_inputs", {"eval", "--model", "{F}/ckpt/four_inputs.safetensors", "--data", "{M}"},
                    "784 pixels"});
   cases.push_back({"export_checkpoint_four_inputs",
-                   {"export", "--model", "{F}/ckpt/four_inputs.pt", "--out", "{C}/out", "--data", "{M}"},
+                   {"export", "--model", "{F}/ckpt/four_inputs.safetensors", "--out", "{C}/out", "--data", "{M}"},
                    "784 pixels"});
-  cases.push_back({"train_resume_without_checkpoint", train_args("{M}", run, {"--resume"}), "model.pt",
+  cases.push_back({"train_resume_without_checkpoint", train_args("{M}", run, {"--resume"}), "model.safetensors",
                    [](const fs::path& c) { fs::create_directories(c / "run"); }});
   cases.push_back({"train_over_existing_run", train_args("{M}", run, {}), "--resume",
                    [](const fs::path& c) {
                      fs::create_directories(c / "run");
-                     fs::copy_file(kFixture / "run" / "model.pt", c / "run" / "model.pt");
+                     fs::copy_file(kFixture / "run" / "model.safetensors", c / "run" / "model.safetensors");
                    }});
   cases.push_back({"train_resume_bad_data",
                    {"train", "--data", "{F}/data/idx_label_not_a_digit", "--out", run, "--resume", "--no-figures"},
                    "t10k-labels-idx1-ubyte",
                    [](const fs::path& c) {
                      fs::create_directories(c / "run");
-                     fs::copy_file(kFixture / "run" / "model.pt", c / "run" / "model.pt");
+                     fs::copy_file(kFixture / "run" / "model.safetensors", c / "run" / "model.safetensors");
                    }});
 
   // Outputs that cannot be written or would overwrite an input.
@@ -514,10 +518,10 @@ std::vector<Case> all_cases() {
   cases.push_back({"train_out_is_a_file", train_args("{M}", "{F}/a_file", {}), "a_file"});
   cases.push_back({"train_out_is_the_data_folder", train_args("{F}/data/good", "{F}/data/good", {}), "data"});
   cases.push_back({"export_out_under_a_file",
-                   {"export", "--model", "{F}/run/model.pt", "--out", "{F}/a_file/out", "--data", "{M}"}, "a_file"});
+                   {"export", "--model", "{F}/run/model.safetensors", "--out", "{F}/a_file/out", "--data", "{M}"}, "a_file"});
   cases.push_back({"export_out_is_the_checkpoint",
-                   {"export", "--model", "{F}/run/model.pt", "--out", "{F}/run/model.pt", "--data", "{M}"},
-                   "model.pt"});
+                   {"export", "--model", "{F}/run/model.safetensors", "--out", "{F}/run/model.safetensors", "--data", "{M}"},
+                   "model.safetensors"});
   // The checkpoint is called manifest.json and lives in --out: exporting
   // would replace the input with the manifest.
   cases.push_back({"export_would_overwrite_its_checkpoint",
@@ -525,7 +529,7 @@ std::vector<Case> all_cases() {
                    "manifest.json",
                    [](const fs::path& c) {
                      fs::create_directories(c / "out");
-                     fs::copy_file(kFixture / "run" / "model.pt", c / "out" / "manifest.json");
+                     fs::copy_file(kFixture / "run" / "model.safetensors", c / "out" / "manifest.json");
                    }});
   cases.push_back({"deploy_keep_build_is_an_input_file",
                    {"deploy", "--headers", "{F}/headers", "--keep-build", "{F}/headers/manifest.json"},

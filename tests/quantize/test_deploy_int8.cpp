@@ -23,8 +23,8 @@ class DeployInt8 : public ::testing::TestWithParam<std::string> {
   static void SetUpTestSuite() {
     if (!mnist_missing_message().empty()) return;
     dir_ = fresh_dir("quantize-deploy");
-    write_checkpoint(dir_ / "model.pt", 200);
-    export_ = run_export("--model " + quoted(dir_ / "model.pt") + " --out " + quoted(dir_ / "i8") + " --data " +
+    write_checkpoint(dir_ / "model.safetensors", 200);
+    export_ = run_export("--model " + quoted(dir_ / "model.safetensors") + " --out " + quoted(dir_ / "i8") + " --data " +
                          quoted(mnist_dir()) + " --golden 3 --format int8 --calibration 300");
   }
   void SetUp() override {

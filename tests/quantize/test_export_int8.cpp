@@ -74,8 +74,8 @@ class ExportInt8 : public ::testing::Test {
   static void SetUpTestSuite() {
     if (!mnist_missing_message().empty()) return;
     dir_ = fresh_dir("quantize-export");
-    write_checkpoint(dir_ / "model.pt", kTrainSteps);
-    const std::string common = "--model " + quoted(dir_ / "model.pt") + " --data " + quoted(mnist_dir()) + " --golden 3";
+    write_checkpoint(dir_ / "model.safetensors", kTrainSteps);
+    const std::string common = "--model " + quoted(dir_ / "model.safetensors") + " --data " + quoted(mnist_dir()) + " --golden 3";
     float_export_ = run_export(common + " --out " + quoted(dir_ / "f32"));
     int8_export_ = run_export(common + " --out " + quoted(dir_ / "i8") + " --format int8 --calibration 500");
   }
@@ -153,7 +153,7 @@ TEST_F(ExportInt8, HeadersCompileAndMatchTheirGoldenVectorsBitForBit) {
 
 TEST_F(ExportInt8, ArduinoSketchPassesExactly) {
   const fs::path lib = dir_ / "arduino";
-  const CommandResult exported = run_export("--model " + quoted(dir_ / "model.pt") + " --out " + quoted(lib) +
+  const CommandResult exported = run_export("--model " + quoted(dir_ / "model.safetensors") + " --out " + quoted(lib) +
                                             " --data " + quoted(mnist_dir()) +
                                             " --golden 2 --arduino --format int8 --calibration 200");
   ASSERT_EQ(exported.exit_code, 0) << exported.output;
@@ -177,7 +177,7 @@ TEST_F(ExportInt8, ArduinoSketchPassesExactly) {
 }
 
 TEST_F(ExportInt8, RefusesBadOptions) {
-  const std::string base = "--model " + quoted(dir_ / "model.pt") + " --data " + quoted(mnist_dir()) + " --out " +
+  const std::string base = "--model " + quoted(dir_ / "model.safetensors") + " --data " + quoted(mnist_dir()) + " --out " +
                            quoted(dir_ / "refused") + " --format int8";
   for (const char* bad : {"0", "-5", "60001"}) {
     const CommandResult r = run_export(base + " --calibration " + bad);
@@ -185,7 +185,7 @@ TEST_F(ExportInt8, RefusesBadOptions) {
     EXPECT_NE(r.output.find("--calibration"), std::string::npos) << r.output;
     EXPECT_NE(r.output.find("1..60000"), std::string::npos) << r.output;
   }
-  const CommandResult format = run_export("--model " + quoted(dir_ / "model.pt") + " --out " + quoted(dir_ / "refused") +
+  const CommandResult format = run_export("--model " + quoted(dir_ / "model.safetensors") + " --out " + quoted(dir_ / "refused") +
                                           " --format int16");
   EXPECT_NE(format.exit_code, 0);
   EXPECT_NE(format.output.find("float32 or int8"), std::string::npos) << format.output;

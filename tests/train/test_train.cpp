@@ -163,7 +163,7 @@ TEST_F(TrainTest, ShortRunLearnsBeyondTheMeanImage) {
   EXPECT_EQ(checkpoint.meta.options, request.options);
   EXPECT_EQ(checkpoint.meta.model, request.model);
   EXPECT_TRUE(checkpoint.has_optimizer());
-  const std::vector<EpochResult> stored = tinyae::history_from_json(checkpoint.meta.history);
+  const std::vector<EpochResult>& stored = checkpoint.meta.history;
   ASSERT_EQ(stored.size(), 3u);
   EXPECT_EQ(stored[2].val_loss, final_val);
 
@@ -328,7 +328,7 @@ TEST_F(TrainTest, RunFolderInUseIsRefused) {
   EXPECT_TRUE(fs::is_empty(request.out_dir)) << "the refused run wrote into the busy folder";
   // Once the other run is gone, the folder is free.
   EXPECT_NO_THROW(tinyae::train(request));
-  EXPECT_TRUE(fs::exists(request.out_dir / "model.pt"));
+  EXPECT_TRUE(fs::exists(request.out_dir / "model.safetensors"));
 }
 
 TEST(TrainRequestTest, RangesAreChecked) {

@@ -1,4 +1,4 @@
-// tinyae eval --model RUN/model.pt --data DIR [--json] [--batch-size N]
+// tinyae eval --model RUN/model.safetensors --data DIR [--json] [--batch-size N]
 //
 // Prints the mean squared reconstruction error of a checkpoint on the MNIST
 // training and test sets. With --json, stdout carries exactly one JSON object
@@ -24,7 +24,7 @@
 namespace tinyae::cli {
 int cmd_eval(int argc, char** argv) {
   cxxopts::Options options("tinyae eval", "Print a checkpoint's reconstruction MSE on the MNIST train and test sets.");
-  options.custom_help("--model RUN/model.pt --data DIR [options]");
+  options.custom_help("--model RUN/model.safetensors --data DIR [options]");
   options.add_options()
       ("model", "checkpoint written by tinyae train", cxxopts::value<std::string>())
       ("data", "directory holding the MNIST IDX files (raw or .gz)", cxxopts::value<std::string>())
@@ -43,7 +43,7 @@ int cmd_eval(int argc, char** argv) {
     return 0;
   }
   reject_stray_and_repeated_arguments(args);
-  require_option(args, "model", "--model RUN/model.pt is required");
+  require_option(args, "model", "--model RUN/model.safetensors is required");
   require_option(args, "data", "--data DIR is required (the directory holding the MNIST IDX files)");
   constexpr auto kMaxLimit = std::numeric_limits<std::int64_t>::max();
   const std::int64_t batch_size = parse_integer<std::int64_t>("batch-size", args["batch-size"].as<std::string>(), 1, kMaxBatchSize);

@@ -1,7 +1,7 @@
 // tinyae export: parses the options, calls tinyae::export_models() and prints
 // the footprint report.
 //
-//   tinyae export --model RUN/model.pt --out DIR [--data data/mnist] [--golden 4]
+//   tinyae export --model RUN/model.safetensors --out DIR [--data data/mnist] [--golden 4]
 //                 [--arduino] [--name-prefix PREFIX] [--format float32|int8] [--calibration 1000]
 #include <iostream>
 #include <string>
@@ -22,7 +22,7 @@ int cmd_export(int argc, char** argv) {
                           "sources, footprint.json and manifest.json into DIR.\n"
                           "If DIR exists, the files tinyae writes are replaced and every other file is left alone.");
   parser.add_options()
-      ("model", "checkpoint written by 'tinyae train' (RUN/model.pt)", cxxopts::value<std::string>())
+      ("model", "checkpoint written by 'tinyae train' (RUN/model.safetensors)", cxxopts::value<std::string>())
       ("out", "output folder DIR (created if missing)", cxxopts::value<std::string>())
       ("data", "MNIST folder; its first test images become the golden vectors",
        cxxopts::value<std::string>()->default_value("data/mnist"))

@@ -4,7 +4,7 @@
 // line is a UsageError: exit 2, one line naming the flag, the accepted range
 // and the value found), then hands a TrainRequest to tinyae::train().
 // With --resume, the architecture and training options come from
-// RUN/model.pt; flags given explicitly are passed on so that train() can
+// RUN/model.safetensors; flags given explicitly are passed on so that train() can
 // refuse the ones that conflict with it.
 #include <charconv>
 #include <cmath>
@@ -43,7 +43,7 @@ int cmd_train(int argc, char** argv) {
   options.custom_help("--data DIR --out RUN [options]");
   options.add_options()
       ("data", "directory holding the MNIST IDX files (raw or .gz)", cxxopts::value<std::string>())
-      ("out", "run directory: model.pt, history.csv, loss.png, reconstructions.png", cxxopts::value<std::string>())
+      ("out", "run directory: model.safetensors, history.csv, loss.png, reconstructions.png", cxxopts::value<std::string>())
       ("hidden", "encoder hidden layer sizes, comma-separated (decoder mirrors them)",
        cxxopts::value<std::string>()->default_value("128,64"))
       ("latent", "latent code size", cxxopts::value<std::string>()->default_value("32"))
@@ -61,7 +61,7 @@ int cmd_train(int argc, char** argv) {
        cxxopts::value<std::string>()->default_value("0"))
       ("test-limit", "validate on the first N test images only, 0 = all",
        cxxopts::value<std::string>()->default_value("0"))
-      ("resume", "continue the run in --out from its model.pt")
+      ("resume", "continue the run in --out from its model.safetensors")
       ("no-figures", "do not draw loss.png and reconstructions.png")
       ("quiet", "log warnings and errors only, no progress bar")
       ("h,help", "print this help");

@@ -1,8 +1,8 @@
 // tinyae: dispatches to a subcommand and reports any error once.
 //
 //   tinyae train   --data DIR --out RUN        train the autoencoder
-//   tinyae eval    --model RUN/model.pt --data DIR
-//   tinyae export  --model RUN/model.pt --out DIR
+//   tinyae eval    --model RUN/model.safetensors --data DIR
+//   tinyae export  --model RUN/model.safetensors --out DIR
 //   tinyae deploy  --headers DIR --board mps2-an386
 #include <cstring>
 #include <exception>

@@ -2,7 +2,9 @@
 // bitwise, training continues from a restored optimizer exactly as from the
 // original, and hostile files (empty, foreign, truncated, corrupted, from the
 // future, or well-sealed but inconsistent) are refused with a tinyae::Error
-// that names the file and the problem.
+// that names the file and the problem. The hostile files are forged by a
+// writer of the safetensors layout of this file's own, independent of
+// src/common/safetensors.cpp.
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -11,9 +13,10 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include "tensor_diff.h"
+#include "../model/tensor_diff.h"
 #include "tinyae/checkpoint.h"
 #include "tinyae/common.h"
+#include "tinyae/safetensors.h"
 
 namespace tinyae {
 namespace {
@@ -61,8 +64,7 @@ CheckpointMeta meta_for(const ModelConfig& config, std::int64_t epoch) {
   meta.tool_version = kVersion;
   meta.torch_version = "1.13.1";
   for (std::int64_t e = 1; e <= epoch; ++e) {
-    meta.history.push_back(
-        {{"epoch", e}, {"loss", 0.5 / static_cast<double>(e)}, {"val_loss", 0.25}, {"seconds", 1.5}});
+    meta.history.push_back(EpochResult{e, 0.5 / static_cast<double>(e), 0.25, 1.5, 100});
   }
   return meta;
 }
@@ -109,11 +111,12 @@ void expect_same_parameters(Autoencoder& a, Autoencoder& b, const std::string& w
 TEST(Checkpoint, RoundTripIsBitwise) {
   auto t = trained(ModelConfig{}, 3, 11);
   const auto meta = meta_for(ModelConfig{}, 3);
-  const fs::path path = temp_dir() / "round_trip.pt";
+  const fs::path path = temp_dir() / "round_trip.safetensors";
   save_checkpoint(path, meta, t.model, t.optimizer.get());
 
   const Checkpoint loaded = load_checkpoint(path);
-  EXPECT_TRUE(loaded.meta == meta) << loaded.meta.history.dump() << " vs " << meta.history.dump();
+  EXPECT_TRUE(loaded.meta == meta) << history_to_json(loaded.meta.history).dump() << " vs "
+                                   << history_to_json(meta.history).dump();
   EXPECT_EQ(loaded.meta.options.seed, 1234567890123ull);
   EXPECT_EQ(loaded.sha256, sha256_file_hex(path));
   Autoencoder model = loaded.model;
@@ -127,8 +130,8 @@ TEST(Checkpoint, RoundTripIsBitwise) {
     const auto* state = t.optimizer->state_of(parameters[i]);
     ASSERT_NE(state, nullptr);
     EXPECT_EQ(loaded.optimizer_steps[i], 3);
-    const auto& exp_avg = loaded.optimizer_state.at("exp_avg." + std::to_string(i));
-    const auto& exp_inf = loaded.optimizer_state.at("exp_inf." + std::to_string(i));
+    const auto& exp_avg = loaded.optimizer_state.at(exp_avg_tensor_name(i));
+    const auto& exp_inf = loaded.optimizer_state.at(exp_inf_tensor_name(i));
     EXPECT_TRUE(bitwise_equal(exp_avg, state->exp_avg()))
         << i << ": " << tensor_diff(exp_avg, state->exp_avg()).describe();
     EXPECT_TRUE(bitwise_equal(exp_inf, state->exp_inf()))
@@ -145,7 +148,7 @@ TEST(Checkpoint, RestoredOptimizerStepsIdentically) {
   auto t = trained(ModelConfig{}, 2, 12);
   const auto meta = meta_for(ModelConfig{}, 2);
   const std::string bytes = serialize_checkpoint(meta, t.model, t.optimizer.get());
-  const Checkpoint loaded = parse_checkpoint(bytes, "resume.pt");
+  const Checkpoint loaded = parse_checkpoint(bytes, "resume.safetensors");
 
   Autoencoder model = loaded.model;
   Adamax optimizer(model->parameters(), AdamaxOptions(0.002));
@@ -165,15 +168,15 @@ TEST(Checkpoint, RestoredOptimizerStepsIdentically) {
         bitwise_equal(optimizer.state_of(resumed[i])->exp_inf(), t.optimizer->state_of(original[i])->exp_inf()));
   }
   // The checkpoint's own tensors were cloned, not updated in place.
-  EXPECT_EQ(parse_checkpoint(bytes, "resume.pt").sha256, loaded.sha256);
-  EXPECT_TRUE(bitwise_equal(loaded.optimizer_state.at("exp_avg.0"),
-                            parse_checkpoint(bytes, "resume.pt").optimizer_state.at("exp_avg.0")));
+  EXPECT_EQ(parse_checkpoint(bytes, "resume.safetensors").sha256, loaded.sha256);
+  EXPECT_TRUE(bitwise_equal(loaded.optimizer_state.at("optimizer.exp_avg.0"),
+                            parse_checkpoint(bytes, "resume.safetensors").optimizer_state.at("optimizer.exp_avg.0")));
 }
 
 TEST(Checkpoint, WithoutOptimizerAndWithPartialState) {
   auto t = trained(small_config(), 1, 13);
   const auto meta = meta_for(small_config(), 1);
-  const Checkpoint bare = parse_checkpoint(serialize_checkpoint(meta, t.model, nullptr), "bare.pt");
+  const Checkpoint bare = parse_checkpoint(serialize_checkpoint(meta, t.model, nullptr), "bare.safetensors");
   EXPECT_FALSE(bare.has_optimizer());
   EXPECT_TRUE(bare.optimizer_state.empty());
   Autoencoder model = bare.model;
@@ -184,11 +187,11 @@ TEST(Checkpoint, WithoutOptimizerAndWithPartialState) {
 
   // A parameter that never had a gradient has no state: stored as step 0, restored as none.
   t.optimizer->set_state_of(t.model->parameters()[1], nullptr);
-  const Checkpoint partial = parse_checkpoint(serialize_checkpoint(meta, t.model, t.optimizer.get()), "partial.pt");
+  const Checkpoint partial = parse_checkpoint(serialize_checkpoint(meta, t.model, t.optimizer.get()), "partial.safetensors");
   ASSERT_TRUE(partial.has_optimizer());
   EXPECT_EQ(partial.optimizer_steps[0], 1);
   EXPECT_EQ(partial.optimizer_steps[1], 0);
-  EXPECT_EQ(partial.optimizer_state.count("exp_avg.1"), 0u);
+  EXPECT_EQ(partial.optimizer_state.count("optimizer.exp_avg.1"), 0u);
   Autoencoder partial_model = partial.model;
   Adamax restored(partial_model->parameters());
   train_step(partial_model, restored, t.batch);  // gives every parameter state ...
@@ -202,7 +205,7 @@ TEST(Checkpoint, LoadingLeavesTheGlobalGeneratorAlone) {
   torch::manual_seed(99);
   const auto expected = torch::rand({8});
   torch::manual_seed(99);
-  parse_checkpoint(bytes, "rng.pt");
+  parse_checkpoint(bytes, "rng.safetensors");
   const auto after_load = torch::rand({8});
   EXPECT_TRUE(bitwise_equal(expected, after_load)) << tensor_diff(expected, after_load).describe();
 }
@@ -217,7 +220,7 @@ TEST(Checkpoint, SaveRefusesInconsistentArguments) {
   message = error_of([&] { serialize_checkpoint(meta, t.model, t.optimizer.get()); });
   EXPECT_NE(message.find("differs from the model's config"), std::string::npos) << message;
   // A failed save leaves an existing file as it was.
-  const fs::path path = temp_dir() / "keep.pt";
+  const fs::path path = temp_dir() / "keep.safetensors";
   save_checkpoint(path, meta_for(small_config(), 1), t.model, nullptr);
   const auto before = sha256_file_hex(path);
   EXPECT_THROW(save_checkpoint(path, meta, t.model, nullptr), Error);
@@ -225,7 +228,7 @@ TEST(Checkpoint, SaveRefusesInconsistentArguments) {
 }
 
 TEST(Checkpoint, RestoreRefusesAnotherModel) {
-  const Checkpoint loaded = parse_checkpoint(small_checkpoint_bytes(), "small.pt");
+  const Checkpoint loaded = parse_checkpoint(small_checkpoint_bytes(), "small.safetensors");
   ModelConfig bigger = small_config();
   bigger.hidden = {13, 8};
   Autoencoder model(bigger);
@@ -252,38 +255,31 @@ void put_le(std::string& out, std::uint64_t value, int bytes) {
   for (int i = 0; i < bytes; ++i) out.push_back(static_cast<char>((value >> (8 * i)) & 0xff));
 }
 
-std::string raw_sha256(const std::string& bytes) {
-  const std::string hex = sha256_hex(bytes);
-  std::string raw;
-  for (std::size_t i = 0; i < hex.size(); i += 2)
-    raw.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
-  return raw;
+// safetensors from a header text and the data after it.
+std::string with_header(const std::string& header, const std::string& data) {
+  std::string out;
+  put_le(out, header.size(), 8);
+  return out + header + data;
 }
 
-// An independent writer of the layout documented in checkpoint.cpp, for files
-// that are well sealed (right size, right hash) but wrong inside.
+// An independent writer of the layout, for files that are well formed (right
+// offsets, right hash) but wrong inside: zeros of float32 for each tensor.
 struct ForgedTensor {
   std::string name;
   std::vector<std::int64_t> shape;
   std::uint64_t float_count;  // data written (zeros), may disagree with shape
+  std::string dtype = "F32";
 };
-std::string forge(const std::string& json, const std::vector<ForgedTensor>& tensors, std::uint32_t count) {
-  std::string out("TINYAEC\0", 8);
-  put_le(out, 1, 4);
-  put_le(out, 0, 8);  // size, patched below
-  put_le(out, json.size(), 8);
-  out += json;
-  put_le(out, count, 4);
+std::string forge(const std::string& meta_json, const std::vector<ForgedTensor>& tensors) {
+  nlohmann::json header = nlohmann::json::object();
+  std::uint64_t offset = 0;
   for (const auto& t : tensors) {
-    put_le(out, t.name.size(), 2);
-    out += t.name;
-    put_le(out, t.shape.size(), 1);
-    for (const auto d : t.shape) put_le(out, static_cast<std::uint64_t>(d), 8);
-    out.append(4 * t.float_count, '\0');
+    header[t.name] = {{"dtype", t.dtype}, {"shape", t.shape}, {"data_offsets", {offset, offset + 4 * t.float_count}}};
+    offset += 4 * t.float_count;
   }
-  const std::uint64_t size = out.size() + 32;
-  for (int i = 0; i < 8; ++i) out[12 + i] = static_cast<char>((size >> (8 * i)) & 0xff);
-  return out + raw_sha256(out);
+  const std::string data(offset, '\0');
+  header["__metadata__"] = {{"tinyae", meta_json}, {"tensors_sha256", sha256_hex(data)}};
+  return with_header(header.dump(), data);
 }
 
 // The small model's tensors, as forge() takes them.
@@ -297,176 +293,231 @@ std::vector<ForgedTensor> small_tensors() {
   return tensors;
 }
 
-std::string small_json() {
-  auto j = nlohmann::json{{"model", small_config().to_json()},
-                          {"train_options", TrainOptions{}.to_json()},
-                          {"epoch", 0},
-                          {"data_checksum", ""},
-                          {"tool_version", kVersion},
-                          {"torch_version", "1.13.1"},
-                          {"history", nlohmann::json::array()},
-                          {"optimizer", nullptr}};
-  return j.dump();
+nlohmann::json small_meta() {
+  return nlohmann::json{{"format_version", 2},
+                        {"model", small_config().to_json()},
+                        {"train_options", TrainOptions{}.to_json()},
+                        {"epoch", 0},
+                        {"data_checksum", ""},
+                        {"tool_version", kVersion},
+                        {"torch_version", "1.13.1"},
+                        {"history", nlohmann::json::array()},
+                        {"optimizer", nullptr}};
 }
 
 TEST(CheckpointHostile, ForgeMatchesTheRealWriter) {
   // The forger is only a fair stand-in if a faithful forgery loads.
-  const auto tensors = small_tensors();
-  const Checkpoint loaded =
-      parse_checkpoint(forge(small_json(), tensors, static_cast<std::uint32_t>(tensors.size())), "forged.pt");
+  const Checkpoint loaded = parse_checkpoint(forge(small_meta().dump(), small_tensors()), "forged.safetensors");
   EXPECT_EQ(loaded.meta.model, small_config());
   EXPECT_EQ(loaded.model->parameters()[0].abs().max().item<double>(), 0.0);
+  // And the real writer's output is the layout: header length, JSON, data.
+  const std::string bytes = small_checkpoint_bytes();
+  const SafetensorsFile file = parse_safetensors(bytes, "small.safetensors");
+  EXPECT_EQ(file.tensors.size(), 2 * small_tensors().size() + small_tensors().size());
+  EXPECT_EQ(file.tensors[0].name, "encoder.0.weight");
+  EXPECT_EQ(file.metadata.at("tensors_sha256"), sha256_hex(file.data));
+  EXPECT_EQ((bytes.size() - file.data.size()) % 8, 0u) << "the header is padded to a multiple of 8";
 }
 
 TEST(CheckpointHostile, HistoryMayHoldNull) {
   // A diverged run's NaN loss is written by nlohmann::json as null; such a
   // checkpoint must still load (train decides what to do with it).
-  auto j = nlohmann::json::parse(small_json());
+  auto j = small_meta();
   j["epoch"] = 1;
-  j["history"] = {{{"epoch", 1}, {"loss", std::nan("")}, {"val_loss", 0.5}, {"seconds", 1.0}}};
-  const auto tensors = small_tensors();
-  const Checkpoint loaded =
-      parse_checkpoint(forge(j.dump(), tensors, static_cast<std::uint32_t>(tensors.size())), "nan.pt");
-  EXPECT_TRUE(loaded.meta.history[0]["loss"].is_null());
+  j["history"] = {{{"epoch", 1}, {"loss", std::nan("")}, {"val_loss", 0.5}, {"seconds", 1.0}, {"val_images", 10}}};
+  const Checkpoint loaded = parse_checkpoint(forge(j.dump(), small_tensors()), "nan.safetensors");
+  EXPECT_TRUE(std::isnan(loaded.meta.history[0].loss));
 }
 
 TEST(CheckpointHostile, EmptyForeignAndTorchSaveFiles) {
-  expect_refused("", "empty.pt", {"empty file", "not a tinyae checkpoint"});
-  expect_refused("hello, this is text\n", "text.pt",
-                 {"not a tinyae checkpoint", "magic \"TINYAEC\\x00\" expected", "found \"hello, t\""});
+  expect_refused("", "empty.safetensors", {"empty file", "not a tinyae checkpoint"});
+  expect_refused("hello, this is text\n", "text.safetensors", {"not a safetensors file", "first bytes \"hello, t\""});
   expect_refused(std::string("\x7f"
                              "ELF\x02\x01\x01\x00",
                              8),
-                 "elf.pt", {"not a tinyae checkpoint", "\\x7fELF"});
+                 "elf.safetensors", {"not a safetensors file", "\\x7fELF"});
+  expect_refused(with_header("[1, 2]  ", ""), "array.safetensors", {"header must be a JSON object", "found \"[1, 2]"});
 
   // A real torch::save archive of the same model: a zip file.
   auto t = trained(small_config(), 0, 16);
   const fs::path zip = temp_dir() / "torch_save.pt";
   torch::save(t.model, zip.string());
   const std::string zip_bytes = read_file(zip, 1 << 26);
-  expect_refused(zip_bytes, zip.string(),
-                 {"not a tinyae checkpoint", "found \"PK\\x03\\x04", "zip archive", "torch::save"});
+  expect_refused(zip_bytes, zip.string(), {"not a tinyae checkpoint", "zip archive", "torch::save"});
   const auto message = error_of([&] { load_checkpoint(zip); });
   EXPECT_NE(message.find(zip.string()), std::string::npos) << message;
 
-  const auto missing = error_of([&] { load_checkpoint(temp_dir() / "does_not_exist.pt"); });
-  EXPECT_NE(missing.find("does_not_exist.pt"), std::string::npos) << missing;
+  // tinyae's earlier format: named, with what to do.
+  std::string earlier("TINYAEC\0", 8);
+  put_le(earlier, 1, 4);
+  expect_refused(earlier + std::string(100, '\0'), "model.pt", {"earlier format", "model.safetensors", "tinyae train"});
+
+  // A safetensors file from another tool.
+  const std::string data(16, '\0');
+  expect_refused(with_header(R"({"w":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}})", data), "other.safetensors",
+                 {"not a tinyae checkpoint", "no \"tinyae\""});
+  expect_refused(with_header(R"({"__metadata__":{"tinyae":"{}","format":"pt"}})", ""), "extra_meta.safetensors",
+                 {"unknown metadata key \"format\""});
+
+  const auto missing = error_of([&] { load_checkpoint(temp_dir() / "does_not_exist.safetensors"); });
+  EXPECT_NE(missing.find("does_not_exist.safetensors"), std::string::npos) << missing;
 }
 
 TEST(CheckpointHostile, Truncated) {
   const std::string bytes = small_checkpoint_bytes();
-  const std::string size = std::to_string(bytes.size());
-  expect_refused(bytes.substr(0, 4), "cut4.pt", {"truncated", "file has 4"});  // a prefix of the magic
-  expect_refused(bytes.substr(0, 8), "cut8.pt", {"truncated", "file has 8"});
-  expect_refused(bytes.substr(0, 19), "cut19.pt", {"truncated", "file has 19"});
-  for (const std::size_t cut :
-       {std::size_t{20}, std::size_t{28}, std::size_t{60}, bytes.size() / 2, bytes.size() - 40, bytes.size() - 1}) {
-    expect_refused(bytes.substr(0, cut), "cut" + std::to_string(cut) + ".pt",
-                   {"truncated: expected " + size + " bytes, file has " + std::to_string(cut)});
+  const SafetensorsFile file = parse_safetensors(bytes, "small.safetensors");
+  const std::size_t data_begin = bytes.size() - file.data.size();
+  const std::string header_bytes = std::to_string(data_begin - 8);
+  expect_refused(bytes.substr(0, 4), "cut4.safetensors", {"truncated", "file has 4"});
+  for (const std::size_t cut : {std::size_t{8}, std::size_t{20}, data_begin / 2, data_begin - 1}) {
+    expect_refused(bytes.substr(0, cut), "cut" + std::to_string(cut) + ".safetensors",
+                   {"truncated: expected a header of " + header_bytes + " bytes, file has " + std::to_string(cut - 8)});
   }
-  expect_refused(bytes + "junk", "long.pt", {"4 unexpected bytes after the end", "expected " + size + " bytes"});
+  for (const std::size_t cut : {data_begin, data_begin + 40, bytes.size() - 40, bytes.size() - 1}) {
+    expect_refused(bytes.substr(0, cut), "cut" + std::to_string(cut) + ".safetensors",
+                   {"truncated: tensor", "of the data, which has " + std::to_string(cut - data_begin) + " bytes"});
+  }
+  expect_refused(bytes + "junk", "long.safetensors", {"4 unexpected bytes after the last tensor"});
 }
 
 TEST(CheckpointHostile, FlippedBytesFailTheChecksum) {
   const std::string bytes = small_checkpoint_bytes();
-  for (const std::size_t at : {std::size_t{30}, bytes.size() / 2, bytes.size() - 33, bytes.size() - 1}) {
+  const std::size_t data_begin = bytes.size() - parse_safetensors(bytes, "small").data.size();
+  for (const std::size_t at : {data_begin, data_begin + 41, (data_begin + bytes.size()) / 2, bytes.size() - 1}) {
     std::string corrupt = bytes;
     corrupt[at] = static_cast<char>(corrupt[at] ^ 0x10);
-    expect_refused(corrupt, "flip" + std::to_string(at) + ".pt", {"checksum mismatch", "corrupted", "SHA-256 stored"});
+    expect_refused(corrupt, "flip" + std::to_string(at) + ".safetensors",
+                   {"checksum mismatch", "corrupted", "SHA-256 stored"});
   }
 }
 
 TEST(CheckpointHostile, VersionsNotRead) {
-  std::string bytes = small_checkpoint_bytes();
-  bytes[8] = 2;  // version is checked before the size and hash
-  expect_refused(bytes, "future.pt", {"written by a newer tinyae: version 2, this reads 1"});
-  bytes[8] = 0;
-  expect_refused(bytes, "zero.pt", {"unsupported checkpoint format version 0"});
+  auto j = small_meta();
+  j["format_version"] = 3;
+  expect_refused(forge(j.dump(), small_tensors()), "future.safetensors",
+                 {"written by a newer tinyae: format_version 3, this reads 2"});
+  j["format_version"] = 1;
+  expect_refused(forge(j.dump(), small_tensors()), "old.safetensors", {"unsupported format_version 1"});
 }
 
-TEST(CheckpointHostile, SealedButInconsistent) {
+TEST(CheckpointHostile, MetadataSealedButInconsistent) {
   const auto tensors = small_tensors();
-  const auto count = static_cast<std::uint32_t>(tensors.size());
-  const auto json = nlohmann::json::parse(small_json());
+  const auto json = small_meta();
 
-  expect_refused(forge("{\"model\": ", tensors, count), "badjson.pt", {"metadata is not valid JSON"});
-  expect_refused(forge("[1, 2]", tensors, count), "array.pt", {"metadata: expected a JSON object"});
+  expect_refused(forge("{\"model\": ", tensors), "badjson.safetensors", {"metadata is not valid JSON"});
+  expect_refused(forge("[1, 2]", tensors), "array.safetensors", {"metadata: expected a JSON object"});
   auto edited = json;
   edited.erase("epoch");
-  expect_refused(forge(edited.dump(), tensors, count), "noepoch.pt", {"missing key \"epoch\""});
+  expect_refused(forge(edited.dump(), tensors), "noepoch.safetensors", {"metadata has no \"epoch\""});
   edited = json;
   edited["model"]["hidden"] = {12, 0};
-  expect_refused(forge(edited.dump(), tensors, count), "badmodel.pt", {"metadata: model config", "hidden[1]"});
+  expect_refused(forge(edited.dump(), tensors), "badmodel.safetensors", {"metadata.model.hidden[1]"});
   edited = json;
   edited["extra"] = true;
-  expect_refused(forge(edited.dump(), tensors, count), "extra.pt", {"unknown key \"extra\""});
-  // Arrays nested 300,000 deep where an object belongs: refused without
-  // recursing (nlohmann::json::dump() would overflow the stack). The text is
-  // spliced by hand so that the test does not recurse either.
+  expect_refused(forge(edited.dump(), tensors), "extra.safetensors", {"unknown key \"extra\""});
+  edited = json;
+  edited["history"] = {{{"epoch", 2}, {"loss", 1}, {"val_loss", 1}, {"seconds", 1}, {"val_images", 1}}};
+  expect_refused(forge(edited.dump(), tensors), "rows.safetensors", {"history row 1: expected epoch 1, found 2"});
+  edited["history"][0]["epoch"] = 1e300;  // a real where an integer belongs: no undefined conversion
+  expect_refused(forge(edited.dump(), tensors), "epoch_1e300.safetensors", {"\"epoch\" must be an integer"});
+  // Arrays nested 300,000 deep where an object belongs: refused while
+  // parsing, without recursing (nlohmann::json::dump() would overflow the
+  // stack). The text is spliced by hand so that the test does not recurse either.
   const std::string deep = std::string(300000, '[') + std::string(300000, ']');
-  const std::string plain = small_json();
+  const std::string plain = json.dump();
   const auto splice = [&](const std::string& old_value) {
     std::string text = plain;
     const auto at = text.find(old_value);
     EXPECT_NE(at, std::string::npos) << old_value;
     return text.replace(at, old_value.size(), deep);
   };
-  expect_refused(forge(splice(small_config().to_json().dump()), tensors, count), "deep_model.pt",
-                 {"metadata: model config: expected a JSON object, found an array of 1 elements"});
-  expect_refused(forge(splice(TrainOptions{}.to_json().dump()), tensors, count), "deep_options.pt",
-                 {"metadata: train options: expected a JSON object, found an array of 1 elements"});
-  std::string deep_history = plain;
-  deep_history.replace(deep_history.find("\"history\":[]"), 12, "\"history\":" + deep);
-  expect_refused(forge(deep_history, tensors, count), "deep_history.pt",
-                 {"each history row must be an object, found an array of 1 elements"});
+  for (const auto& [value, file] : {std::pair{small_config().to_json().dump(), "deep_model"},
+                                    std::pair{TrainOptions{}.to_json().dump(), "deep_options"},
+                                    std::pair{std::string("[]"), "deep_history"}}) {
+    expect_refused(forge(splice(value), tensors), std::string(file) + ".safetensors", {"nests deeper than 64 levels"});
+  }
   edited = json;
   edited["epoch"] = std::string(100000, 'x');  // quoted in the message, but not all of it
-  const auto long_message = error_of([&] { parse_checkpoint(forge(edited.dump(), tensors, count), "long_value.pt"); });
-  EXPECT_NE(long_message.find("\"epoch\" must be an integer >= 0, found \"xxx"), std::string::npos) << long_message;
+  const auto long_message = error_of([&] { parse_checkpoint(forge(edited.dump(), tensors), "long_value.safetensors"); });
+  EXPECT_NE(long_message.find("\"epoch\" must be an integer >= 0, found the string \"xxx"), std::string::npos)
+      << long_message;
   EXPECT_NE(long_message.find("(100002 characters)"), std::string::npos) << long_message;
   EXPECT_LT(long_message.size(), 300u);
   edited = json;
   edited["optimizer"] = {{"name", "adamax"}, {"lr", 0.001},       {"beta1", 0.9},   {"beta2", 0.999},
                          {"eps", 1e-7},      {"weight_decay", 0}, {"steps", {1, 1}}};
-  expect_refused(forge(edited.dump(), tensors, count), "steps.pt", {"expected 12 step counts", "found 2"});
+  expect_refused(forge(edited.dump(), tensors), "steps.safetensors", {"expected 12 step counts", "found 2"});
   edited["optimizer"]["steps"] = std::vector<int>(12, 0);
   edited["optimizer"]["beta1"] = 1.5;
-  expect_refused(forge(edited.dump(), tensors, count), "beta.pt", {"beta1 must be in [0, 1)"});
+  expect_refused(forge(edited.dump(), tensors), "beta.safetensors", {"beta1 must be in [0, 1)"});
+  edited["optimizer"]["beta1"] = 0.9;
+  edited["optimizer"]["steps"][3] = 1;  // state for parameter 3 is promised but not stored
+  expect_refused(forge(edited.dump(), tensors), "state.safetensors",
+                 {"tensor \"optimizer.exp_avg.3\" is missing", "with optimizer state"});
+}
 
+TEST(CheckpointHostile, TensorsSealedButInconsistent) {
+  const auto tensors = small_tensors();
+  const std::string meta = small_meta().dump();
   auto wrong = tensors;
   wrong[2].shape = {8, 13};  // encoder.2.weight is (8, 12)
   wrong[2].float_count = 8 * 13;
-  expect_refused(forge(small_json(), wrong, count), "shape.pt",
+  expect_refused(forge(meta, wrong), "shape.safetensors",
                  {"tensor \"encoder.2.weight\" has shape (8, 13), expected (8, 12)"});
   wrong = tensors;
-  wrong[3] = wrong[1];  // encoder.0.bias twice, encoder.2.bias missing
-  expect_refused(forge(small_json(), wrong, count), "twice.pt", {"tensor \"encoder.0.bias\" appears twice"});
-  wrong = tensors;
   wrong.pop_back();
-  expect_refused(forge(small_json(), wrong, count - 1), "missing.pt",
-                 {"expected 12 tensors for model 20-12-8-4, found 11"});
-  expect_refused(forge(small_json(), tensors, 0xffffffffu), "count.pt", {"expected 12 tensors", "found 4294967295"});
+  expect_refused(forge(meta, wrong), "missing.safetensors",
+                 {"expected 12 tensors for model 20-12-8-4", "\"decoder.4.bias\" is missing"});
   wrong = tensors;
   wrong[0].name = "encoder.1.weight";
-  expect_refused(forge(small_json(), wrong, count), "unknown.pt", {"unexpected tensor \"encoder.1.weight\""});
+  expect_refused(forge(meta, wrong), "unknown.safetensors", {"unexpected tensor \"encoder.1.weight\""});
+  wrong = tensors;
+  wrong[0].dtype = "F64";
+  wrong[0].float_count *= 2;
+  expect_refused(forge(meta, wrong), "dtype.safetensors", {"\"encoder.0.weight\" has dtype F64, expected F32"});
+  wrong = tensors;
+  wrong[0].dtype = "Q4";
+  expect_refused(forge(meta, wrong), "q4.safetensors", {"unknown dtype \"Q4\""});
   wrong = tensors;
   wrong[0].shape = {std::int64_t{1} << 62, 20};  // refused before anything is allocated
-  expect_refused(forge(small_json(), wrong, count), "huge.pt", {"has shape (4611686018427387904, 20)"});
+  expect_refused(forge(meta, wrong), "huge.safetensors", {"shape (4611686018427387904, 20) of F32 needs more than 2^64"});
   wrong = tensors;
-  wrong.back().float_count -= 1;  // the last tensor's data runs into the checksum
-  expect_refused(forge(small_json(), wrong, count), "short.pt",
-                 {"malformed checkpoint", "decoder.4.bias", "needs 80 bytes"});
+  wrong.back().float_count -= 1;
+  expect_refused(forge(meta, wrong), "short.safetensors", {"\"decoder.4.bias\"", "needs 80 bytes", "hold 76"});
   wrong = tensors;
-  wrong.back().float_count += 1;
-  expect_refused(forge(small_json(), wrong, count), "long.pt", {"4 unexpected bytes after the last tensor"});
+  wrong[0].shape = {1, 2, 3, 4, 5, 6, 7, 8, 9};
+  expect_refused(forge(meta, wrong), "dims.safetensors", {"9 dims, at most 8"});
+}
 
-  // A metadata length larger than the file.
-  std::string bytes = forge(small_json(), tensors, count);
-  bytes[20] = static_cast<char>(0xff);
-  bytes[21] = static_cast<char>(0xff);
-  bytes[22] = static_cast<char>(0x3f);
-  const std::string body = bytes.substr(0, bytes.size() - 32);
-  expect_refused(body + raw_sha256(body), "metalen.pt", {"metadata needs 4194303 bytes"});
+TEST(CheckpointHostile, OffsetsTileTheData) {
+  const std::string data(16, '\0');
+  const auto file = [&](const std::string& entries, const std::string& bytes) {
+    return with_header("{" + entries + R"(,"__metadata__":{"tinyae":"{}","tensors_sha256":")" + sha256_hex(bytes) +
+                           "\"}}",
+                       bytes);
+  };
+  const std::string a = R"("a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]})";
+  expect_refused(file(a + R"(,"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]})", data), "overlap.safetensors",
+                 {"tensor \"b\" begins at byte 4 of the data, expected 8 (overlapping"});
+  expect_refused(file(a + R"(,"b":{"dtype":"F32","shape":[1],"data_offsets":[12,16]})", data), "hole.safetensors",
+                 {"tensor \"b\" begins at byte 12 of the data, expected 8 (a hole)"});
+  expect_refused(file(a + R"(,"b":{"dtype":"F32","shape":[1],"data_offsets":[8,4]})", data), "backwards.safetensors",
+                 {"end before they begin"});
+  expect_refused(file(a + R"(,"b":{"dtype":"F32","shape":[2],"data_offsets":[8,16],"x":1})", data),
+                 "key.safetensors", {"tensor \"b\": unknown key \"x\""});
+  expect_refused(file(a + R"(,"b":{"dtype":"F32","shape":[2],"data_offsets":[8]})", data), "pair.safetensors",
+                 {"\"data_offsets\" must be [begin, end]"});
+  expect_refused(file(a + R"(,"b":{"dtype":"F32","shape":[-2],"data_offsets":[8,16]})", data), "neg.safetensors",
+                 {"shape[0] must be an integer >= 0"});
+  expect_refused(with_header(R"({"__metadata__":{"tinyae":1}})", ""), "meta_number.safetensors",
+                 {"__metadata__: \"tinyae\" must be a string"});
+
+  // A header length larger than the file, and one beyond the limit.
+  std::string bytes = small_checkpoint_bytes();
+  bytes[2] = static_cast<char>(0x3f);
+  expect_refused(bytes, "headerlen.safetensors", {"truncated: expected a header of"});
+  bytes[4] = static_cast<char>(0x01);
+  expect_refused(bytes, "headerlimit.safetensors", {"header length", "is outside [2, 67108864]"});
 }
 
 }  // namespace
