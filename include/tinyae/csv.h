@@ -3,7 +3,8 @@
 // The format: a header row naming every column, then one reading per line,
 // comma-separated; fields may be quoted ("a,b" and "say ""hi""" as RFC 4180),
 // spaces and tabs around unquoted fields are dropped, lines end in LF or
-// CRLF, and lines holding nothing are skipped. A quoted field may not span
+// CRLF, lines holding nothing are skipped, and a UTF-8 byte order mark
+// before the header is dropped. A quoted field may not span
 // lines. Tokenising is libcsv's (strict mode); everything else is checked
 // here. The file is read in pieces: only the parsed numbers of the chosen
 // columns are kept, never the text.

@@ -22,6 +22,8 @@ namespace tinyae {
 namespace {
 
 constexpr std::size_t kReadChunkBytes = std::size_t{1} << 16;
+// Spreadsheets often start a UTF-8 CSV file with a byte order mark; it is not part of the first name.
+constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
 
 // The lines of a stream, without their line ends, hashed as they are read.
 class LineSource {
@@ -267,6 +269,7 @@ CsvTable read_csv(std::istream& in, const std::string& name, const CsvColumns& c
   std::size_t count = 0;
   while (count == 0) {
     if (!lines.next(line)) throw Error("'" + name + "' is empty: a CSV file needs a header row naming its columns");
+    if (lines.line_number() == 1 && line.substr(0, kUtf8Bom.size()) == kUtf8Bom) line.remove_prefix(kUtf8Bom.size());
     count = fields.split(line, where());
   }
   const ColumnIndex index = index_header(fields, count, columns, where().str());

@@ -72,6 +72,11 @@ TEST(Csv, WithoutLabelOrGroupTheFileIsOneGroup) {
   EXPECT_EQ(table.groups[0].row_count, 2u);
 }
 
+TEST(Csv, DropsAByteOrderMarkBeforeTheHeader) {
+  const CsvTable table = read_text("\xEF\xBB\xBFhumidity,x\n1,2\n", CsvColumns{{"humidity"}, "", ""});
+  EXPECT_EQ(table.values, (std::vector<float>{1}));
+}
+
 TEST(Csv, ReadsAFileAndHashesIt) {
   const fs::path path = fs::temp_directory_path() / ("tinyae_test_csv_" + std::to_string(::getpid()) + ".csv");
   const std::string text = kHeader + "1,a,1,2,0\n";
