@@ -99,6 +99,10 @@ struct CycleRegion {
   };
   Kind kind = Kind::kWholeRun;
   std::vector<AddressRange> ranges;
+  // kCallOf: count only calls first_call .. first_call + call_count - 1
+  // (0-based, in execution order), e.g. one model's golden vectors.
+  std::int64_t first_call = 0;
+  std::int64_t call_count = -1;  // -1: every call from first_call on
 };
 
 struct ClassTotal {
@@ -110,6 +114,7 @@ struct CycleEstimate {
   std::int64_t instructions = 0;
   std::int64_t cycles = 0;
   std::int64_t entries = 0;  // kCallOf: calls counted
+  std::vector<ClassTotal> calls;  // kCallOf: each counted call's instructions and cycles
   std::map<std::string, ClassTotal> by_class;     // "unknown" holds what the table does not know
   std::map<std::string, ClassTotal> by_mnemonic;  // base mnemonic, e.g. "vfma"
   std::map<std::string, std::int64_t> unknown_mnemonics;  // counted at 1 cycle each
@@ -145,6 +150,8 @@ class CycleEstimator {
   const Timed* previous_ = nullptr;         // the instruction executed before pending_
   std::vector<std::uint32_t> return_addresses_;  // shadow call stack (BL/BLX)
   bool in_call_ = false;
+  bool call_counted_ = false;       // the current call lies in the region's window
+  std::int64_t calls_seen_ = 0;
   std::size_t call_depth_ = 0;
   CycleEstimate estimate_;
 };
@@ -154,8 +161,9 @@ class CycleEstimator {
 std::optional<std::uint32_t> exec_log_pc(std::string_view line);
 
 // Streams a QEMU execution log (`-singlestep -d exec,nochain`) through an
-// estimator, leaving out the executions QEMU rewound (device accesses under
-// -icount are logged twice); returns the estimate. Throws tinyae::Error if the log holds no
+// estimator, leaving out the blocks QEMU logged but did not run (rewound
+// device accesses under -icount, chains stopped before a block); returns the
+// estimate. Throws tinyae::Error if the log holds no
 // Trace line.
 CycleEstimate estimate_cycles(std::istream& exec_log, const CoreTiming& core,
                               const Disassembly& disassembly, const CycleRegion& region);

@@ -219,6 +219,10 @@ void CycleEstimator::charge(const Timed& t, const Timed* previous, std::uint32_t
   ClassTotal& by_class = estimate_.by_class[class_name];
   by_class.instructions += 1;
   by_class.cycles += cycles;
+  if (region_.kind == CycleRegion::Kind::kCallOf && !estimate_.calls.empty()) {
+    estimate_.calls.back().instructions += 1;
+    estimate_.calls.back().cycles += cycles;
+  }
   ClassTotal& by_mnemonic = estimate_.by_mnemonic[t.base];
   by_mnemonic.instructions += 1;
   by_mnemonic.cycles += cycles;
@@ -243,7 +247,13 @@ void CycleEstimator::track_calls(std::uint32_t pc) {
   if (region_.kind == CycleRegion::Kind::kCallOf && !in_call_ && pc == region_.ranges.front().begin) {
     in_call_ = true;
     call_depth_ = return_addresses_.size();
-    estimate_.entries += 1;
+    const std::int64_t index = calls_seen_++;
+    call_counted_ = index >= region_.first_call &&
+                    (region_.call_count < 0 || index < region_.first_call + region_.call_count);
+    if (call_counted_) {
+      estimate_.entries += 1;
+      estimate_.calls.emplace_back();
+    }
   }
 }
 
@@ -258,7 +268,7 @@ void CycleEstimator::step(std::uint32_t pc) {
     counted = std::any_of(region_.ranges.begin(), region_.ranges.end(),
                           [pc](const AddressRange& range) { return range.contains(pc); });
   } else if (region_.kind == CycleRegion::Kind::kCallOf) {
-    counted = in_call_;
+    counted = in_call_ && call_counted_;
   }
   previous_ = pending_;
   pending_ = &timed(pc);
@@ -293,11 +303,14 @@ std::optional<std::uint32_t> exec_log_pc(std::string_view line) {
 
 CycleEstimate estimate_cycles(std::istream& exec_log, const CoreTiming& core, const Disassembly& disassembly,
                               const CycleRegion& region) {
-  // Under -icount an instruction that touches a device is executed, then
-  // rewound and executed again ("cpu_io_recompile: rewound execution of TB
-  // to <pc>"): its first Trace line does not count. So each PC is held until
-  // the next line shows it was not rewound.
+  // QEMU logs a Trace line before it runs a block, and then may not run it:
+  // under -icount an instruction that touches a device is rewound and run
+  // again ("cpu_io_recompile: rewound execution of TB to <pc>"), and a block
+  // is abandoned when the instruction budget or an event stops the loop
+  // ("Stopped execution of TB chain before ... [<pc>]"). Either way its Trace
+  // line does not count, so each PC is held until the next line shows it ran.
   constexpr std::string_view kRewound = "cpu_io_recompile: rewound execution of TB";
+  constexpr std::string_view kStopped = "Stopped execution of TB chain before";
   CycleEstimator estimator(core, disassembly, region);
   bool holding = false;
   std::uint32_t held = 0;
@@ -309,7 +322,7 @@ CycleEstimate estimate_cycles(std::istream& exec_log, const CoreTiming& core, co
       held = *pc;
       holding = true;
       ++traces;
-    } else if (line.rfind(kRewound, 0) == 0) {
+    } else if (line.rfind(kRewound, 0) == 0 || line.rfind(kStopped, 0) == 0) {
       holding = false;
     }
   }

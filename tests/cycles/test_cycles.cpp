@@ -157,7 +157,7 @@ TEST(CycleRegions, InsideCountsOnlyThePcsOfTheFunctions) {
   EXPECT_EQ(estimate.entries, 0);
 }
 
-TEST(CycleLog, TracePcsAreReadAndRewoundExecutionsDropped) {
+TEST(CycleLog, TracePcsAreReadAndBlocksQemuDidNotRunDropped) {
   EXPECT_EQ(tinyae::exec_log_pc("Trace 0: 0x7fe2d4000100 [00800408/000004d2/00000110/ff020201] reset"), 0x4d2u);
   EXPECT_FALSE(tinyae::exec_log_pc("cpu_io_recompile: rewound execution of TB to 0000000a"));
   EXPECT_FALSE(tinyae::exec_log_pc("Trace 0: 0x7f [zz/]"));
@@ -166,11 +166,14 @@ TEST(CycleLog, TracePcsAreReadAndRewoundExecutionsDropped) {
       "Trace 0: 0x1 [00000000/00000100/0/0] sequence\n"
       "cpu_io_recompile: rewound execution of TB to 00000100\n"
       "Trace 0: 0x2 [00000000/00000100/0/0] sequence\n"
-      "Trace 0: 0x3 [00000000/00000102/0/0] sequence\n");
+      "Trace 0: 0x3 [00000000/00000102/0/0] sequence\n"
+      "Trace 0: 0x1 [00000000/00000100/0/0] sequence\n"
+      "Stopped execution of TB chain before 0x1 [00000100] sequence\n"
+      "Trace 0: 0x1 [00000000/00000100/0/0] sequence\n");
   const CycleEstimate estimate =
       tinyae::estimate_cycles(log, tinyae::find_cycle_core("cortex-m4"), disassembly, CycleRegion{});
-  EXPECT_EQ(estimate.instructions, 2);
-  EXPECT_EQ(estimate.cycles, 2 + 1);
+  EXPECT_EQ(estimate.instructions, 3);
+  EXPECT_EQ(estimate.cycles, 2 + (1 + 2) + 2);  // ldr, nop (the next PC jumps back), ldr
 }
 
 TEST(CycleErrors, BadInputsAreNamed) {

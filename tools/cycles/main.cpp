@@ -27,11 +27,26 @@ std::ifstream open_input(const std::string& path, const char* what) {
   return in;
 }
 
+// "--calls 9-12" (1-based, as a user counts calls) or "--calls 9".
+void set_call_window(const std::string& text, tinyae::CycleRegion& region) {
+  long long first = 0;
+  long long last = 0;
+  char tail = 0;
+  const int fields = std::sscanf(text.c_str(), "%lld-%lld%c", &first, &last, &tail);
+  if (fields == 1 && text.find('-') == std::string::npos) last = first;
+  if ((fields != 1 && fields != 2) || (fields == 1 && last != first) || first < 1 || last < first) {
+    throw tinyae::Error("--calls expects N or FIRST-LAST (1-based, FIRST <= LAST), found '" + text + "'");
+  }
+  region.first_call = first - 1;
+  region.call_count = last - first + 1;
+}
+
 tinyae::CycleRegion region_from(const cxxopts::ParseResult& args, const tinyae::Disassembly& disassembly) {
   tinyae::CycleRegion region;
   if (args.count("function")) {
     region.kind = tinyae::CycleRegion::Kind::kCallOf;
     region.ranges.push_back(disassembly.function(args["function"].as<std::string>()));
+    if (args.count("calls")) set_call_window(args["calls"].as<std::string>(), region);
   } else if (args.count("inside")) {
     region.kind = tinyae::CycleRegion::Kind::kInside;
     for (const std::string& name : args["inside"].as<std::vector<std::string>>()) {
@@ -57,6 +72,9 @@ nlohmann::json to_json(const tinyae::CycleEstimate& e, const std::string& core, 
     out["macs_per_call"] = macs;
     out["cycles_per_mac"] = static_cast<double>(e.cycles) / static_cast<double>(per * macs);
     out["instructions_per_mac"] = static_cast<double>(e.instructions) / static_cast<double>(per * macs);
+  }
+  for (const tinyae::ClassTotal& call : e.calls) {
+    out["per_call"].push_back({{"instructions", call.instructions}, {"cycles", call.cycles}});
   }
   for (const auto& [name, total] : e.by_class) {
     out["by_class"][name] = {{"instructions", total.instructions}, {"cycles", total.cycles}};
@@ -121,6 +139,7 @@ int run(int argc, char** argv) {
       ("log", "QEMU -singlestep -d exec,nochain log (a file or FIFO; '-' reads stdin)", cxxopts::value<std::string>())
       ("core", "timing table: " + cores, cxxopts::value<std::string>()->default_value("cortex-m4"))
       ("function", "count every call of this function, callees included", cxxopts::value<std::string>())
+      ("calls", "with --function: only these calls, N or FIRST-LAST (1-based)", cxxopts::value<std::string>())
       ("inside", "count only PCs inside these functions (comma-separated)", cxxopts::value<std::vector<std::string>>())
       ("macs", "multiply-accumulates per call, for cycles per MAC", cxxopts::value<std::int64_t>()->default_value("0"))
       ("json", "print the estimate as JSON")
