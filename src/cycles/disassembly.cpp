@@ -11,27 +11,18 @@
 
 #include "tinyae/common.h"
 #include "tinyae/cycles.h"
+#include "hex.h"
 
 namespace tinyae {
 namespace {
+
+using cycles_detail::parse_hex;
 
 std::string trim(std::string_view text) {
   const auto first = text.find_first_not_of(" \t");
   if (first == std::string_view::npos) return {};
   const auto last = text.find_last_not_of(" \t\r");
   return std::string(text.substr(first, last - first + 1));
-}
-
-bool parse_hex(std::string_view text, std::uint32_t& value) {
-  if (text.empty() || text.size() > 8) return false;
-  value = 0;
-  for (char c : text) {
-    if (!std::isxdigit(static_cast<unsigned char>(c))) return false;
-    value = value * 16 + static_cast<std::uint32_t>(std::isdigit(static_cast<unsigned char>(c))
-                                                        ? c - '0'
-                                                        : std::tolower(static_cast<unsigned char>(c)) - 'a' + 10);
-  }
-  return true;
 }
 
 std::vector<std::string_view> split_tabs(std::string_view line) {

@@ -10,6 +10,7 @@
 
 #include "tinyae/common.h"
 #include "tinyae/cycles.h"
+#include "hex.h"
 
 namespace tinyae {
 namespace {
@@ -288,16 +289,10 @@ std::optional<std::uint32_t> exec_log_pc(std::string_view line) {
   if (open == std::string_view::npos) return std::nullopt;
   const auto slash = line.find('/', open);
   if (slash == std::string_view::npos) return std::nullopt;
+  const auto end = line.find_first_of("/]", slash + 1);
+  if (end == std::string_view::npos) return std::nullopt;
   std::uint32_t pc = 0;
-  std::size_t digits = 0;
-  for (std::size_t i = slash + 1; i < line.size() && line[i] != '/' && line[i] != ']'; ++i, ++digits) {
-    const char c = line[i];
-    if (!std::isxdigit(static_cast<unsigned char>(c)) || digits == 16) return std::nullopt;
-    pc = pc * 16 + static_cast<std::uint32_t>(std::isdigit(static_cast<unsigned char>(c))
-                                                  ? c - '0'
-                                                  : std::tolower(static_cast<unsigned char>(c)) - 'a' + 10);
-  }
-  if (digits == 0) return std::nullopt;
+  if (!cycles_detail::parse_hex(line.substr(slash + 1, end - slash - 1), pc)) return std::nullopt;
   return pc;
 }
 
