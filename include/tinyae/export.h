@@ -163,7 +163,7 @@ std::string render_arduino_sketch(const ModelToExport& model, const NumberFormat
 // ---- The export command ---------------------------------------------------
 
 struct ExportOptions {
-  std::filesystem::path model_path;                  // RUN/model.pt
+  std::filesystem::path model_path;                  // RUN/model.safetensors
   std::filesystem::path out_dir;                     // DIR
   std::filesystem::path data_dir = "data/mnist";     // for golden vectors (not read when golden_count is 0)
   std::int64_t golden_count = 4;                     // first N MNIST test images
