@@ -13,6 +13,7 @@ packages=(
   gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
   clang libclang-rt-14-dev
   python3-torch
+  libonnx-dev python3-onnx
 )
 
 missing=()
