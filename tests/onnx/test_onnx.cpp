@@ -6,6 +6,8 @@
 //  - autoencoders exported by PyTorch (make_torch_models.py: Gemm at opsets
 //    11 to 13, MatMul + Add + Identity) import into networks whose LibTorch
 //    forward pass matches PyTorch's outputs within 1e-5;
+//  - an imported network that a tinyae autoencoder can hold becomes one
+//    (config and weights) with the same outputs; any other is refused;
 //  - every hostile file (make_hostile_models.py, and truncations of a valid
 //    file here) is refused with a tinyae::Error naming the culprit.
 #include <gtest/gtest.h>
@@ -20,6 +22,7 @@
 #include "tinyae/common.h"
 #include "tinyae/model.h"
 #include "tinyae/onnx.h"
+#include "tinyae/onnx_model.h"
 
 namespace fs = std::filesystem;
 using namespace tinyae;
@@ -277,4 +280,37 @@ TEST(Onnx, EveryTruncationOfAValidFileIsRefused) {
   for (std::size_t n = 0; n < bytes.size(); ++n) {
     EXPECT_THROW(parse_onnx(std::string_view(bytes).substr(0, n), "cut"), Error) << "first " << n << " bytes";
   }
+}
+
+TEST(OnnxModel, AMirroredNetworkBecomesATinyaeAutoencoderWithTheSameOutputs) {
+  const fs::path dir = work_dir("model");
+  std::mt19937 rng(5);
+  std::vector<DenseLayer> layers;
+  const std::vector<std::int64_t> sizes = {20, 12, 6, 12, 20};
+  for (std::size_t i = 0; i + 1 < sizes.size(); ++i) {
+    layers.push_back(random_layer(sizes[i], sizes[i + 1], i + 2 == sizes.size() ? Activation::kSigmoid : Activation::kTanh, rng));
+  }
+  write_onnx(dir / "mirrored.onnx", layers, "autoencoder");
+  const OnnxImport imported = import_onnx_checkpoint(dir / "mirrored.onnx");
+  EXPECT_EQ(imported.config.describe(), "20-12-6");
+  EXPECT_EQ(imported.config.activation, Activation::kTanh);
+  EXPECT_EQ(imported.config.output_activation, Activation::kSigmoid);
+  Autoencoder model = autoencoder_from_onnx(imported);
+  torch::NoGradGuard no_grad;
+  const torch::Tensor x = torch::rand({5, 20});
+  EXPECT_TRUE(torch::equal(model->forward(x), forward(layers, x))) << "weights copied bit for bit";
+  fs::remove_all(dir);
+}
+
+TEST(OnnxModel, ANetworkATinyaeModelCannotHoldIsRefusedNamingTheLayer) {
+  std::mt19937 rng(6);
+  // PyTorch's test autoencoder: ReLU, Tanh, ReLU, Sigmoid (one activation too many for ModelConfig).
+  DenseNetwork mixed{random_network({20, 12, 6, 12, 20}, rng), 2};
+  const Activation per_layer[] = {Activation::kRelu, Activation::kTanh, Activation::kRelu, Activation::kSigmoid};
+  for (std::size_t i = 0; i < 4; ++i) mixed.layers[i].activation = per_layer[i];
+  EXPECT_NE(error_of([&] { model_config_for(mixed, "m.onnx"); }).find("layer 1 (12 -> 6, tanh)"), std::string::npos);
+  DenseNetwork asymmetric{random_network({20, 12, 6, 10, 20}, rng), 2};
+  EXPECT_NE(error_of([&] { model_config_for(asymmetric, "a.onnx"); }).find("layer 2 (6 -> 10"), std::string::npos);
+  DenseNetwork odd{random_network({20, 6, 20, 20}, rng), 1};
+  EXPECT_NE(error_of([&] { model_config_for(odd, "o.onnx"); }).find("3 layers"), std::string::npos);
 }
