@@ -100,7 +100,7 @@ GraphEnds graph_ends(const onnx::GraphProto& graph, const Initializers& initiali
   ends.input = inputs[0]->name();
   ends.output = graph.output(0).name();
   ends.features = check_value_type(*inputs[0], source + ": input '" + printable(ends.input) + "'", true);
-  check_value_type(graph.output(0), source + ": output '" + printable(ends.output) + "'", false);
+  ends.output_features = check_value_type(graph.output(0), source + ": output '" + printable(ends.output) + "'", false);
   if (ends.input == ends.output) throw Error(source + ": the graph's output is its input; it has no layers");
   return ends;
 }
@@ -147,6 +147,10 @@ DenseNetwork parse_onnx(std::string_view bytes, const std::string& source) {
   DenseNetwork network;
   network.layers = onnx_detail::walk_chain(graph, initializers, ends, source);
   validate_dense_layers(network.layers, source);
+  if (ends.output_features != 0 && ends.output_features != network.layers.back().out_size) {
+    throw Error(source + ": output '" + printable(ends.output) + "' declares " + std::to_string(ends.output_features) +
+                " features, but the last layer gives " + std::to_string(network.layers.back().out_size));
+  }
   network.encoder_layer_count = latent_split(network.layers);
   return network;
 }

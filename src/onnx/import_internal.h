@@ -34,6 +34,7 @@ struct GraphEnds {
   std::string input;
   std::int64_t features = 0;
   std::string output;
+  std::int64_t output_features = 0;  // 0 when the file does not say
 };
 
 // Walks from the input to the output along the single chain of nodes, each

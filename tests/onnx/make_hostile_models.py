@@ -93,6 +93,7 @@ def cases():
     yield "written_twice", model([gemm(), relu, helper.make_node("Tanh", ["x"], ["h"], name="tanh_twice")])
     yield "old_opset", model([gemm(), relu], opset=5)
     yield "no_default_opset", model([gemm(), relu], opset=None)
+    yield "output_features", model([gemm(), relu], outputs=[helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 7])])
     yield "two_outputs", model([gemm(), relu], outputs=[helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 6]),
                                                         helper.make_tensor_value_info("h", TensorProto.FLOAT, ["N", 6])])
 
