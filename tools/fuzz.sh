@@ -35,7 +35,7 @@ work=${work:-"$build/fuzz-work"}
 command -v clang++ >/dev/null || { echo "fuzz.sh: clang++ not found (apt-get install clang libclang-rt-14-dev)" >&2; exit 1; }
 
 # Every target, in the order they run; fuzz/CMakeLists.txt defines them.
-all_targets=(fuzz_idx fuzz_idx_file fuzz_csv fuzz_checkpoint fuzz_manifest fuzz_options)
+all_targets=(fuzz_idx fuzz_idx_file fuzz_csv fuzz_checkpoint fuzz_manifest fuzz_onnx fuzz_options)
 targets=("${only[@]:-${all_targets[@]}}")
 
 if [ ! -f "$build/build.ninja" ]; then
@@ -49,7 +49,7 @@ cmake --build "$build" -j "${TINYAE_JOBS:-$(nproc)}" --target fuzz_make_seeds "$
 seeds="$work/seeds"
 rm -rf "$seeds"
 "$build/fuzz/fuzz_make_seeds" "$seeds"
-mkdir -p "$seeds/idx" "$seeds/idx_file" "$seeds/csv" "$seeds/checkpoint" "$seeds/manifest" "$seeds/options"
+mkdir -p "$seeds/idx" "$seeds/idx_file" "$seeds/csv" "$seeds/checkpoint" "$seeds/manifest" "$seeds/onnx" "$seeds/options"
 # fuzz_options: the first byte picks the parser (fuzz/fuzz_options.cpp).
 printf '\x00256' >"$seeds/options/batch"
 printf '\x012' >"$seeds/options/threads"
@@ -61,13 +61,18 @@ printf '\x04128,64' >"$seeds/options/hidden"
 printf '\x03g,a,b,label\nm,1,2,0\nm,1.5,2,1\nn,-3e2,"4",0\nn,5,6,0\n' >"$seeds/csv/grouped"
 printf '\x00a,b\r\n1,2\r\n3,4\r\n5,6\r\n' >"$seeds/csv/plain"
 printf '\x01"a","b",label\n1,2,0\n\n3,4,1\n5,6,0' >"$seeds/csv/quoted"
-for kind in idx idx_file csv checkpoint manifest options; do
+for kind in idx idx_file csv checkpoint manifest onnx options; do
   [ -d "$root/fuzz/corpus/$kind" ] && cp "$root/fuzz/corpus/$kind"/* "$seeds/$kind/" 2>/dev/null || true
 done
 cp "$root"/tests/hostile/inputs/*.idx "$seeds/idx/" 2>/dev/null || true
 cp "$root"/tests/hostile/inputs/*.idx* "$seeds/idx_file/" 2>/dev/null || true
 cp "$root"/tests/hostile/inputs/*.safetensors "$root"/tests/hostile/inputs/*.pt "$seeds/checkpoint/" 2>/dev/null || true
 cp "$root"/tests/hostile/inputs/*.manifest.json "$seeds/manifest/" 2>/dev/null || true
+# fuzz_onnx: the hostile files and PyTorch's exports of tests/onnx (needs
+# Debian's python3-onnx and python3-torch, hence the system Python).
+/usr/bin/python3 "$root/tests/onnx/make_hostile_models.py" "$seeds/onnx" || echo "fuzz.sh: no ONNX hostile seeds" >&2
+/usr/bin/python3 "$root/tests/onnx/make_torch_models.py" "$seeds/onnx" 2>/dev/null || echo "fuzz.sh: no PyTorch ONNX seeds" >&2
+rm -f "$seeds"/onnx/*.f32
 
 # ASan: LibTorch is not instrumented; libFuzzer's own -rss_limit_mb and
 # -malloc_limit_mb catch memory blow-ups (an input may legitimately claim up

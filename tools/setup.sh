@@ -13,7 +13,7 @@ packages=(
   gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
   clang libclang-rt-14-dev
   python3-torch
-  libcsv-dev python3-sklearn
+  libcsv-dev python3-sklearn libonnx-dev python3-onnx
 )
 
 missing=()
