@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# bench_train_vs_pytorch.sh - tinyae train against the same recipe in PyTorch
+# (tools/bench/pytorch_reference.py, Debian's python3-torch) and against the
+# matrix-multiply floor of one epoch (build/bench/matmul_floor), on this
+# machine, in alternating rounds: each round runs tinyae, then PyTorch with
+# every thread setting below, then the floor. Reports per-epoch medians over
+# all rounds, PyTorch's best setting, the ratios and both final test MSEs.
+#
+# Thread settings tried for PyTorch (C = the cores present):
+#   torch 1 + BLAS C, torch C + BLAS 1, torch 1 + BLAS 1, torch C + BLAS C,
+#   and PyTorch's defaults (nothing set).
+# Fairness: PyTorch runs with OPENBLAS_CORETYPE set to the kernel tinyae
+# reports in its first log line, so both use the same OpenBLAS kernel.
+#
+# usage: tools/bench/bench_train_vs_pytorch.sh [--epochs 3] [--rounds 3]
+#          [--build DIR] [--no-build] [--data DIR] [--coretype inherit|auto|NAME]
+#          [--json]
+#   --no-build: use the binaries in --build as they are.
+#   --coretype inherit: keep the caller's OPENBLAS_CORETYPE, if any (default);
+#              auto: unset it, tinyae picks the kernel from CPUID;
+#              NAME: OPENBLAS_CORETYPE=NAME for everything.
+set -euo pipefail
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+build="$repo/build"
+data="$repo/data/mnist"
+epochs=3
+rounds=3
+coretype=inherit
+json=0
+no_build=0
+while (($#)); do
+  case "$1" in
+    --epochs) epochs=$2; shift 2 ;;
+    --rounds) rounds=$2; shift 2 ;;
+    --build) build=$2; shift 2 ;;
+    --no-build) no_build=1; shift ;;
+    --data) data=$2; shift 2 ;;
+    --coretype) coretype=$2; shift 2 ;;
+    --json) json=1; shift ;;
+    -h|--help) sed -n '2,21p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    *) echo "bench_train_vs_pytorch.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+  esac
+done
+[[ "$epochs" =~ ^[1-9][0-9]*$ ]] || { echo "--epochs must be a positive integer, got '$epochs'" >&2; exit 2; }
+[[ "$rounds" =~ ^[1-9][0-9]*$ ]] || { echo "--rounds must be a positive integer, got '$rounds'" >&2; exit 2; }
+python=/usr/bin/python3  # Debian's, which has python3-torch
+"$python" -c 'import torch' 2>/dev/null || { echo "python3-torch is not installed (tools/setup.sh)" >&2; exit 1; }
+case "$coretype" in
+  inherit) ;;
+  auto) unset OPENBLAS_CORETYPE ;;
+  *) export OPENBLAS_CORETYPE=$coretype ;;
+esac
+
+# 1. Build what is missing or stale (a no-op when up to date).
+log() { if ((json)); then echo "$*" >&2; else echo "$*"; fi; }
+if ((!no_build)); then
+  log "building tinyae and matmul_floor in $build ..."
+  TINYAE_BUILD_DIR=$build bash "$repo/tools/build.sh" --target tinyae matmul_floor >&2
+fi
+
+# 2. Alternating rounds; every result is one JSON line in $results.
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+results="$work/results.jsonl"
+cores=$(nproc)
+settings=("1 $cores" "$cores 1" "1 1" "$cores $cores" "0 0")  # torch threads, BLAS threads (0: default)
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+kernel=""
+for ((round = 1; round <= rounds; round++)); do
+  log "round $round/$rounds: tinyae train ($epochs epochs)"
+  "$build/tinyae" train --data "$data" --out "$work/run$round" --epochs "$epochs" --no-figures 2>"$work/tinyae.log"
+  first_line=$(head -n 1 "$work/tinyae.log")
+  kernel=$(sed -n 's/.*, kernel \([A-Za-z0-9_]*\).*/\1/p' <<<"$first_line")
+  "$python" - "$work/run$round/history.csv" "$first_line" >>"$results" <<'EOF'
+import csv, json, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+print(json.dumps({"who": "tinyae", "epoch_seconds": [float(r["seconds"]) for r in rows],
+                  "final_test_mse": float(rows[-1]["val_loss"]), "log": sys.argv[2]}))
+EOF
+  for setting in "${settings[@]}"; do
+    read -r torch_threads blas_threads <<<"$setting"
+    log "round $round/$rounds: PyTorch, torch threads ${torch_threads/#0/default}, BLAS threads ${blas_threads/#0/default}"
+    same_kernel=()
+    [[ -n "$kernel" ]] && same_kernel=("OPENBLAS_CORETYPE=$kernel")
+    env "${same_kernel[@]}" "$python" "$repo/tools/bench/pytorch_reference.py" \
+      --data "$data" --epochs "$epochs" --torch-threads "$torch_threads" --blas-threads "$blas_threads" --json |
+      "$python" -c 'import json, sys; r = json.load(sys.stdin); r["who"] = "pytorch"; r["setting"] = sys.argv[1]; print(json.dumps(r))' \
+        "$setting" >>"$results"
+  done
+  log "round $round/$rounds: matrix-multiply floor"
+  "$build/bench/matmul_floor" --json 2>/dev/null |
+    "$python" -c 'import json, sys; r = json.load(sys.stdin); r["who"] = "floor"; print(json.dumps(r))' >>"$results"
+done
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# 3. Medians, the best PyTorch setting, the table.
+"$python" - "$results" "$json" "$epochs" "$rounds" "$cores" "$load_before" "$load_after" "$kernel" <<'EOF'
+import json, statistics, sys
+path, as_json, epochs, rounds, cores, load_before, load_after, kernel = sys.argv[1:]
+rows = [json.loads(line) for line in open(path)]
+cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "unknown")
+
+def median_epoch(rs):
+    return statistics.median([s for r in rs for s in r["epoch_seconds"]])
+
+def label(setting, r):
+    t, b = setting.split()
+    if t == "0":
+        return f"PyTorch defaults (torch {r['torch_threads']} + BLAS {r['blas_threads']})"
+    return f"PyTorch torch {t} + BLAS {b}"
+
+tinyae = [r for r in rows if r["who"] == "tinyae"]
+floors = [r for r in rows if r["who"] == "floor"]
+settings = {}
+for r in rows:
+    if r["who"] == "pytorch":
+        settings.setdefault(r["setting"], []).append(r)
+torch_medians = {s: median_epoch(rs) for s, rs in settings.items()}
+best = min(torch_medians, key=torch_medians.get)
+t_med = median_epoch(tinyae)
+floor = statistics.median(r["epoch_floor_seconds"] for r in floors)
+floor_train = statistics.median(r["train_gemm_seconds"] for r in floors)
+result = {
+    "cpu": cpu, "cores": int(cores), "blas_kernel": kernel, "tinyae_blas_line": tinyae[-1]["log"],
+    "pytorch_blas_kernels": sorted({r["blas_kernel"] for rs in settings.values() for r in rs}),
+    "epochs": int(epochs), "rounds": int(rounds), "load_average_before": load_before,
+    "load_average_after": load_after,
+    "tinyae": {"median_epoch_seconds": t_med, "final_test_mse": tinyae[-1]["final_test_mse"]},
+    "pytorch": {label(s, rs[-1]): {"median_epoch_seconds": m, "final_test_mse": rs[-1]["final_test_mse"]}
+                for s, rs in settings.items() for m in [torch_medians[s]]},
+    "pytorch_best": label(best, settings[best][-1]),
+    "pytorch_best_median_epoch_seconds": torch_medians[best],
+    "pytorch_best_final_test_mse": settings[best][-1]["final_test_mse"],
+    "ratio_tinyae_to_pytorch_best": t_med / torch_medians[best],
+    "speedup_over_pytorch_best": torch_medians[best] / t_med,
+    "floor_epoch_seconds": floor, "floor_train_gemm_seconds": floor_train,
+    "floor_val_gemm_seconds": statistics.median(r["val_gemm_seconds"] for r in floors),
+    "sgemm1024_gflops": statistics.median(r["sgemm1024_gflops"] for r in floors),
+    "ratio_tinyae_to_floor": t_med / floor,
+}
+if as_json == "1":
+    print(json.dumps(result, indent=2))
+    sys.exit(0)
+print(f"\nCPU: {cpu} ({cores} cores); load average {load_before} before, {load_after} after")
+print(f"tinyae: {result['tinyae_blas_line']}")
+print(f"PyTorch ran with OPENBLAS_CORETYPE={kernel or '(unset)'}, the kernel tinyae uses "
+      f"(PyTorch's OpenBLAS reported: {', '.join(result['pytorch_blas_kernels'])})")
+print(f"{rounds} alternating rounds of {epochs} epochs; medians of all epochs (validation included)\n")
+print(f"| {'run':<48} | s/epoch | tinyae / it | final test MSE |")
+print(f"| {'-' * 48} | ------: | ----------: | -------------: |")
+print(f"| {'tinyae train':<48} | {t_med:7.3f} | {1:11.2f} | {result['tinyae']['final_test_mse']:14.5f} |")
+for s, rs in settings.items():
+    name = label(s, rs[-1]) + (" (best)" if s == best else "")
+    print(f"| {name:<48} | {torch_medians[s]:7.3f} | {t_med / torch_medians[s]:11.2f} | "
+          f"{rs[-1]['final_test_mse']:14.5f} |")
+print(f"| {'matrix-multiply floor (GEMMs only)':<48} | {floor:7.3f} | {t_med / floor:11.2f} | {'-':>14} |")
+print(f"\ntinyae vs best PyTorch ({result['pytorch_best']}): {result['speedup_over_pytorch_best']:.2f}x as fast "
+      f"(ratio {result['ratio_tinyae_to_pytorch_best']:.2f}); tinyae vs matrix-multiply floor: "
+      f"{result['ratio_tinyae_to_floor']:.2f}x")
+print(f"floor: training GEMMs {floor_train:.3f} s + validation GEMMs {result['floor_val_gemm_seconds']:.3f} s; "
+      f"sgemm 1024^3 {result['sgemm1024_gflops']:.0f} GFLOP/s")
+EOF
