@@ -55,9 +55,9 @@ std::string table_source(const Manifest& manifest, double tolerance) {
   return c.str();
 }
 
-// DIR/tinyae*.c, sorted: every runtime file the exporter copied (the status
-// strings live in tinyae_f32.c whatever the format); --gc-sections drops
-// what is unused.
+// DIR/tinyae*.c, sorted: every runtime file the exporter copied (the
+// format's own file and tinyae_status.c); --gc-sections drops what is
+// unused.
 std::vector<fs::path> runtime_sources(const fs::path& dir) {
   std::vector<fs::path> sources;
   for (const fs::directory_entry& e : fs::directory_iterator(dir)) {
