@@ -14,6 +14,7 @@
 
 #include "tinyae/common.h"
 #include "tinyae/cycles.h"
+#include "tinyae/process.h"
 
 namespace {
 
@@ -216,14 +217,17 @@ constexpr Benchmark kBenchmarks[] = {
 TEST(CycleMicroBenchmarks, QemuRunsMatchTheReferenceManual) {
   const std::filesystem::path elf = TINYAE_CYCLES_BENCH_ELF;
   const std::filesystem::path dis = TINYAE_CYCLES_BENCH_DIS;
-  if (!std::filesystem::exists(elf) || std::system("command -v qemu-system-arm > /dev/null") != 0) {
+  if (!std::filesystem::exists(elf) || tinyae::find_in_path("qemu-system-arm").empty()) {
     GTEST_SKIP() << "needs arm-none-eabi-gcc (bench firmware) and qemu-system-arm";
   }
   const std::filesystem::path log = std::filesystem::path(TINYAE_BINARY_DIR) / "tests/cycles/bench_m4_exec.log";
-  const std::string command = "timeout 60 qemu-system-arm -M mps2-an386 -nographic -semihosting -icount shift=0 "
-                              "-singlestep -d exec,nochain -D '" + log.string() + "' -kernel '" + elf.string() +
-                              "' > /dev/null 2>&1";
-  ASSERT_EQ(std::system(command.c_str()), 0) << command;
+  tinyae::ProcessOptions options;
+  options.timeout_seconds = 60;
+  const tinyae::ProcessResult qemu = tinyae::run_process(
+      {"qemu-system-arm", "-M", "mps2-an386", "-nographic", "-semihosting", "-icount", "shift=0", "-singlestep", "-d",
+       "exec,nochain", "-D", log.string(), "-kernel", elf.string()},
+      options);
+  ASSERT_TRUE(qemu.ok()) << "qemu-system-arm: " << qemu.describe() << "\n" << qemu.err;
   std::ifstream dis_file(dis);
   const Disassembly disassembly = Disassembly::parse(dis_file);
   for (const Benchmark& bench : kBenchmarks) {

@@ -19,10 +19,10 @@
 #include <fstream>
 #include <random>
 
-#include "process.h"
 #include "tinyae/common.h"
 #include "tinyae/model.h"
 #include "tinyae/onnx.h"
+#include "tinyae/process.h"
 #include "tinyae/onnx_model.h"
 
 namespace fs = std::filesystem;
@@ -44,9 +44,12 @@ fs::path work_dir(const std::string& name) {
 }
 
 void run_python(const std::string& script, const std::vector<std::string>& args, const fs::path& dir) {
-  std::vector<std::string> argv = {std::string(TINYAE_SOURCE_DIR) + "/tests/onnx/" + script};
+  std::vector<std::string> argv = {TINYAE_PYTHON3, std::string(TINYAE_SOURCE_DIR) + "/tests/onnx/" + script};
   argv.insert(argv.end(), args.begin(), args.end());
-  const test::ProcessResult result = test::run_process(TINYAE_PYTHON3, argv, dir, dir, 300);
+  ProcessOptions options;
+  options.cwd = dir;
+  options.timeout_seconds = 300;
+  const ProcessResult result = run_process(argv, options);
   ASSERT_TRUE(result.exited && result.exit_code == 0)
       << script << ": " << result.describe() << "\n" << result.out << result.err;
   std::cout << result.out;
