@@ -78,6 +78,14 @@ Canvas make_canvas(int width, int height, const fs::path& path) {
 
 void set_colour(cairo_t* cr, Rgb c) { cairo_set_source_rgb(cr, c.r, c.g, c.b); }
 
+// One straight line from (x0, y0) to (x1, y1) in colour c.
+void stroke_line(cairo_t* cr, Rgb c, double x0, double y0, double x1, double y1) {
+  set_colour(cr, c);
+  cairo_move_to(cr, x0, y0);
+  cairo_line_to(cr, x1, y1);
+  cairo_stroke(cr);
+}
+
 // cairo_write_func_t that appends PNG bytes to a std::ostream.
 cairo_status_t write_to_stream(void* closure, const unsigned char* data, unsigned int length) {
   auto* out = static_cast<std::ostream*>(closure);
@@ -226,28 +234,16 @@ void draw_loss_png(const fs::path& path, const std::vector<EpochResult>& history
   for (int i = 0; i < xt.count; ++i) {
     const double epoch = xt.first + i * xt.step;
     const double x = std::round(px(epoch)) + 0.5;
-    set_colour(cr, kGrid);
-    cairo_move_to(cr, x, top);
-    cairo_line_to(cr, x, top + height);
-    cairo_stroke(cr);
-    set_colour(cr, kBlack);
-    cairo_move_to(cr, x, top + height);
-    cairo_line_to(cr, x, top + height + 5);
-    cairo_stroke(cr);
+    stroke_line(cr, kGrid, x, top, x, top + height);
+    stroke_line(cr, kBlack, x, top + height, x, top + height + 5);  // tick
     draw_text(cr, fmt::format("{:.0f}", epoch), x, top + height + 20, Align::kCenter);
   }
   const Ticks yt = nice_ticks(y_lo, y_hi, 6, 0.0);
   for (int i = 0; i < yt.count; ++i) {
     const double loss = yt.first + i * yt.step;
     const double y = std::round(py(loss)) + 0.5;
-    set_colour(cr, kGrid);
-    cairo_move_to(cr, left, y);
-    cairo_line_to(cr, left + width, y);
-    cairo_stroke(cr);
-    set_colour(cr, kBlack);
-    cairo_move_to(cr, left - 5, y);
-    cairo_line_to(cr, left, y);
-    cairo_stroke(cr);
+    stroke_line(cr, kGrid, left, y, left + width, y);
+    stroke_line(cr, kBlack, left - 5, y, left, y);  // tick
     draw_text(cr, fmt::format("{:.{}f}", loss, yt.decimals), left - 8, y, Align::kRight, true);
   }
   set_colour(cr, kBlack);
