@@ -29,11 +29,9 @@ void check(const tinyae::IdxArray& array, std::size_t ndims, std::size_t input_s
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view bytes(reinterpret_cast<const char*>(data), size);
-  tinyae::fuzz::run_parser("parse_idx(images)", [&] {
-    check(tinyae::parse_idx(bytes, tinyae::kIdxImagesMagic, "fuzz.idx"), 3, size);
-  });
-  tinyae::fuzz::run_parser("parse_idx(labels)", [&] {
-    check(tinyae::parse_idx(bytes, tinyae::kIdxLabelsMagic, "fuzz.idx"), 1, size);
-  });
+  tinyae::fuzz::run_parser("parse_idx(images)",
+                           [&] { check(tinyae::parse_idx(bytes, tinyae::kIdxImagesMagic, "fuzz.idx"), 3, size); });
+  tinyae::fuzz::run_parser("parse_idx(labels)",
+                           [&] { check(tinyae::parse_idx(bytes, tinyae::kIdxLabelsMagic, "fuzz.idx"), 1, size); });
   return 0;
 }

@@ -43,7 +43,8 @@ void check(std::uint8_t which, const std::string& text) {
       break;
     }
     case 3: {
-      const double v = which & 8 ? parse_real("lr", text, 0, std::numeric_limits<double>::infinity(), false) : parse_real("timeout", text, 0, 604800, false);
+      const double v = which & 8 ? parse_real("lr", text, 0, std::numeric_limits<double>::infinity(), false)
+                                 : parse_real("timeout", text, 0, 604800, false);
       if (!std::isfinite(v) || !(v > 0) || (!(which & 8) && v > 604800)) finding("real out of range", text);
       break;
     }

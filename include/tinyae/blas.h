@@ -13,9 +13,9 @@
 namespace tinyae {
 
 struct BlasInfo {
-  std::string library;   // "OpenBLAS 0.3.21 ...", "reference BLAS", ...
-  std::string kernel;    // OpenBLAS core name, e.g. "SkylakeX"; empty if not OpenBLAS
-  int threads = 0;       // BLAS threads; 0 if unknown
+  std::string library;  // "OpenBLAS 0.3.21 ...", "reference BLAS", ...
+  std::string kernel;   // OpenBLAS core name, e.g. "SkylakeX"; empty if not OpenBLAS
+  int threads = 0;      // BLAS threads; 0 if unknown
   // false for the reference BLAS, a generic fallback kernel, or (when tinyae
   // chose the kernel) one weaker than the CPU supports
   bool fast = false;

@@ -29,8 +29,7 @@ class Error : public std::runtime_error {
 // it was, and a tinyae::Error naming the path is thrown. Temporaries of
 // `path` left by writers that were killed (their pid no longer runs) are
 // removed first, so a run killed mid-write is clean once it writes again.
-void write_file_atomically(const std::filesystem::path& path,
-                           const std::function<void(std::ostream&)>& writer);
+void write_file_atomically(const std::filesystem::path& path, const std::function<void(std::ostream&)>& writer);
 void write_file_atomically(const std::filesystem::path& path, std::string_view contents);
 
 // Creates `dir` (and parents) if needed and checks that a file can be created

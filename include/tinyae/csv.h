@@ -43,8 +43,8 @@ struct CsvColumns {
 
 // A run of consecutive rows sharing one group value (e.g. one sensor).
 struct CsvGroup {
-  std::string name;            // the group cell; "" without a group column
-  std::size_t first_row = 0;   // index of its first row in CsvTable
+  std::string name;           // the group cell; "" without a group column
+  std::size_t first_row = 0;  // index of its first row in CsvTable
   std::size_t row_count = 0;
 };
 

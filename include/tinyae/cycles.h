@@ -78,8 +78,8 @@ struct TimingRow {
 
 // One core: its rows and the penalties every row shares.
 struct CoreTiming {
-  std::string name;       // e.g. "cortex-m4"
-  std::string reference;  // the manual and sections the rows come from
+  std::string name;        // e.g. "cortex-m4"
+  std::string reference;   // the manual and sections the rows come from
   int branch_penalty = 2;  // P: cycles added when the next PC is not the sequential one
   int address_stall = 1;   // a load/store whose address uses the result of the previous data-processing instruction
   std::vector<TimingRow> rows;
@@ -93,9 +93,9 @@ const CoreTiming& find_cycle_core(std::string_view name);
 // What an estimate counts.
 struct CycleRegion {
   enum class Kind {
-    kWholeRun,     // every executed instruction
-    kInside,       // instructions whose PC lies in `ranges` (callees outside them are not counted)
-    kCallOf,       // from each entry of `ranges[0]` until it returns, callees included
+    kWholeRun,  // every executed instruction
+    kInside,    // instructions whose PC lies in `ranges` (callees outside them are not counted)
+    kCallOf,    // from each entry of `ranges[0]` until it returns, callees included
   };
   Kind kind = Kind::kWholeRun;
   std::vector<AddressRange> ranges;
@@ -113,12 +113,12 @@ struct ClassTotal {
 struct CycleEstimate {
   std::int64_t instructions = 0;
   std::int64_t cycles = 0;
-  std::int64_t entries = 0;  // kCallOf: calls counted
-  std::vector<ClassTotal> calls;  // kCallOf: each counted call's instructions and cycles
-  std::map<std::string, ClassTotal> by_class;     // "unknown" holds what the table does not know
-  std::map<std::string, ClassTotal> by_mnemonic;  // base mnemonic, e.g. "vfma"
+  std::int64_t entries = 0;                               // kCallOf: calls counted
+  std::vector<ClassTotal> calls;                          // kCallOf: each counted call's instructions and cycles
+  std::map<std::string, ClassTotal> by_class;             // "unknown" holds what the table does not know
+  std::map<std::string, ClassTotal> by_mnemonic;          // base mnemonic, e.g. "vfma"
   std::map<std::string, std::int64_t> unknown_mnemonics;  // counted at 1 cycle each
-  std::int64_t pcs_not_in_disassembly = 0;        // counted at 1 cycle, class "unknown"
+  std::int64_t pcs_not_in_disassembly = 0;                // counted at 1 cycle, class "unknown"
 };
 
 // Weighs an executed-PC stream: feed every executed PC in order with step(),
@@ -145,12 +145,12 @@ class CycleEstimator {
   CycleRegion region_;
   std::unordered_map<std::string, const TimingRow*> row_by_mnemonic_;
   std::unordered_map<std::uint32_t, std::unique_ptr<Timed>> timed_;
-  const Timed* pending_ = nullptr;          // executed, not yet charged
+  const Timed* pending_ = nullptr;  // executed, not yet charged
   bool pending_counted_ = false;
-  const Timed* previous_ = nullptr;         // the instruction executed before pending_
+  const Timed* previous_ = nullptr;              // the instruction executed before pending_
   std::vector<std::uint32_t> return_addresses_;  // shadow call stack (BL/BLX)
   bool in_call_ = false;
-  bool call_counted_ = false;       // the current call lies in the region's window
+  bool call_counted_ = false;  // the current call lies in the region's window
   std::int64_t calls_seen_ = 0;
   std::size_t call_depth_ = 0;
   CycleEstimate estimate_;
@@ -165,7 +165,7 @@ std::optional<std::uint32_t> exec_log_pc(std::string_view line);
 // device accesses under -icount, chains stopped before a block); returns the
 // estimate. Throws tinyae::Error if the log holds no
 // Trace line.
-CycleEstimate estimate_cycles(std::istream& exec_log, const CoreTiming& core,
-                              const Disassembly& disassembly, const CycleRegion& region);
+CycleEstimate estimate_cycles(std::istream& exec_log, const CoreTiming& core, const Disassembly& disassembly,
+                              const CycleRegion& region);
 
 }  // namespace tinyae

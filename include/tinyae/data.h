@@ -52,7 +52,6 @@ struct Mnist {
 // images and labels agree in count and that images are 28x28. train_limit > 0
 // keeps only the first train_limit training images (test set kept whole
 // unless test_limit > 0).
-Mnist load_mnist(const std::filesystem::path& dir, std::int64_t train_limit = 0,
-                 std::int64_t test_limit = 0);
+Mnist load_mnist(const std::filesystem::path& dir, std::int64_t train_limit = 0, std::int64_t test_limit = 0);
 
 }  // namespace tinyae

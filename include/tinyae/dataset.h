@@ -44,13 +44,13 @@ struct CsvSpec {
 
 // The vectors of one split, in group order, then time order.
 struct Samples {
-  std::size_t window = 1;                 // rows per vector
-  std::size_t features = 0;               // F
-  std::vector<float> x;                   // (n, window * features) time-major, raw (not normalised)
-  std::vector<std::uint8_t> labels;       // (n) label of each vector's last row; empty without labels
-  std::vector<std::uint32_t> group;       // (n) index into Dataset::groups
-  std::vector<std::size_t> last_row;      // (n) 0-based data row (CsvTable order) of each vector's last row
-  std::vector<std::uint64_t> last_line;   // (n) 1-based file line of each vector's last row
+  std::size_t window = 1;                // rows per vector
+  std::size_t features = 0;              // F
+  std::vector<float> x;                  // (n, window * features) time-major, raw (not normalised)
+  std::vector<std::uint8_t> labels;      // (n) label of each vector's last row; empty without labels
+  std::vector<std::uint32_t> group;      // (n) index into Dataset::groups
+  std::vector<std::size_t> last_row;     // (n) 0-based data row (CsvTable order) of each vector's last row
+  std::vector<std::uint64_t> last_line;  // (n) 1-based file line of each vector's last row
   std::size_t dim() const { return window * features; }
   std::size_t size() const { return last_row.size(); }
 };
@@ -58,10 +58,10 @@ struct Samples {
 struct Dataset {
   Samples train, validation, test;
   std::vector<std::string> feature_names;
-  std::vector<std::string> groups;   // group names in file order ({""} without a group column)
+  std::vector<std::string> groups;  // group names in file order ({""} without a group column)
   bool has_labels = false;
-  std::size_t rows_read = 0;         // data rows in the file
-  std::string sha256;                // of the CSV file
+  std::size_t rows_read = 0;  // data rows in the file
+  std::string sha256;         // of the CSV file
 };
 
 // Reads the CSV file (tinyae/csv.h) and cuts it into windows and splits as

@@ -40,7 +40,7 @@ const std::vector<Board>& deploy_boards();
 const Board& find_board(std::string_view name);
 
 struct DeployOptions {
-  std::filesystem::path headers_dir;     // written by `tinyae export`
+  std::filesystem::path headers_dir;  // written by `tinyae export`
   std::string board = "mps2-an386";
   double tolerance = 1e-5;               // max |predicted - expected| per output (float32; int8 uses 0)
   std::filesystem::path keep_build_dir;  // empty: build in a temporary folder, removed afterwards

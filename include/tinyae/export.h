@@ -145,7 +145,7 @@ std::unique_ptr<HeaderWriter> make_header_writer(NumberFormat format);
 // The runtime sources (src/runtime/*.h and *.c) as they were when tinyae was
 // built, so that export works without the source tree.
 struct EmbeddedFile {
-  std::string_view name;      // e.g. "tinyae.h"
+  std::string_view name;  // e.g. "tinyae.h"
   std::string_view contents;
 };
 const std::vector<EmbeddedFile>& embedded_runtime_files();
@@ -163,12 +163,12 @@ std::string render_arduino_sketch(const ModelToExport& model, const NumberFormat
 // ---- The export command ---------------------------------------------------
 
 struct ExportOptions {
-  std::filesystem::path model_path;                  // RUN/model.safetensors
-  std::filesystem::path out_dir;                     // DIR
-  std::filesystem::path data_dir = "data/mnist";     // for golden vectors (not read when golden_count is 0)
-  std::int64_t golden_count = 4;                     // first N MNIST test images
-  bool arduino = false;                              // write DIR as an Arduino library
-  std::string name_prefix;                           // prepended to every symbol; "" for none
+  std::filesystem::path model_path;               // RUN/model.safetensors
+  std::filesystem::path out_dir;                  // DIR
+  std::filesystem::path data_dir = "data/mnist";  // for golden vectors (not read when golden_count is 0)
+  std::int64_t golden_count = 4;                  // first N MNIST test images
+  bool arduino = false;                           // write DIR as an Arduino library
+  std::string name_prefix;                        // prepended to every symbol; "" for none
   NumberFormat format = NumberFormat::kFloat32;
   // int8: calibrate on the first N MNIST training images of data_dir, in
   // [1, kMaxCalibrationImages]; the accuracy report (DIR/quantization.json)
@@ -189,8 +189,8 @@ struct ExportedHeader {
 };
 
 struct ExportResult {
-  std::vector<ExportedHeader> models;             // encoder, decoder, autoencoder
-  std::vector<std::filesystem::path> files;      // every file written, relative to out_dir
+  std::vector<ExportedHeader> models;        // encoder, decoder, autoencoder
+  std::vector<std::filesystem::path> files;  // every file written, relative to out_dir
 };
 
 // Loads the checkpoint, computes the golden vectors with LibTorch, renders

@@ -46,8 +46,7 @@ double threshold_at_percentile(const std::vector<double>& normal_scores, double 
 // samples: a normal sample's score (the (k+1)-th highest), which maximises
 // the true positive rate under that bound. When every normal may be flagged,
 // just below the lowest score.
-double threshold_at_max_fpr(const std::vector<double>& scores, const std::vector<std::uint8_t>& labels,
-                            double max_fpr);
+double threshold_at_max_fpr(const std::vector<double>& scores, const std::vector<std::uint8_t>& labels, double max_fpr);
 
 // Counts at a threshold (score > threshold = anomaly).
 struct Confusion {

@@ -24,11 +24,11 @@
 namespace tinyae {
 
 struct ProcessOptions {
-  std::filesystem::path cwd;                 // empty: this process's working folder
-  std::vector<std::string> env;              // "NAME=value", added to (or replacing in) this process's environment
-  double timeout_seconds = 0;                // <= 0: wait for ever
-  std::size_t max_output_bytes = 1 << 20;    // kept per stream; the rest is read, counted and dropped
-  bool merge_stderr = false;                 // stderr into the stdout stream (like 2>&1), interleaved
+  std::filesystem::path cwd;               // empty: this process's working folder
+  std::vector<std::string> env;            // "NAME=value", added to (or replacing in) this process's environment
+  double timeout_seconds = 0;              // <= 0: wait for ever
+  std::size_t max_output_bytes = 1 << 20;  // kept per stream; the rest is read, counted and dropped
+  bool merge_stderr = false;               // stderr into the stdout stream (like 2>&1), interleaved
   std::function<void(std::string_view)> on_stdout_line;  // each stdout line, without "\n" or "\r"
 };
 
@@ -38,7 +38,7 @@ struct ProcessResult {
   int signal = 0;          // the signal that ended it, if !exited
   bool timed_out = false;  // killed by the runner at the timeout
   double seconds = 0;
-  std::string out, err;    // captured; a cut stream ends with a line saying how much was dropped
+  std::string out, err;  // captured; a cut stream ends with a line saying how much was dropped
   std::uint64_t out_dropped = 0, err_dropped = 0;  // bytes beyond max_output_bytes
   double timeout_seconds = 0;                      // the limit it was given
 
@@ -81,7 +81,7 @@ class Process {
   bool reaped_ = false;
   int status_ = 0;      // from waitpid
   int lost_errno_ = 0;  // waitpid failed: how it ended is unknown
-  double start_ = 0;       // steady clock, seconds
+  double start_ = 0;    // steady clock, seconds
   bool timed_out_ = false;
   std::string captured_[2];
   std::uint64_t dropped_[2] = {0, 0};

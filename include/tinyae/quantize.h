@@ -93,11 +93,11 @@ struct QuantizedLayer {
   QuantParams input;    // the input tensor (= the previous layer's output)
   QuantParams output;   // the output tensor
   QuantParams requant;  // what the sums are requantized to: output for relu/linear, the table's input for sigmoid/tanh
-  std::vector<std::int8_t> weights;                // (out_size, in_size) row-major, zero point 0
-  std::vector<double> weight_scales;               // (out_size)
-  std::vector<std::int32_t> bias;                  // (out_size) scale input.scale * weight_scales[o]
-  std::vector<FixedPointMultiplier> multipliers;   // (out_size) ~ input.scale * weight_scales[o] / requant.scale
-  std::vector<std::int8_t> table;                  // (256) sigmoid/tanh: output = table[y + 128]; empty otherwise
+  std::vector<std::int8_t> weights;               // (out_size, in_size) row-major, zero point 0
+  std::vector<double> weight_scales;              // (out_size)
+  std::vector<std::int32_t> bias;                 // (out_size) scale input.scale * weight_scales[o]
+  std::vector<FixedPointMultiplier> multipliers;  // (out_size) ~ input.scale * weight_scales[o] / requant.scale
+  std::vector<std::int8_t> table;                 // (256) sigmoid/tanh: output = table[y + 128]; empty otherwise
 
   // Requantized values are clamped to [lowest(), 127]: the output zero point
   // for ReLU (so negative sums become real 0), -128 otherwise.
@@ -134,8 +134,7 @@ struct QuantizedNetwork {
 
 // Runs `count` inputs (count * input_size int8, row-major) through the
 // network with the scheme's integer math; returns count * output_size int8.
-std::vector<std::int8_t> run_reference(const QuantizedNetwork& network, const std::int8_t* inputs,
-                                       std::int64_t count);
+std::vector<std::int8_t> run_reference(const QuantizedNetwork& network, const std::int8_t* inputs, std::int64_t count);
 
 // (n, size) float tensor -> n * size int8 with quantize_value, and back.
 std::vector<std::int8_t> quantize_tensor(const torch::Tensor& values, const QuantParams& params);

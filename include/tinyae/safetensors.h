@@ -37,7 +37,7 @@ struct SafetensorsTensor {
 };
 
 struct SafetensorsFile {
-  std::vector<SafetensorsTensor> tensors;      // in the order of their bytes
+  std::vector<SafetensorsTensor> tensors;       // in the order of their bytes
   std::map<std::string, std::string> metadata;  // "__metadata__"
   std::string_view data;                        // every tensor's bytes: the buffer after the header
 };

@@ -27,11 +27,14 @@ constexpr const char* kReexecGuard = "TINYAE_BLAS_REEXEC";
 // 0 for names we do not know (never a reason to re-exec).
 int kernel_level(std::string name) {
   std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
-  for (const char* n : {"skylakex", "cooperlake", "sapphirerapids"}) if (name == n) return 4;
-  for (const char* n : {"haswell", "zen", "excavator", "steamroller"}) if (name == n) return 3;
-  for (const char* n : {"sandybridge", "bulldozer", "piledriver"}) if (name == n) return 2;
-  for (const char* n : {"prescott", "core2", "penryn", "dunnington", "nehalem", "atom", "katmai",
-                        "coppermine", "northwood", "barcelona", "opteron", "nano"}) {
+  for (const char* n : {"skylakex", "cooperlake", "sapphirerapids"})
+    if (name == n) return 4;
+  for (const char* n : {"haswell", "zen", "excavator", "steamroller"})
+    if (name == n) return 3;
+  for (const char* n : {"sandybridge", "bulldozer", "piledriver"})
+    if (name == n) return 2;
+  for (const char* n : {"prescott", "core2", "penryn", "dunnington", "nehalem", "atom", "katmai", "coppermine",
+                        "northwood", "barcelona", "opteron", "nano"}) {
     if (name == n) return 1;
   }
   return 0;
@@ -52,8 +55,8 @@ std::string openblas_corename() {
 std::string detect_openblas_coretype() {
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-      __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl")) {
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
+      __builtin_cpu_supports("avx512vl")) {
     return "SKYLAKEX";
   }
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return "HASWELL";
@@ -72,8 +75,8 @@ void prepare_blas_environment(char** argv) {
   ::setenv(kReexecGuard, loaded.c_str(), 1);
   ::execv("/proc/self/exe", argv);
   // execv only returns on failure: carry on with the slower kernel, say so.
-  spdlog::warn("could not restart with OPENBLAS_CORETYPE={} (OpenBLAS chose {}): training will be slower",
-               wanted, loaded);
+  spdlog::warn("could not restart with OPENBLAS_CORETYPE={} (OpenBLAS chose {}): training will be slower", wanted,
+               loaded);
 }
 
 BlasInfo query_blas() {
@@ -92,8 +95,8 @@ BlasInfo query_blas() {
       // is slow enough to warn about.
       info.fast = level == 0 || level >= kernel_level("sandybridge");
       if (!wanted.empty() && level != 0 && level < kernel_level(wanted)) {
-        info.kernel += " (OPENBLAS_CORETYPE=" + std::string(user_choice) + " from the environment; this CPU could run " +
-                       wanted + ")";
+        info.kernel += " (OPENBLAS_CORETYPE=" + std::string(user_choice) +
+                       " from the environment; this CPU could run " + wanted + ")";
       }
     } else {
       info.fast = level == 0 || wanted.empty() || level >= kernel_level(wanted);

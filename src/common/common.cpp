@@ -1,13 +1,10 @@
 // Crash-safe file writes, bounded file reads and SHA-256 (OpenSSL's libcrypto).
 #include "tinyae/common.h"
-#include "tinyae/text.h"
 
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <openssl/evp.h>
 
 #include <array>
 #include <cctype>
@@ -18,6 +15,10 @@
 #include <fstream>
 #include <random>
 #include <sstream>
+
+#include <openssl/evp.h>
+
+#include "tinyae/text.h"
 
 namespace tinyae {
 namespace fs = std::filesystem;
@@ -54,7 +55,8 @@ fs::path temporary_sibling(const fs::path& path) {
 void remove_stale_temporaries(const fs::path& path) {
   const std::string prefix = path.filename().string() + ".tmp.";
   std::error_code ec;
-  for (const fs::directory_entry& entry : fs::directory_iterator(path.parent_path().empty() ? "." : path.parent_path(), ec)) {
+  for (const fs::directory_entry& entry :
+       fs::directory_iterator(path.parent_path().empty() ? "." : path.parent_path(), ec)) {
     const std::string name = entry.path().filename().string();
     if (name.compare(0, prefix.size(), prefix) != 0) continue;
     const std::string rest = name.substr(prefix.size());  // "<pid>.<hex>"

@@ -71,7 +71,8 @@ nlohmann::json parse_json(std::string_view text, const std::string& where) {
 std::string json_excerpt(const nlohmann::json& value) {
   if (value.is_array()) return "an array of " + std::to_string(value.size()) + " elements";
   if (value.is_object()) return "an object with " + std::to_string(value.size()) + " keys";
-  const std::string text = value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);  // a scalar: no recursion
+  const std::string text =
+      value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);  // a scalar: no recursion
   if (text.size() <= kExcerptChars) return text;
   return text.substr(0, kExcerptChars) + "... (" + std::to_string(text.size()) + " characters)";
 }

@@ -11,8 +11,8 @@
 #include <cctype>
 
 #include "tinyae/common.h"
-#include "tinyae/text.h"
 #include "tinyae/json_reader.h"
+#include "tinyae/text.h"
 
 namespace tinyae {
 namespace fs = std::filesystem;
@@ -78,8 +78,8 @@ Manifest Manifest::from_json(std::string_view text, const std::string& where) {
   // The version first: a newer manifest may well have other keys.
   m.header_format_version = j.integer("header_format_version");
   if (m.header_format_version != kHeaderFormatVersion) {
-    throw Error(where + ": header_format_version " + std::to_string(m.header_format_version) + ", this tinyae reads version " +
-                std::to_string(kHeaderFormatVersion) + "; re-export with this tinyae");
+    throw Error(where + ": header_format_version " + std::to_string(m.header_format_version) +
+                ", this tinyae reads version " + std::to_string(kHeaderFormatVersion) + "; re-export with this tinyae");
   }
   j.refuse_unknown_keys({"tinyae_version", "header_format_version", "number_format", "checkpoint_sha256", "models"});
   m.tinyae_version = j.string("tinyae_version");

@@ -9,8 +9,8 @@ namespace tinyae {
 
 const std::vector<NumberFormatInfo>& number_formats() {
   static const std::vector<NumberFormatInfo> formats = {
-      {NumberFormat::kFloat32, "float32", "tinyae_f32.c", "f32", "tinyae_run_f32", "float", "float", "SCRATCH_FLOATS", 6,
-       false},
+      {NumberFormat::kFloat32, "float32", "tinyae_f32.c", "f32", "tinyae_run_f32", "float", "float", "SCRATCH_FLOATS",
+       6, false},
       {NumberFormat::kInt8, "int8", "tinyae_int8.c", "i8", "tinyae_run_i8", "int8_t", "int32_t", "SCRATCH_WORDS", 0,
        true},
   };

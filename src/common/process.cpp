@@ -272,7 +272,8 @@ ProcessResult Process::wait() {
   result.err = std::move(captured_[kErr]);
   result.out_dropped = dropped_[kOut];
   result.err_dropped = dropped_[kErr];
-  for (auto [text, dropped] : {std::pair{&result.out, result.out_dropped}, std::pair{&result.err, result.err_dropped}}) {
+  for (auto [text, dropped] :
+       {std::pair{&result.out, result.out_dropped}, std::pair{&result.err, result.err_dropped}}) {
     if (dropped > 0) {
       *text += "\n[" + std::to_string(dropped) + " more bytes not kept: the limit is " +
                std::to_string(options_.max_output_bytes) + " bytes]\n";

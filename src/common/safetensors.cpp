@@ -30,9 +30,8 @@ struct DtypeSize {
   std::size_t bytes;
 };
 constexpr DtypeSize kDtypes[] = {
-    {"BOOL", 1}, {"U8", 1},  {"I8", 1},  {"F8_E5M2", 1}, {"F8_E4M3", 1}, {"I16", 2}, {"U16", 2},
-    {"F16", 2},  {"BF16", 2}, {"I32", 4}, {"U32", 4},     {"F32", 4},     {"F64", 8}, {"I64", 8},
-    {"U64", 8},
+    {"BOOL", 1}, {"U8", 1},  {"I8", 1},  {"F8_E5M2", 1}, {"F8_E4M3", 1}, {"I16", 2}, {"U16", 2}, {"F16", 2},
+    {"BF16", 2}, {"I32", 4}, {"U32", 4}, {"F32", 4},     {"F64", 8},     {"I64", 8}, {"U64", 8},
 };
 
 std::string shape_text(const std::vector<std::int64_t>& shape) {
@@ -142,9 +141,8 @@ std::string write_safetensors(const std::vector<SafetensorsTensor>& tensors,
       throw Error(what + ": shape " + shape_text(tensor.shape) + " of " + tensor.dtype + " needs " +
                   std::to_string(count * element_bytes) + " bytes, " + std::to_string(tensor.data.size()) + " given");
     }
-    header[tensor.name] = {{"dtype", tensor.dtype},
-                           {"shape", tensor.shape},
-                           {"data_offsets", {offset, offset + tensor.data.size()}}};
+    header[tensor.name] = {
+        {"dtype", tensor.dtype}, {"shape", tensor.shape}, {"data_offsets", {offset, offset + tensor.data.size()}}};
     offset += tensor.data.size();
   }
   std::string text = header.dump();

@@ -9,9 +9,9 @@
 #include <sstream>
 #include <string>
 
+#include "hex.h"
 #include "tinyae/common.h"
 #include "tinyae/cycles.h"
-#include "hex.h"
 
 namespace tinyae {
 namespace {

@@ -8,15 +8,15 @@
 #include <cctype>
 #include <string>
 
+#include "hex.h"
 #include "tinyae/common.h"
 #include "tinyae/cycles.h"
-#include "hex.h"
 
 namespace tinyae {
 namespace {
 
 constexpr std::array<std::string_view, 15> kConditions = {"eq", "ne", "cs", "hs", "cc", "lo", "mi", "pl",
-                                                         "vs", "vc", "hi", "ls", "ge", "lt", "gt"};
+                                                          "vs", "vc", "hi", "ls", "ge", "lt", "gt"};
 constexpr std::string_view kConditionLe = "le";
 
 bool is_condition(std::string_view suffix) {
@@ -97,14 +97,14 @@ std::uint32_t registers_in(std::string_view text) {
 struct CycleEstimator::Timed {
   std::uint32_t pc = 0;
   std::uint32_t size = 2;
-  std::string base;                   // mnemonic without suffixes, e.g. "vfma"; the raw text if unknown
-  const TimingRow* row = nullptr;     // nullptr: unknown (charged 1)
+  std::string base;                // mnemonic without suffixes, e.g. "vfma"; the raw text if unknown
+  const TimingRow* row = nullptr;  // nullptr: unknown (charged 1)
   bool in_disassembly = true;
-  bool is_call = false;               // BL/BLX: pushes a return address
-  int words = 0;                      // register-list words (kPlusRegisters)
-  int destination = -1;               // core register written (loads, data processing)
+  bool is_call = false;                 // BL/BLX: pushes a return address
+  int words = 0;                        // register-list words (kPlusRegisters)
+  int destination = -1;                 // core register written (loads, data processing)
   std::uint32_t address_registers = 0;  // core registers the address is computed from
-  bool register_offset = false;       // the address adds a second register
+  bool register_offset = false;         // the address adds a second register
 };
 
 CycleEstimator::CycleEstimator(const CoreTiming& core, const Disassembly& disassembly, CycleRegion region)
@@ -141,9 +141,11 @@ const CycleEstimator::Timed& CycleEstimator::timed(std::uint32_t pc) {
   const auto strip_condition = [](const std::string& m) {
     return m.size() > 2 && is_condition(std::string_view(m).substr(m.size() - 2)) ? m.substr(0, m.size() - 2) : m;
   };
-  const auto strip_s = [](const std::string& m) { return m.size() > 1 && m.back() == 's' ? m.substr(0, m.size() - 1) : m; };
-  for (const std::string& candidate : {mnemonic, strip_condition(mnemonic), strip_s(mnemonic),
-                                       strip_s(strip_condition(mnemonic))}) {
+  const auto strip_s = [](const std::string& m) {
+    return m.size() > 1 && m.back() == 's' ? m.substr(0, m.size() - 1) : m;
+  };
+  for (const std::string& candidate :
+       {mnemonic, strip_condition(mnemonic), strip_s(mnemonic), strip_s(strip_condition(mnemonic))}) {
     const auto found = row_by_mnemonic_.find(candidate);
     if (found != row_by_mnemonic_.end()) {
       t.row = found->second;
@@ -164,8 +166,8 @@ const CycleEstimator::Timed& CycleEstimator::timed(std::uint32_t pc) {
     const std::string_view inside = operands.substr(open + 1, close == std::string_view::npos ? 0 : close - open - 1);
     const std::string_view after = close == std::string_view::npos ? std::string_view() : operands.substr(close + 1);
     t.address_registers = registers_in(inside);
-    const std::uint32_t offset_registers = registers_in(inside.substr(std::min(inside.size(), inside.find(',')))) |
-                                           registers_in(after);
+    const std::uint32_t offset_registers =
+        registers_in(inside.substr(std::min(inside.size(), inside.find(',')))) | registers_in(after);
     t.register_offset = offset_registers != 0;
     t.destination = first_register;
   } else if (t.row && t.row->rule == CycleRule::kPlusRegisters) {
@@ -249,8 +251,8 @@ void CycleEstimator::track_calls(std::uint32_t pc) {
     in_call_ = true;
     call_depth_ = return_addresses_.size();
     const std::int64_t index = calls_seen_++;
-    call_counted_ = index >= region_.first_call &&
-                    (region_.call_count < 0 || index < region_.first_call + region_.call_count);
+    call_counted_ =
+        index >= region_.first_call && (region_.call_count < 0 || index < region_.first_call + region_.call_count);
     if (call_counted_) {
       estimate_.entries += 1;
       estimate_.calls.emplace_back();

@@ -5,6 +5,8 @@
 // name the line: each line goes to libcsv on its own and csv_fini ends the
 // record, which is also how a quoted field left open at the end of a line
 // (a field spanning lines, unsupported) is caught.
+#include "tinyae/csv.h"
+
 #include <csv.h>
 
 #include <charconv>
@@ -15,7 +17,6 @@
 #include <unordered_map>
 
 #include "tinyae/common.h"
-#include "tinyae/csv.h"
 #include "tinyae/json_reader.h"
 
 namespace tinyae {
@@ -87,9 +88,9 @@ class LineSource {
 
   std::istream& in_;
   const std::string& name_;
-  std::string buffer_;          // bytes read but not yet handed out as lines, from start_
-  std::size_t start_ = 0;       // first byte of the next line in buffer_
-  std::size_t scan_from_ = 0;   // where to look for the next '\n'
+  std::string buffer_;         // bytes read but not yet handed out as lines, from start_
+  std::size_t start_ = 0;      // first byte of the next line in buffer_
+  std::size_t scan_from_ = 0;  // where to look for the next '\n'
   std::uint64_t line_number_ = 0;
   std::uint64_t total_bytes_ = 0;
   Sha256 hash_;
@@ -151,8 +152,8 @@ struct ColumnIndex {
   std::vector<std::size_t> features;
   std::size_t label = 0, group = 0;
   bool has_label = false, has_group = false;
-  std::size_t width = 0;                  // fields in the header
-  std::vector<std::string> header;        // every column name
+  std::size_t width = 0;            // fields in the header
+  std::vector<std::string> header;  // every column name
 };
 
 ColumnIndex index_header(const FieldSplitter& fields, std::size_t count, const CsvColumns& columns,
@@ -178,7 +179,8 @@ ColumnIndex index_header(const FieldSplitter& fields, std::size_t count, const C
                   "); its columns: " + known);
     }
     if (chosen[it->second]) {
-      throw Error("column '" + printable(name) + "' is chosen twice (as " + role + " and before); each column can play one part");
+      throw Error("column '" + printable(name) + "' is chosen twice (as " + role +
+                  " and before); each column can play one part");
     }
     chosen[it->second] = true;
     return it->second;
@@ -201,7 +203,8 @@ float parse_cell(std::string_view text, const std::string& cell) {
   if (ec != std::errc() || end != digits.data() + digits.size()) {
     throw Error(cell + ": '" + printable(text) + "' is not a number");
   }
-  if (!std::isfinite(value)) throw Error(cell + ": '" + printable(text) + "' is not finite (NaN and infinity are refused)");
+  if (!std::isfinite(value))
+    throw Error(cell + ": '" + printable(text) + "' is not finite (NaN and infinity are refused)");
   if (std::fabs(value) > std::numeric_limits<float>::max()) {
     throw Error(cell + ": '" + printable(text) + "' does not fit float32");
   }
@@ -215,8 +218,8 @@ class RowCollector {
 
   void add(const FieldSplitter& fields, std::size_t count, const Where& where) {
     if (count != index_.width) {
-      throw Error(where.str() + " has " + std::to_string(count) + " field" + (count == 1 ? "" : "s") + ", the header has " +
-                  std::to_string(index_.width) + " (ragged row)");
+      throw Error(where.str() + " has " + std::to_string(count) + " field" + (count == 1 ? "" : "s") +
+                  ", the header has " + std::to_string(index_.width) + " (ragged row)");
     }
     const auto cell = [&](std::size_t column) {
       return where.str() + ", column " + std::to_string(column + 1) + " (" + printable(index_.header[column]) + ")";
@@ -244,8 +247,10 @@ class RowCollector {
       const auto [it, fresh] = seen_.emplace(std::string(name), groups.size());
       if (!fresh) {
         const CsvGroup& earlier = groups[it->second];
-        throw Error(cell(index_.group) + ": group '" + printable(name) + "' appears again after other groups (its rows "
-                    "were at lines " + std::to_string(table_.lines[earlier.first_row]) + "-" +
+        throw Error(cell(index_.group) + ": group '" + printable(name) +
+                    "' appears again after other groups (its rows "
+                    "were at lines " +
+                    std::to_string(table_.lines[earlier.first_row]) + "-" +
                     std::to_string(table_.lines[earlier.first_row + earlier.row_count - 1]) +
                     "); the rows of a group must be contiguous: sort the file by group, keeping time order");
       }

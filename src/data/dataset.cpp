@@ -1,8 +1,9 @@
 // Windows and time splits over a CSV table; the rules are in tinyae/dataset.h.
+#include "tinyae/dataset.h"
+
 #include <cmath>
 
 #include "tinyae/common.h"
-#include "tinyae/dataset.h"
 #include "tinyae/json_reader.h"
 
 namespace tinyae {
@@ -68,8 +69,8 @@ void check_not_empty(const Dataset& data, const WindowSpec& spec, const std::str
   for (int s = kTrain; s <= kTest; ++s) {
     if (splits[s]->size() == 0 && fractions[s] > 1e-12) {
       throw Error("'" + name + "': the " + kSplitNames[s] + " split holds no window of " +
-                  std::to_string(splits[s]->window) + " rows (" + std::to_string(data.rows_read) +
-                  " rows read" + (spec.normal_only_train && s == kTrain ? ", normal windows only" : "") +
+                  std::to_string(splits[s]->window) + " rows (" + std::to_string(data.rows_read) + " rows read" +
+                  (spec.normal_only_train && s == kTrain ? ", normal windows only" : "") +
                   "); use a shorter window or a larger fraction");
     }
   }

@@ -28,9 +28,13 @@ std::string describe_magic(std::uint32_t magic) {
   if ((magic >> 16) != 0) return "not an IDX file";
   const unsigned type = (magic >> 8) & 0xff;
   const unsigned dims = magic & 0xff;
-  std::string name = type == 0x08 ? "uint8" : type == 0x09 ? "int8" : type == 0x0B ? "int16"
-                   : type == 0x0C ? "int32" : type == 0x0D ? "float32" : type == 0x0E ? "float64"
-                   : "unknown type " + hex32(type);
+  std::string name = type == 0x08   ? "uint8"
+                     : type == 0x09 ? "int8"
+                     : type == 0x0B ? "int16"
+                     : type == 0x0C ? "int32"
+                     : type == 0x0D ? "float32"
+                     : type == 0x0E ? "float64"
+                                    : "unknown type " + hex32(type);
   return name + ", " + std::to_string(dims) + " dimension" + (dims == 1 ? "" : "s");
 }
 
@@ -100,8 +104,8 @@ IdxArray parse_idx_stream(const ReadFn& read, std::uint32_t expected_magic, std:
     if (n < want) break;
   }
   if (got != payload) {
-    throw Error(file + ": truncated: the header (" + join_dims(array.dims) + ") announces " +
-                std::to_string(payload) + " bytes of data, the file has " + std::to_string(got));
+    throw Error(file + ": truncated: the header (" + join_dims(array.dims) + ") announces " + std::to_string(payload) +
+                " bytes of data, the file has " + std::to_string(got));
   }
   std::uint8_t extra[1];
   if (read(extra, 1) != 0) {

@@ -35,8 +35,8 @@ MnistSplit load_split(const fs::path& dir, const std::string& prefix, std::int64
   }
   for (std::size_t i = 0; i < labels.data.size(); ++i) {
     if (labels.data[i] > 9) {
-      throw Error(labels_path.string() + ": label " + std::to_string(i) + " is " +
-                  std::to_string(labels.data[i]) + ", expected a digit 0-9");
+      throw Error(labels_path.string() + ": label " + std::to_string(i) + " is " + std::to_string(labels.data[i]) +
+                  ", expected a digit 0-9");
     }
   }
   for (const IdxArray* array : {&images, &labels}) {

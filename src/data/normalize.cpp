@@ -1,11 +1,12 @@
 // Per-feature scaling: fitting, applying, and its JSON form (tinyae/normalize.h).
+#include "tinyae/normalize.h"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
 
 #include "tinyae/common.h"
 #include "tinyae/json_reader.h"
-#include "tinyae/normalize.h"
 
 namespace tinyae {
 namespace {
@@ -124,14 +125,15 @@ Scaling scaling_from_json(const nlohmann::json& json, const std::string& where) 
     }
     const double limit = std::numeric_limits<float>::max();
     for (std::size_t f = 0; f < values.size(); ++f) {
-      out.push_back(static_cast<float>(
-          json_real(values[f], where + "." + key + "[" + std::to_string(f) + "]", -limit, limit)));
+      out.push_back(
+          static_cast<float>(json_real(values[f], where + "." + key + "[" + std::to_string(f) + "]", -limit, limit)));
     }
   };
   read_floats("offset", scaling.offset);
   read_floats("scale", scaling.scale);
   for (std::size_t f = 0; f < scaling.scale.size(); ++f) {
-    if (scaling.scale[f] == 0.0f) throw Error(where + ".scale[" + std::to_string(f) + "] is 0: every feature would read 0");
+    if (scaling.scale[f] == 0.0f)
+      throw Error(where + ".scale[" + std::to_string(f) + "] is 0: every feature would read 0");
   }
   return scaling;
 }

@@ -8,11 +8,21 @@ namespace tinyae {
 
 const std::vector<Board>& deploy_boards() {
   static const std::vector<Board> boards = {
-      {"mps2-an386", "Cortex-M4F", "arm-none-eabi-", "qemu-system-arm", "mps2-an386",
-       {"-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16"}, "mps2.ld"},
+      {"mps2-an386",
+       "Cortex-M4F",
+       "arm-none-eabi-",
+       "qemu-system-arm",
+       "mps2-an386",
+       {"-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16"},
+       "mps2.ld"},
       // QEMU's Cortex-M7 has the double-precision FPU (MVFR0 = 0x10110221).
-      {"mps2-an500", "Cortex-M7", "arm-none-eabi-", "qemu-system-arm", "mps2-an500",
-       {"-mcpu=cortex-m7", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv5-d16"}, "mps2.ld"},
+      {"mps2-an500",
+       "Cortex-M7",
+       "arm-none-eabi-",
+       "qemu-system-arm",
+       "mps2-an500",
+       {"-mcpu=cortex-m7", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv5-d16"},
+       "mps2.ld"},
   };
   return boards;
 }

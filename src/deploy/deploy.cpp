@@ -74,8 +74,9 @@ fs::path firmware_source_dir() {
   const fs::path dir = from_env ? fs::path(env) : fs::path(TINYAE_SOURCE_DIR) / "tools" / "firmware";
   std::error_code ec;
   if (!fs::is_regular_file(dir / "main.c", ec)) {
-    throw Error("firmware sources not found: '" + (dir / "main.c").string() + "' is missing" +
-                (from_env ? " (TINYAE_FIRMWARE_DIR is set)" : "; set TINYAE_FIRMWARE_DIR to the tools/firmware folder"));
+    throw Error(
+        "firmware sources not found: '" + (dir / "main.c").string() + "' is missing" +
+        (from_env ? " (TINYAE_FIRMWARE_DIR is set)" : "; set TINYAE_FIRMWARE_DIR to the tools/firmware folder"));
   }
   return dir;
 }
@@ -147,8 +148,8 @@ DeployResult deploy(const DeployOptions& options) {
   progress("firmware " + elf.string() + ": text " + std::to_string(size.text) + " B, data " +
            std::to_string(size.data) + " B, bss " + std::to_string(size.bss) + " B");
   FirmwareOutput output;
-  const int exit_status = run_firmware(tools, board, elf, options.timeout_seconds, options.on_firmware_line, output,
-                                       progress);
+  const int exit_status =
+      run_firmware(tools, board, elf, options.timeout_seconds, options.on_firmware_line, output, progress);
   collect_firmware_results(output, exit_status, manifest, (headers / kManifestFile).string(), result);
   return result;
 }

@@ -24,8 +24,8 @@ constexpr std::size_t kMaxCompilerOutputBytes = 1 << 20;
 
 // Flags for every firmware source. The runtime additionally gets the strict
 // freestanding set it is written for.
-const std::vector<std::string> kCommonFlags = {"-O2", "-ffunction-sections", "-fdata-sections",
-                                               "-Wall", "-Wextra", "-Werror"};
+const std::vector<std::string> kCommonFlags = {"-O2",    "-ffunction-sections", "-fdata-sections", "-Wall", "-Wextra",
+                                               "-Werror"};
 const std::vector<std::string> kRuntimeFlags = {"-std=c99", "-ffreestanding", "-pedantic"};
 const std::vector<std::string> kFirmwareFlags = {"-std=gnu99"};  // newlib's POSIX prototypes (write, _exit)
 // Link: newlib with semihosting (rdimon); startup.c replaces crt0.
@@ -116,15 +116,20 @@ fs::path build_firmware(const Toolchain& tools, const Board& board, const Firmwa
     objects.push_back(object);
   };
   for (const fs::path& source : sources.firmware) add_compile(source, kFirmwareFlags, source.stem().string());
-  for (const fs::path& source : sources.runtime) add_compile(source, kRuntimeFlags, "runtime_" + source.stem().string());
+  for (const fs::path& source : sources.runtime)
+    add_compile(source, kRuntimeFlags, "runtime_" + source.stem().string());
   progress("compiling " + std::to_string(compiles.size()) + " sources for " + board.name + " (" + board.cpu +
            ") with " + tools.gcc.string());
   const unsigned cores = std::max(1u, std::min(kMaxParallelCompiles, std::thread::hardware_concurrency()));
   run_tools_in_parallel(compiles, cores);
 
   const fs::path elf = build_dir / "firmware.elf";
-  const ToolRun link{joined({{tools.gcc.string()}, board.cpu_flags, kLinkFlags,
-                             {"-T", (firmware_dir / board.linker_script).string()}, objects, {"-lm", "-o", elf.string()}}),
+  const ToolRun link{joined({{tools.gcc.string()},
+                             board.cpu_flags,
+                             kLinkFlags,
+                             {"-T", (firmware_dir / board.linker_script).string()},
+                             objects,
+                             {"-lm", "-o", elf.string()}}),
                      "linking " + elf.string()};
   run_tools_in_parallel({link}, 1);
   return elf;
@@ -140,8 +145,8 @@ FirmwareSize measure_size(const Toolchain& tools, const fs::path& elf) {
   std::getline(in, header_line);
   FirmwareSize size;
   if (!(in >> size.text >> size.data >> size.bss)) {
-    throw Error("cannot parse the output of " + tools.size.filename().string() + " for '" + elf.string() +
-                "':\n" + r.out);
+    throw Error("cannot parse the output of " + tools.size.filename().string() + " for '" + elf.string() + "':\n" +
+                r.out);
   }
   return size;
 }
@@ -149,9 +154,18 @@ FirmwareSize measure_size(const Toolchain& tools, const fs::path& elf) {
 int run_firmware(const Toolchain& tools, const Board& board, const fs::path& elf, double timeout_seconds,
                  const std::function<void(std::string_view)>& on_line, FirmwareOutput& output,
                  const std::function<void(const std::string&)>& progress) {
-  const std::vector<std::string> argv = {tools.qemu.string(), "-M", board.qemu_machine, "-nographic", "-monitor",
-                                         "none", "-semihosting-config", "enable=on,target=native", "-icount",
-                                         "shift=0", "-kernel", elf.string()};
+  const std::vector<std::string> argv = {tools.qemu.string(),
+                                         "-M",
+                                         board.qemu_machine,
+                                         "-nographic",
+                                         "-monitor",
+                                         "none",
+                                         "-semihosting-config",
+                                         "enable=on,target=native",
+                                         "-icount",
+                                         "shift=0",
+                                         "-kernel",
+                                         elf.string()};
   progress("running: " + describe_command(argv));
   ProcessOptions o;
   o.merge_stderr = true;  // QEMU's own complaints belong in the quoted output too

@@ -33,8 +33,7 @@ std::map<std::string, std::vector<std::string>> firmware_flags(const Board& boar
 // the board's linker script from the firmware folder; returns its path.
 // Throws tinyae::Error with the command and the compiler's output if a step fails.
 std::filesystem::path build_firmware(const Toolchain& tools, const Board& board, const FirmwareSources& sources,
-                                     const std::filesystem::path& firmware_dir,
-                                     const std::filesystem::path& build_dir,
+                                     const std::filesystem::path& firmware_dir, const std::filesystem::path& build_dir,
                                      const std::function<void(const std::string&)>& progress);
 
 struct FirmwareSize {
@@ -45,8 +44,8 @@ FirmwareSize measure_size(const Toolchain& tools, const std::filesystem::path& e
 // Boots `elf` on the board's QEMU, hands each line it prints to on_line and
 // to `output`; returns the firmware's exit status. Throws tinyae::Error
 // (quoting the last lines) if it does not finish within timeout_seconds.
-int run_firmware(const Toolchain& tools, const Board& board, const std::filesystem::path& elf,
-                 double timeout_seconds, const std::function<void(std::string_view)>& on_line,
-                 FirmwareOutput& output, const std::function<void(const std::string&)>& progress);
+int run_firmware(const Toolchain& tools, const Board& board, const std::filesystem::path& elf, double timeout_seconds,
+                 const std::function<void(std::string_view)>& on_line, FirmwareOutput& output,
+                 const std::function<void(const std::string&)>& progress);
 
 }  // namespace tinyae

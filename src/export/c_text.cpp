@@ -46,8 +46,8 @@ std::string symbol_prefix(std::string_view name_prefix, std::string_view model_n
   if (name_prefix.empty()) return std::string(model_name);
   const std::string shown = comment_safe(name_prefix);
   if (name_prefix.size() > kMaxNamePrefixLength) {
-    throw Error("name prefix '" + shown + "' is " + std::to_string(name_prefix.size()) +
-                " characters long; at most " + std::to_string(kMaxNamePrefixLength) + " are allowed");
+    throw Error("name prefix '" + shown + "' is " + std::to_string(name_prefix.size()) + " characters long; at most " +
+                std::to_string(kMaxNamePrefixLength) + " are allowed");
   }
   if (!is_c_identifier(name_prefix)) {
     throw Error("name prefix '" + shown +
@@ -55,7 +55,8 @@ std::string symbol_prefix(std::string_view name_prefix, std::string_view model_n
                 "or '_' (and not '__' or '_' + upper-case, which C reserves)");
   }
   if (lower_case(name_prefix).rfind("tinyae", 0) == 0) {
-    throw Error("name prefix '" + shown + "' starts with 'tinyae', which is the runtime's namespace; "
+    throw Error("name prefix '" + shown +
+                "' starts with 'tinyae', which is the runtime's namespace; "
                 "choose another prefix");
   }
   std::string prefix(name_prefix);
@@ -65,8 +66,7 @@ std::string symbol_prefix(std::string_view name_prefix, std::string_view model_n
 
 std::string float_literal(float value) {
   if (!std::isfinite(value)) {
-    throw Error("cannot write " + std::string(std::isnan(value) ? "NaN" : "infinity") +
-                " as a C float literal");
+    throw Error("cannot write " + std::string(std::isnan(value) ? "NaN" : "infinity") + " as a C float literal");
   }
   // 9 significant digits identify every float (FLT_DECIMAL_DIG); the compiler
   // rounds the literal straight to float because of the f suffix.
@@ -84,8 +84,7 @@ std::string comment_safe(std::string_view text) {
     const char next = i + 1 < text.size() ? text[i + 1] : '\0';
     if (u < 0x20 || u == 0x7f) {
       out += '_';
-    } else if ((text[i] == '*' && next == '/') || (text[i] == '/' && next == '*') ||
-               (text[i] == '?' && next == '?')) {
+    } else if ((text[i] == '*' && next == '/') || (text[i] == '/' && next == '*') || (text[i] == '?' && next == '?')) {
       // "*/" would end the comment, "/*" draws -Wcomment, "??" may start a trigraph.
       out += text[i];
       out += ' ';
@@ -116,14 +115,14 @@ void validate_export_model(const ModelToExport& model) {
       }
     }
     if (i > 0 && layer.in_size != model.layers[i - 1].out_size) {
-      throw Error(at + ": input size " + std::to_string(layer.in_size) + " does not match the previous layer's output size " +
-                  std::to_string(model.layers[i - 1].out_size));
+      throw Error(at + ": input size " + std::to_string(layer.in_size) +
+                  " does not match the previous layer's output size " + std::to_string(model.layers[i - 1].out_size));
     }
     const auto expected_weights = static_cast<std::size_t>(layer.in_size * layer.out_size);
     if (layer.weights.size() != expected_weights || layer.bias.size() != static_cast<std::size_t>(layer.out_size)) {
       throw Error(at + ": expected " + std::to_string(expected_weights) + " weights and " +
-                  std::to_string(layer.out_size) + " biases, found " + std::to_string(layer.weights.size()) +
-                  " and " + std::to_string(layer.bias.size()));
+                  std::to_string(layer.out_size) + " biases, found " + std::to_string(layer.weights.size()) + " and " +
+                  std::to_string(layer.bias.size()));
     }
     for (std::size_t k = 0; k < layer.weights.size(); ++k) {
       if (!std::isfinite(layer.weights[k])) {
@@ -132,7 +131,8 @@ void validate_export_model(const ModelToExport& model) {
       }
     }
     for (std::size_t k = 0; k < layer.bias.size(); ++k) {
-      if (!std::isfinite(layer.bias[k])) throw Error(at + ": bias " + std::to_string(k) + " is not finite; the checkpoint is unusable");
+      if (!std::isfinite(layer.bias[k]))
+        throw Error(at + ": bias " + std::to_string(k) + " is not finite; the checkpoint is unusable");
     }
   }
   if (model.golden_count < 0) throw Error(where + ": negative golden count");

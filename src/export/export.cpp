@@ -6,6 +6,8 @@
 //   2. load the checkpoint and the golden images, compute LibTorch's outputs;
 //   3. render every file in memory;
 //   4. write them all into a staging folder, then rename into place.
+#include "tinyae/export.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -22,7 +24,6 @@
 #include "tinyae/checkpoint.h"
 #include "tinyae/common.h"
 #include "tinyae/data.h"
-#include "tinyae/export.h"
 #include "tinyae/text.h"
 
 namespace tinyae {
@@ -167,7 +168,8 @@ void write_output(const fs::path& out_dir, const std::vector<OutputFile>& files)
     const fs::path parent = fs::absolute(out_dir).lexically_normal().parent_path();
     fs::create_directories(parent, ec);
     if (ec) throw Error("cannot create folder '" + parent.string() + "': " + ec.message());
-    const fs::path staging = make_staging_folder(parent, "." + fs::absolute(out_dir).lexically_normal().filename().string() + ".tinyae-");
+    const fs::path staging =
+        make_staging_folder(parent, "." + fs::absolute(out_dir).lexically_normal().filename().string() + ".tinyae-");
     try {
       write_tree(staging, files);
       fs::rename(staging, out_dir, ec);
@@ -251,8 +253,8 @@ ExportResult export_models(const ExportOptions& options) {
   Checkpoint checkpoint = load_checkpoint(options.model_path);
   // The golden images, and for int8 the MNIST test set (10,000 images) the
   // accuracy is measured on, go through the model in one pass.
-  const std::int64_t rows = std::max<std::int64_t>(options.golden_count,
-                                                   options.format == NumberFormat::kInt8 ? 10000 : 0);
+  const std::int64_t rows =
+      std::max<std::int64_t>(options.golden_count, options.format == NumberFormat::kInt8 ? 10000 : 0);
   check_memory_fits(checkpoint.meta.model.inference_memory_bytes(rows),
                     "exporting this model (" + std::to_string(checkpoint.meta.model.parameter_count()) +
                         " parameters) with " + std::to_string(rows) + " images through it",
@@ -287,17 +289,17 @@ ExportResult export_models(const ExportOptions& options) {
   torch::Tensor golden_images;  // (golden_count, input); undefined with --golden 0
   if (options.golden_count > 0) {
     std::string data_checksum;
-    const torch::Tensor images = load_golden_images(options.data_dir, options.golden_count,
-                                                    model->config().input_size, provenance.data_checksum,
-                                                    provenance.golden_source, data_checksum);
+    const torch::Tensor images = load_golden_images(options.data_dir, options.golden_count, model->config().input_size,
+                                                    provenance.data_checksum, provenance.golden_source, data_checksum);
     if (!provenance.data_checksum.empty() && !data_checksum.empty() && data_checksum != provenance.data_checksum) {
-      spdlog::warn("the golden images come from MNIST files (sha256 {}) other than those the checkpoint was "
-                   "trained on (sha256 {})",
-                   data_checksum, provenance.data_checksum);
+      spdlog::warn(
+          "the golden images come from MNIST files (sha256 {}) other than those the checkpoint was "
+          "trained on (sha256 {})",
+          data_checksum, provenance.data_checksum);
     }
     torch::NoGradGuard no_grad;
-    const torch::Tensor latents = model->encode(images);      // (n, latent)
-    const torch::Tensor decoded = model->decode(latents);     // (n, input)
+    const torch::Tensor latents = model->encode(images);         // (n, latent)
+    const torch::Tensor decoded = model->decode(latents);        // (n, input)
     const torch::Tensor reconstructed = model->forward(images);  // (n, input)
     models[0].golden_inputs = to_vector(images);
     models[0].golden_outputs = to_vector(latents);
@@ -352,11 +354,11 @@ ExportResult export_models(const ExportOptions& options) {
 
   if (options.arduino) {
     const ModelToExport& autoencoder = models[2];
-    files.push_back({"library.properties",
-                     render_library_properties(options.name_prefix.empty()
-                                                   ? std::string("tinyae_models")
-                                                   : "tinyae_" + symbol_prefix(options.name_prefix, "models"),
-                                               "model_" + autoencoder.name + ".h")});
+    files.push_back(
+        {"library.properties", render_library_properties(options.name_prefix.empty()
+                                                             ? std::string("tinyae_models")
+                                                             : "tinyae_" + symbol_prefix(options.name_prefix, "models"),
+                                                         "model_" + autoencoder.name + ".h")});
     files.push_back({fs::path("examples") / "tinyae_autoencoder" / "tinyae_autoencoder.ino",
                      render_arduino_sketch(autoencoder, writer->format())});
   }
@@ -381,7 +383,8 @@ ExportResult export_models(const ExportOptions& options) {
 std::string format_footprint_table(const std::vector<ExportedHeader>& models) {
   std::ostringstream out;
   out << std::left << std::setw(13) << "model" << std::right << std::setw(23) << "weights bytes (flash)"
-      << std::setw(22) << "scratch bytes (RAM)" << std::setw(21) << "MACs per inference" << "\n";
+      << std::setw(22) << "scratch bytes (RAM)" << std::setw(21) << "MACs per inference"
+      << "\n";
   for (const ExportedHeader& m : models) {
     out << std::left << std::setw(13) << m.name << std::right << std::setw(23)
         << with_thousands(m.footprint.weights_bytes) << std::setw(22) << with_thousands(m.footprint.scratch_bytes)

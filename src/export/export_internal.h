@@ -79,8 +79,7 @@ template <typename T>
 void append_array(std::ostringstream& out, std::string_view type, const std::string& name, const std::string& dims,
                   bool aligned, const std::vector<T>& values, std::size_t row_length, std::size_t per_line,
                   const char* label = "") {
-  out << "static const " << type << " " << name << "[" << dims << "]" << (aligned ? " TINYAE_ALIGNED" : "")
-      << " = {\n";
+  out << "static const " << type << " " << name << "[" << dims << "]" << (aligned ? " TINYAE_ALIGNED" : "") << " = {\n";
   append_values(out, values.data(), values.size(), row_length, per_line, label, "    ");
   out << "};\n";
 }

@@ -63,8 +63,8 @@ class Float32HeaderWriter final : public HeaderWriter {
       append_array(arrays, "float", base + "_weights", std::to_string(layer.out_size) + " * " + std::to_string(in),
                    true, layer.weights, in, kFloatsPerLine, "row");
       arrays << "/* (out=" << layer.out_size << ") */\n";
-      append_array(arrays, "float", base + "_bias", std::to_string(layer.out_size), true, layer.bias,
-                   layer.bias.size(), kFloatsPerLine);
+      append_array(arrays, "float", base + "_bias", std::to_string(layer.out_size), true, layer.bias, layer.bias.size(),
+                   kFloatsPerLine);
       arrays << "\n";
       rows << "    {" << layer.in_size << ", " << layer.out_size << ", TINYAE_ACT_"
            << upper_case(activation_name(layer.activation)) << ", " << base << "_weights, " << base << "_bias},\n";
@@ -76,8 +76,7 @@ class Float32HeaderWriter final : public HeaderWriter {
     s.golden_comment = std::string(" as inputs") +
                        (model.name == "decoder" ? " (the encoder's LibTorch outputs for them)" : "") +
                        ", and LibTorch's outputs. ";
-    s.golden_arrays = golden_arrays(model, format().io_type, model.golden_inputs, model.golden_outputs,
-                                    kFloatsPerLine);
+    s.golden_arrays = golden_arrays(model, format().io_type, model.golden_inputs, model.golden_outputs, kFloatsPerLine);
     return s;
   }
 };

@@ -29,9 +29,7 @@ constexpr std::size_t kInt32PerLine = 8;
 constexpr std::size_t kTablePerLine = 16;
 
 // A zero point as a macro value: parenthesised when negative.
-std::string zero_point_text(std::int32_t zp) {
-  return zp < 0 ? "(" + std::to_string(zp) + ")" : std::to_string(zp);
-}
+std::string zero_point_text(std::int32_t zp) { return zp < 0 ? "(" + std::to_string(zp) + ")" : std::to_string(zp); }
 
 std::string params_text(const QuantParams& p) {
   char text[64];
@@ -87,10 +85,10 @@ class Int8HeaderWriter final : public HeaderWriter {
     s.scratch_elements = net.scratch_words();
     s.scratch_comment = "exact minimum, int32 words: 2 * ceil(max in / 4) + ceil(max intermediate / 4)";
     s.weights_comment = "int8 weights, int32 biases and multipliers, shifts, tables";
-    s.format_macros = "#define " + m + "_INPUT_SCALE " + float_literal(net.input().scale) + "\n" +
-                      "#define " + m + "_INPUT_ZERO_POINT " + zero_point_text(net.input().zero_point) + "\n" +
-                      "#define " + m + "_OUTPUT_SCALE " + float_literal(net.output().scale) + "\n" +
-                      "#define " + m + "_OUTPUT_ZERO_POINT " + zero_point_text(net.output().zero_point) + "\n";
+    s.format_macros = "#define " + m + "_INPUT_SCALE " + float_literal(net.input().scale) + "\n" + "#define " + m +
+                      "_INPUT_ZERO_POINT " + zero_point_text(net.input().zero_point) + "\n" + "#define " + m +
+                      "_OUTPUT_SCALE " + float_literal(net.output().scale) + "\n" + "#define " + m +
+                      "_OUTPUT_ZERO_POINT " + zero_point_text(net.output().zero_point) + "\n";
 
     std::ostringstream arrays, rows;
     for (std::size_t i = 0; i < net.layers.size(); ++i) {
@@ -103,17 +101,18 @@ class Int8HeaderWriter final : public HeaderWriter {
            << (l.table.empty() ? "NULL" : base + "_table") << "},\n";
     }
     s.layer_arrays = arrays.str();
-    s.layer_fields = "in_size, out_size, activation, input_zero_point, requant_zero_point,\n"
-                     " *  output_zero_point, weights, bias, multiplier, shift, lut";
+    s.layer_fields =
+        "in_size, out_size, activation, input_zero_point, requant_zero_point,\n"
+        " *  output_zero_point, weights, bias, multiplier, shift, lut";
     s.layer_rows = rows.str();
-    s.model_fields = ",\n    " + m + "_INPUT_SCALE, " + m + "_INPUT_ZERO_POINT, " + m + "_OUTPUT_SCALE, " + m +
-                     "_OUTPUT_ZERO_POINT";
+    s.model_fields =
+        ",\n    " + m + "_INPUT_SCALE, " + m + "_INPUT_ZERO_POINT, " + m + "_OUTPUT_SCALE, " + m + "_OUTPUT_ZERO_POINT";
 
     s.golden_comment = std::string(", quantized with the input parameters") +
                        (model.name == "decoder" ? " (here: the int8 encoder's outputs for them)" : "") +
                        ", and the host reference's int8 outputs; a device must match them exactly.\n * ";
-    s.golden_arrays = golden_arrays(model, format().io_type, model.golden_inputs_i8, model.golden_outputs_i8,
-                                    kInt8PerLine);
+    s.golden_arrays =
+        golden_arrays(model, format().io_type, model.golden_inputs_i8, model.golden_outputs_i8, kInt8PerLine);
     return s;
   }
 
@@ -163,8 +162,8 @@ nlohmann::ordered_json quantize_for_export(std::vector<ModelToExport>& models, A
   const Mnist mnist = load_mnist(options.data_dir, options.calibration_images, 0);
   if (mnist.train.images.size(0) < options.calibration_images) {
     throw Error("--calibration " + std::to_string(options.calibration_images) + " asks for more images than the " +
-                std::to_string(mnist.train.images.size(0)) + " MNIST training images in '" +
-                options.data_dir.string() + "'");
+                std::to_string(mnist.train.images.size(0)) + " MNIST training images in '" + options.data_dir.string() +
+                "'");
   }
   const std::vector<LayerView> layers = autoencoder_layers(model);
   const Calibration calibration = calibrate(layers, mnist.train.images);
@@ -195,9 +194,10 @@ nlohmann::ordered_json quantize_for_export(std::vector<ModelToExport>& models, A
 
   QuantizationReport report = evaluate_quantization(model, network, encoder_layers, mnist.test.images);
   report.calibration_images = calibration.images;
-  spdlog::info("int8 on {} MNIST test images: float MSE {:.6g}, int8 MSE {:.6g} (ratio {:.4f}), latent max abs error "
-               "{:.4g}",
-               report.images, report.float_mse, report.int8_mse, report.ratio, report.latent_max_abs_err);
+  spdlog::info(
+      "int8 on {} MNIST test images: float MSE {:.6g}, int8 MSE {:.6g} (ratio {:.4f}), latent max abs error "
+      "{:.4g}",
+      report.images, report.float_mse, report.int8_mse, report.ratio, report.latent_max_abs_err);
   return report.to_json();
 }
 

@@ -1,4 +1,6 @@
 // ROC, AUC, partial AUC, thresholds and confusion counts (tinyae/metrics.h).
+#include "tinyae/metrics.h"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -6,7 +8,6 @@
 #include <string>
 
 #include "tinyae/common.h"
-#include "tinyae/metrics.h"
 
 namespace tinyae {
 namespace {
@@ -69,12 +70,13 @@ double roc_auc(const std::vector<double>& scores, const std::vector<std::uint8_t
 }
 
 double partial_roc_auc(const std::vector<double>& scores, const std::vector<std::uint8_t>& labels, double max_fpr) {
-  if (!(max_fpr > 0 && max_fpr <= 1)) throw Error("metrics: max_fpr must lie in (0, 1], got " + std::to_string(max_fpr));
+  if (!(max_fpr > 0 && max_fpr <= 1))
+    throw Error("metrics: max_fpr must lie in (0, 1], got " + std::to_string(max_fpr));
   RocCurve curve = roc_curve(scores, labels);
   if (max_fpr == 1) return trapezoid_area(curve.fpr, curve.tpr);
   // The points with fpr <= max_fpr, then one interpolated at max_fpr.
-  const std::size_t stop = static_cast<std::size_t>(
-      std::upper_bound(curve.fpr.begin(), curve.fpr.end(), max_fpr) - curve.fpr.begin());
+  const std::size_t stop =
+      static_cast<std::size_t>(std::upper_bound(curve.fpr.begin(), curve.fpr.end(), max_fpr) - curve.fpr.begin());
   const double x0 = curve.fpr[stop - 1], x1 = curve.fpr[stop], y0 = curve.tpr[stop - 1], y1 = curve.tpr[stop];
   const double y = y0 + (y1 - y0) * (max_fpr - x0) / (x1 - x0);
   curve.fpr.resize(stop);
@@ -104,7 +106,8 @@ double threshold_at_max_fpr(const std::vector<double>& scores, const std::vector
                             double max_fpr) {
   const ClassCounts counts = check_inputs(scores, labels);
   if (counts.negatives == 0) throw Error("metrics: a false-positive-rate threshold needs normal (label 0) samples");
-  if (!(max_fpr >= 0 && max_fpr <= 1)) throw Error("metrics: max_fpr must lie in [0, 1], got " + std::to_string(max_fpr));
+  if (!(max_fpr >= 0 && max_fpr <= 1))
+    throw Error("metrics: max_fpr must lie in [0, 1], got " + std::to_string(max_fpr));
   std::vector<double> normal;  // descending
   for (std::size_t i = 0; i < scores.size(); ++i) {
     if (labels[i] == 0) normal.push_back(scores[i]);

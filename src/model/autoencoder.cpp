@@ -5,14 +5,13 @@
 // output_activation after its last layer. Weights are Glorot-uniform and
 // biases zero, as Keras' Dense layers, drawn from torch's global generator so
 // that torch::manual_seed makes a model repeatable.
-#include "tinyae/model.h"
-
 #include <algorithm>
 #include <cmath>
 #include <sstream>
 
 #include "tinyae/common.h"
 #include "tinyae/json_reader.h"
+#include "tinyae/model.h"
 
 namespace tinyae {
 namespace {

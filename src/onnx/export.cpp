@@ -58,7 +58,8 @@ void add_layer(onnx::GraphProto& graph, std::size_t i, const DenseLayer& layer, 
   trans_b.set_name("transB");
   trans_b.set_type(onnx::AttributeProto::INT);
   trans_b.set_i(1);
-  if (!op_type.empty()) add_node(graph, std::string(op_type), prefix + "." + std::string(op_type), {gemm_output}, output);
+  if (!op_type.empty())
+    add_node(graph, std::string(op_type), prefix + "." + std::string(op_type), {gemm_output}, output);
 }
 
 }  // namespace
@@ -84,7 +85,8 @@ std::string onnx_model_bytes(const std::vector<DenseLayer>& layers, const std::s
   }
 
   std::string bytes;
-  if (!model.SerializeToString(&bytes)) throw Error("ONNX export of '" + graph_name + "': protobuf could not serialize the model");
+  if (!model.SerializeToString(&bytes))
+    throw Error("ONNX export of '" + graph_name + "': protobuf could not serialize the model");
   return bytes;
 }
 

@@ -45,8 +45,8 @@ void check_opset(const onnx::ModelProto& model, const std::string& source) {
   for (const onnx::OperatorSetIdProto& opset : model.opset_import()) {
     if (opset.domain().empty() || opset.domain() == "ai.onnx") {
       if (opset.version() < kMinOpset || opset.version() > kMaxOpset) {
-        throw Error(source + ": opset " + std::to_string(opset.version()) + ", expected " +
-                    std::to_string(kMinOpset) + " to " + std::to_string(kMaxOpset));
+        throw Error(source + ": opset " + std::to_string(opset.version()) + ", expected " + std::to_string(kMinOpset) +
+                    " to " + std::to_string(kMaxOpset));
       }
       return;
     }
@@ -75,7 +75,8 @@ std::int64_t check_value_type(const onnx::ValueInfoProto& value, const std::stri
   }
   const onnx::TensorShapeProto_Dimension& features = shape.dim(1);
   if (!features.has_dim_value()) {
-    if (need_features) throw Error(where + ": the feature dimension must be a number, found '" + printable(features.dim_param()) + "'");
+    if (need_features)
+      throw Error(where + ": the feature dimension must be a number, found '" + printable(features.dim_param()) + "'");
     return 0;
   }
   if (features.dim_value() < 1 || features.dim_value() > kOnnxMaxLayerSize) {
@@ -122,7 +123,8 @@ void check_nodes(const onnx::GraphProto& graph, const Initializers& initializers
     }
     if (node.output_size() != 1 || node.output(0).empty()) throw Error(label + " must have exactly one output");
     if (!produced.insert(node.output(0)).second) {
-      throw Error(label + " writes '" + printable(node.output(0)) + "', which another node, an initializer or the input already defines");
+      throw Error(label + " writes '" + printable(node.output(0)) +
+                  "', which another node, an initializer or the input already defines");
     }
   }
   for (int i = 0; i < graph.node_size(); ++i) {

@@ -15,7 +15,7 @@ enum class Stage { kNone, kMatMul, kAffine, kActivated };
 
 struct Chain {
   const Initializers& initializers;
-  std::string tensor;        // the chain's tensor, (batch, features)
+  std::string tensor;  // the chain's tensor, (batch, features)
   std::int64_t features = 0;
   Stage stage = Stage::kNone;
   std::vector<DenseLayer> layers;
@@ -45,7 +45,9 @@ void open_layer(Chain& chain, const onnx::TensorProto& weight, bool out_by_in, c
   const int in_dim = out_by_in ? 1 : 0;
   if (weight.dims_size() != 2 || weight.dims(in_dim) != chain.features) {
     throw Error(label + ": weight '" + printable(weight.name()) + "' has shape " + describe_dims(weight) +
-                ", expected " + (out_by_in ? "(out, " + std::to_string(chain.features) + ")" : "(" + std::to_string(chain.features) + ", out)"));
+                ", expected " +
+                (out_by_in ? "(out, " + std::to_string(chain.features) + ")"
+                           : "(" + std::to_string(chain.features) + ", out)"));
   }
   DenseLayer layer;
   layer.in_size = chain.features;
@@ -91,7 +93,8 @@ void apply_gemm(Chain& chain, const onnx::NodeProto& node, const std::string& la
   bool trans_b = false;
   check_gemm_attributes(node, label, trans_b);
   open_layer(chain, initializer(chain, node, 1, label, "weight (input B)"), trans_b, label);
-  if (node.input_size() == 3 && !node.input(2).empty()) set_bias(chain, initializer(chain, node, 2, label, "bias (input C)"), label);
+  if (node.input_size() == 3 && !node.input(2).empty())
+    set_bias(chain, initializer(chain, node, 2, label, "bias (input C)"), label);
   chain.stage = Stage::kAffine;
 }
 
@@ -117,7 +120,8 @@ void apply_activation(Chain& chain, const onnx::NodeProto& node, const Activatio
   if (chain.stage != Stage::kMatMul && chain.stage != Stage::kAffine) {
     throw Error(label + ": an activation must follow a Gemm or a MatMul (+ Add)");
   }
-  if (node.input_size() != 1 || node.attribute_size() != 0) throw Error(label + ": expected one input and no attributes");
+  if (node.input_size() != 1 || node.attribute_size() != 0)
+    throw Error(label + ": expected one input and no attributes");
   chain.layers.back().activation = op.activation;
   chain.stage = Stage::kActivated;
 }
@@ -128,7 +132,8 @@ void apply_node(Chain& chain, const onnx::NodeProto& node, const std::string& la
   if (node.op_type() == "Add") return apply_add(chain, node, label);
   if (const ActivationOp* op = find_activation_op(node.op_type())) return apply_activation(chain, node, *op, label);
   // Identity: check_nodes let nothing else through.
-  if (node.input_size() != 1 || node.attribute_size() != 0) throw Error(label + ": expected one input and no attributes");
+  if (node.input_size() != 1 || node.attribute_size() != 0)
+    throw Error(label + ": expected one input and no attributes");
 }
 
 // The nodes reading `tensor`, each once.
@@ -160,9 +165,12 @@ std::vector<DenseLayer> walk_chain(const onnx::GraphProto& graph, const Initiali
     const std::vector<int> next = readers(graph, chain.tensor);
     if (chain.tensor == ends.output && next.empty()) break;
     if (next.size() != 1) {
-      if (next.empty()) throw Error(source + ": tensor '" + printable(chain.tensor) + "' is read by no node and is not the output '" + printable(ends.output) + "'");
-      throw Error(node_label(source, next[1], graph.node(next[1])) + " reads '" + printable(chain.tensor) + "', as does " +
-                  node_label("", next[0], graph.node(next[0])).substr(2) + "; tinyae imports a single chain, without branches");
+      if (next.empty())
+        throw Error(source + ": tensor '" + printable(chain.tensor) + "' is read by no node and is not the output '" +
+                    printable(ends.output) + "'");
+      throw Error(node_label(source, next[1], graph.node(next[1])) + " reads '" + printable(chain.tensor) +
+                  "', as does " + node_label("", next[0], graph.node(next[0])).substr(2) +
+                  "; tinyae imports a single chain, without branches");
     }
     const onnx::NodeProto& node = graph.node(next[0]);
     const std::string label = node_label(source, next[0], node);
@@ -178,7 +186,8 @@ std::vector<DenseLayer> walk_chain(const onnx::GraphProto& graph, const Initiali
     }
   }
   for (const auto& [name, tensor] : initializers) {
-    if (readers(graph, name).empty()) throw Error(source + ": initializer '" + printable(name) + "' is read by no node");
+    if (readers(graph, name).empty())
+      throw Error(source + ": initializer '" + printable(name) + "' is read by no node");
   }
   return chain.layers;
 }

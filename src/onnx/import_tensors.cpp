@@ -77,7 +77,8 @@ Initializers check_initializers(const onnx::GraphProto& graph, const std::string
     const std::string where = source + ": initializer " + std::to_string(i) + " '" + printable(tensor.name()) + "'";
     if (tensor.name().empty()) throw Error(where + " has no name");
     check_initializer(tensor, budget, where);
-    if (!initializers.emplace(tensor.name(), &tensor).second) throw Error(where + ": a second initializer of that name");
+    if (!initializers.emplace(tensor.name(), &tensor).second)
+      throw Error(where + ": a second initializer of that name");
   }
   return initializers;
 }

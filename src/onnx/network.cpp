@@ -74,8 +74,8 @@ void validate_dense_layers(const std::vector<DenseLayer>& layers, const std::str
     if (layer.weights.size() != static_cast<std::size_t>(layer.in_size * layer.out_size) ||
         layer.bias.size() != static_cast<std::size_t>(layer.out_size)) {
       throw Error(where + ": expected " + std::to_string(layer.in_size * layer.out_size) + " weights and " +
-                  std::to_string(layer.out_size) + " biases, found " + std::to_string(layer.weights.size()) +
-                  " and " + std::to_string(layer.bias.size()));
+                  std::to_string(layer.out_size) + " biases, found " + std::to_string(layer.weights.size()) + " and " +
+                  std::to_string(layer.bias.size()));
     }
     const auto not_finite = [](float v) { return !std::isfinite(v); };
     if (std::any_of(layer.weights.begin(), layer.weights.end(), not_finite) ||
@@ -92,7 +92,9 @@ std::size_t latent_split(const std::vector<DenseLayer>& layers) {
   const std::size_t n = layers.size();
   if (n < 2) return n;
   std::size_t best = 1;
-  const auto distance_to_middle = [n](std::size_t k) { return std::llabs(2 * static_cast<long long>(k) - static_cast<long long>(n)); };
+  const auto distance_to_middle = [n](std::size_t k) {
+    return std::llabs(2 * static_cast<long long>(k) - static_cast<long long>(n));
+  };
   for (std::size_t k = 2; k < n; ++k) {
     const std::int64_t width = layers[k - 1].out_size, best_width = layers[best - 1].out_size;
     if (width < best_width || (width == best_width && distance_to_middle(k) < distance_to_middle(best))) best = k;

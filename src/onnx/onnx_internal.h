@@ -23,8 +23,7 @@ inline constexpr ActivationOp kActivationOps[] = {
     {static_cast<Activation>(TINYAE_ACT_SIGMOID), "Sigmoid", "sigmoid"},
     {static_cast<Activation>(TINYAE_ACT_TANH), "Tanh", "tanh"},
 };
-static_assert(sizeof(kActivationOps) / sizeof(kActivationOps[0]) == TINYAE_ACT_COUNT,
-              "one row per runtime activation");
+static_assert(sizeof(kActivationOps) / sizeof(kActivationOps[0]) == TINYAE_ACT_COUNT, "one row per runtime activation");
 
 // The row of `activation`, or nullptr for a value outside the enum.
 const ActivationOp* find_activation(Activation activation);

@@ -13,7 +13,8 @@ std::string layer_text(std::size_t i, const DenseLayer& layer) {
 }
 
 void copy_into(const LayerView& view, const DenseLayer& layer) {
-  view.linear->weight.copy_(torch::from_blob(const_cast<float*>(layer.weights.data()), {layer.out_size, layer.in_size}));
+  view.linear->weight.copy_(
+      torch::from_blob(const_cast<float*>(layer.weights.data()), {layer.out_size, layer.in_size}));
   view.linear->bias.copy_(torch::from_blob(const_cast<float*>(layer.bias.data()), {layer.out_size}));
 }
 
@@ -62,7 +63,8 @@ Autoencoder autoencoder_from_onnx(const OnnxImport& imported) {
   Autoencoder model(imported.config);
   torch::NoGradGuard no_grad;
   const std::vector<LayerView> encoder = model->encoder_layers(), decoder = model->decoder_layers();
-  const std::vector<DenseLayer> network_encoder = imported.network.encoder(), network_decoder = imported.network.decoder();
+  const std::vector<DenseLayer> network_encoder = imported.network.encoder(),
+                                network_decoder = imported.network.decoder();
   for (std::size_t i = 0; i < encoder.size(); ++i) copy_into(encoder[i], network_encoder.at(i));
   for (std::size_t i = 0; i < decoder.size(); ++i) copy_into(decoder[i], network_decoder.at(i));
   return model;

@@ -21,10 +21,14 @@ constexpr std::int64_t kCalibrationBatch = 1000;  // images per forward pass (bo
 
 torch::Tensor apply_activation(const torch::Tensor& x, Activation a) {
   switch (a) {
-    case Activation::kRelu: return torch::relu(x);
-    case Activation::kSigmoid: return torch::sigmoid(x);
-    case Activation::kTanh: return torch::tanh(x);
-    case Activation::kLinear: return x;
+    case Activation::kRelu:
+      return torch::relu(x);
+    case Activation::kSigmoid:
+      return torch::sigmoid(x);
+    case Activation::kTanh:
+      return torch::tanh(x);
+    case Activation::kLinear:
+      return x;
   }
   throw Error("unknown activation " + std::to_string(static_cast<int>(a)));
 }
@@ -176,8 +180,8 @@ nlohmann::ordered_json QuantizationReport::to_json() const {
 QuantizationReport evaluate_quantization(Autoencoder& model, const QuantizedNetwork& network,
                                          std::size_t encoder_layers, const torch::Tensor& images) {
   if (images.dim() != 2 || images.size(1) != network.input_size() || images.size(0) < 1) {
-    throw Error("evaluate_quantization: expected images of shape (n >= 1, " +
-                std::to_string(network.input_size()) + ")");
+    throw Error("evaluate_quantization: expected images of shape (n >= 1, " + std::to_string(network.input_size()) +
+                ")");
   }
   torch::NoGradGuard no_grad;
   model->eval();
@@ -199,10 +203,8 @@ QuantizationReport evaluate_quantization(Autoencoder& model, const QuantizedNetw
 
   r.int8_mse = mse(dequantize_tensor(q_out, n, network.output_size(), network.output()), x);
   r.ratio = r.float_mse > 0.0 ? r.int8_mse / r.float_mse : std::numeric_limits<double>::quiet_NaN();
-  r.latent_max_abs_err = (dequantize_tensor(q_latent, n, encoder.output_size(), encoder.output()) - latent)
-                             .abs()
-                             .max()
-                             .item<double>();
+  r.latent_max_abs_err =
+      (dequantize_tensor(q_latent, n, encoder.output_size(), encoder.output()) - latent).abs().max().item<double>();
   return r;
 }
 

@@ -19,8 +19,8 @@ namespace {
 
 constexpr std::int64_t kQMin = -128;
 constexpr std::int64_t kQMax = 127;
-constexpr std::int64_t kMaxWeightMagnitude = 127;    // symmetric weights never use -128
-constexpr std::int64_t kMaxInputDifference = 255;    // |q_x - zero_point| for q_x, zero_point in [-128, 127]
+constexpr std::int64_t kMaxWeightMagnitude = 127;  // symmetric weights never use -128
+constexpr std::int64_t kMaxInputDifference = 255;  // |q_x - zero_point| for q_x, zero_point in [-128, 127]
 constexpr std::size_t kTableSize = 256;
 
 bool uses_table(Activation a) { return a == Activation::kSigmoid || a == Activation::kTanh; }
@@ -109,8 +109,8 @@ std::int64_t rounding_shift(std::int32_t acc, const FixedPointMultiplier& m) {
   return quotient;
 }
 
-std::int8_t requantize(std::int32_t acc, const FixedPointMultiplier& m, std::int32_t zero_point,
-                       std::int32_t lowest, std::int32_t highest) {
+std::int8_t requantize(std::int32_t acc, const FixedPointMultiplier& m, std::int32_t zero_point, std::int32_t lowest,
+                       std::int32_t highest) {
   const std::int64_t y = rounding_shift(acc, m) + zero_point;
   return static_cast<std::int8_t>(std::clamp<std::int64_t>(y, lowest, highest));
 }
@@ -159,9 +159,9 @@ std::uint64_t QuantizedNetwork::weights_bytes() const {
   std::uint64_t total = 0;
   for (const QuantizedLayer& l : layers) {
     const auto out = static_cast<std::uint64_t>(l.out_size);
-    total += static_cast<std::uint64_t>(l.in_size) * out;      // int8 weights
+    total += static_cast<std::uint64_t>(l.in_size) * out;              // int8 weights
     total += out * (sizeof(std::int32_t) * 2 + sizeof(std::uint8_t));  // bias, multiplier, shift
-    total += l.table.size();                                    // int8 table
+    total += l.table.size();                                           // int8 table
   }
   return total;
 }
@@ -170,7 +170,8 @@ std::uint64_t QuantizedNetwork::scratch_words() const {
   std::uint64_t max_in = 0, max_mid = 0;
   for (std::size_t i = 0; i < layers.size(); i++) {
     max_in = std::max<std::uint64_t>(max_in, static_cast<std::uint64_t>(layers[i].in_size));
-    if (i + 1 < layers.size()) max_mid = std::max<std::uint64_t>(max_mid, static_cast<std::uint64_t>(layers[i].out_size));
+    if (i + 1 < layers.size())
+      max_mid = std::max<std::uint64_t>(max_mid, static_cast<std::uint64_t>(layers[i].out_size));
   }
   return 2 * ((max_in + 3) / 4) + (max_mid + 3) / 4;
 }
@@ -220,8 +221,8 @@ void QuantizedNetwork::validate() const {
       }
       if (l.multipliers[o].shift < 1 || l.multipliers[o].shift > 62 || l.multipliers[o].multiplier < 0) {
         throw Error(where + ", row " + std::to_string(o) + ": multiplier " +
-                    std::to_string(l.multipliers[o].multiplier) + " / shift " +
-                    std::to_string(l.multipliers[o].shift) + " out of range");
+                    std::to_string(l.multipliers[o].multiplier) + " / shift " + std::to_string(l.multipliers[o].shift) +
+                    " out of range");
       }
     }
   }
@@ -229,8 +230,7 @@ void QuantizedNetwork::validate() const {
 
 // ---- reference inference ------------------------------------------------------
 
-std::vector<std::int8_t> run_reference(const QuantizedNetwork& network, const std::int8_t* inputs,
-                                       std::int64_t count) {
+std::vector<std::int8_t> run_reference(const QuantizedNetwork& network, const std::int8_t* inputs, std::int64_t count) {
   network.validate();
   if (count < 0 || (count > 0 && inputs == nullptr)) {
     throw Error("run_reference: " + std::to_string(count) + " inputs from a null pointer");
@@ -281,8 +281,8 @@ std::vector<std::int8_t> quantize_tensor(const torch::Tensor& values, const Quan
 torch::Tensor dequantize_tensor(const std::vector<std::int8_t>& values, std::int64_t rows, std::int64_t cols,
                                 const QuantParams& params) {
   if (rows < 0 || cols < 0 || static_cast<std::uint64_t>(rows * cols) != values.size()) {
-    throw Error("dequantize_tensor: " + std::to_string(values.size()) + " values do not form (" +
-                std::to_string(rows) + ", " + std::to_string(cols) + ")");
+    throw Error("dequantize_tensor: " + std::to_string(values.size()) + " values do not form (" + std::to_string(rows) +
+                ", " + std::to_string(cols) + ")");
   }
   torch::Tensor t = torch::empty({rows, cols}, torch::kFloat);
   float* data = t.data_ptr<float>();

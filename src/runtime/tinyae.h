@@ -73,13 +73,13 @@ typedef enum {
 typedef struct {
     uint16_t in_size;
     uint16_t out_size;
-    uint8_t activation;     /* a tinyae_activation */
-    const float *weights;   /* (out_size, in_size) row-major, as torch::nn::Linear */
-    const float *bias;      /* (out_size) */
+    uint8_t activation;   /* a tinyae_activation */
+    const float *weights; /* (out_size, in_size) row-major, as torch::nn::Linear */
+    const float *bias;    /* (out_size) */
 } tinyae_layer_f32;
 
 typedef struct {
-    uint32_t format_version;        /* TINYAE_FORMAT_VERSION */
+    uint32_t format_version; /* TINYAE_FORMAT_VERSION */
     uint16_t layer_count;
     const tinyae_layer_f32 *layers; /* (layer_count) */
     uint16_t input_size;            /* layers[0].in_size */
@@ -107,8 +107,8 @@ uint32_t tinyae_scratch_floats_f32(const tinyae_model_f32 *model);
  * propagate as IEEE arithmetic defines (a NaN input gives NaN in every output
  * it reaches; ReLU maps NaN to NaN and -inf to 0; sigmoid maps +-inf to 1/0,
  * tanh to +-1). */
-tinyae_status tinyae_run_f32(const tinyae_model_f32 *model, const float *input,
-                             float *output, float *scratch, size_t scratch_len);
+tinyae_status tinyae_run_f32(const tinyae_model_f32 *model, const float *input, float *output, float *scratch,
+                             size_t scratch_len);
 
 /* ------------------------------------------------------------------ int8 --
  * Implemented in tinyae_int8.c.
@@ -156,19 +156,19 @@ tinyae_status tinyae_run_f32(const tinyae_model_f32 *model, const float *input,
 typedef struct {
     uint16_t in_size;
     uint16_t out_size;
-    uint8_t activation;         /* a tinyae_activation */
-    int8_t input_zero_point;    /* of the input tensor (= previous layer's output_zero_point) */
-    int8_t requant_zero_point;  /* relu/linear: output_zero_point; sigmoid/tanh: the table's input zero point */
-    int8_t output_zero_point;   /* of the output tensor */
-    const int8_t *weights;      /* (out_size, in_size) row-major, as torch::nn::Linear; zero point 0 */
-    const int32_t *bias;        /* (out_size) scale input_scale * weight_scale[o] */
-    const int32_t *multiplier;  /* (out_size) Q31, normally in [2^30, 2^31) */
-    const uint8_t *shift;       /* (out_size) right shift in [1, 62] */
-    const int8_t *lut;          /* (256) sigmoid/tanh: output = lut[y + 128]; NULL for relu/linear */
+    uint8_t activation;        /* a tinyae_activation */
+    int8_t input_zero_point;   /* of the input tensor (= previous layer's output_zero_point) */
+    int8_t requant_zero_point; /* relu/linear: output_zero_point; sigmoid/tanh: the table's input zero point */
+    int8_t output_zero_point;  /* of the output tensor */
+    const int8_t *weights;     /* (out_size, in_size) row-major, as torch::nn::Linear; zero point 0 */
+    const int32_t *bias;       /* (out_size) scale input_scale * weight_scale[o] */
+    const int32_t *multiplier; /* (out_size) Q31, normally in [2^30, 2^31) */
+    const uint8_t *shift;      /* (out_size) right shift in [1, 62] */
+    const int8_t *lut;         /* (256) sigmoid/tanh: output = lut[y + 128]; NULL for relu/linear */
 } tinyae_layer_i8;
 
 typedef struct {
-    uint32_t format_version;       /* TINYAE_FORMAT_VERSION */
+    uint32_t format_version; /* TINYAE_FORMAT_VERSION */
     uint16_t layer_count;
     const tinyae_layer_i8 *layers; /* (layer_count) */
     uint16_t input_size;           /* layers[0].in_size */
@@ -202,16 +202,16 @@ uint32_t tinyae_scratch_words_i8(const tinyae_model_i8 *model);
  * TINYAE_ERR_BAD_MODEL also covers zero points that do not chain between
  * layers or disagree with the model's, and a table present for relu/linear
  * (TINYAE_ERR_NULL_ARGUMENT: missing for sigmoid/tanh). */
-tinyae_status tinyae_run_i8(const tinyae_model_i8 *model, const int8_t *input, int8_t *output,
-                            int32_t *scratch, size_t scratch_words);
+tinyae_status tinyae_run_i8(const tinyae_model_i8 *model, const int8_t *input, int8_t *output, int32_t *scratch,
+                            size_t scratch_words);
 
 /* The requantization step above for one accumulator, with any clamp range:
  * returns clamp(floor((acc * multiplier + 2^(shift-1)) / 2^shift) + zero_point,
  *               clamp_min, clamp_max).
  * Defined for every argument: shift is first clamped to [1, 62]; multiplier
  * may be any int32. Exposed so tests can check the rounding rule directly. */
-int8_t tinyae_requantize_i8(int32_t acc, int32_t multiplier, uint8_t shift, int8_t zero_point,
-                            int8_t clamp_min, int8_t clamp_max);
+int8_t tinyae_requantize_i8(int32_t acc, int32_t multiplier, uint8_t shift, int8_t zero_point, int8_t clamp_min,
+                            int8_t clamp_max);
 
 /* Float <-> int8 at the model's edges (input_size / output_size values):
  *   q = clamp(roundf(x / input_scale) + input_zero_point, -128, 127)
@@ -219,8 +219,7 @@ int8_t tinyae_requantize_i8(int32_t acc, int32_t multiplier, uint8_t shift, int8
  *   x = output_scale * (q - output_zero_point).
  * TINYAE_ERR_BAD_MODEL if the scale is not a positive finite number. */
 tinyae_status tinyae_quantize_input_i8(const tinyae_model_i8 *model, const float *input, int8_t *quantized);
-tinyae_status tinyae_dequantize_output_i8(const tinyae_model_i8 *model, const int8_t *quantized,
-                                          float *output);
+tinyae_status tinyae_dequantize_output_i8(const tinyae_model_i8 *model, const int8_t *quantized, float *output);
 
 #ifdef __cplusplus
 }

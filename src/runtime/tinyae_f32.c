@@ -25,8 +25,7 @@
 
 /* ------------------------------------------------------------ dot products -- */
 
-#if defined(__ARM_FP) && ((__ARM_FP) & 4) && defined(__thumb2__) && defined(__ARM_FEATURE_FMA) && \
-    !defined(TINYAE_NO_ASM)
+#if defined(__ARM_FP) && ((__ARM_FP)&4) && defined(__thumb2__) && defined(__ARM_FEATURE_FMA) && !defined(TINYAE_NO_ASM)
 #define TINYAE_F32_ASM 1
 #else
 #define TINYAE_F32_ASM 0
@@ -63,33 +62,47 @@ static void tinyae_rows4_f32(const float *x, const float *w, uint32_t in_size, c
             "vldmia %[xp]!, {s0-s7}\n\t"
             "vldmia %[w0]!, {s8-s15}\n\t"
             "vldmia %[w1]!, {s16-s23}\n\t"
-            "vfma.f32 s24, s0, s8\n\t" "vfma.f32 s25, s0, s16\n\t"
-            "vfma.f32 s24, s1, s9\n\t" "vfma.f32 s25, s1, s17\n\t"
-            "vfma.f32 s24, s2, s10\n\t" "vfma.f32 s25, s2, s18\n\t"
-            "vfma.f32 s24, s3, s11\n\t" "vfma.f32 s25, s3, s19\n\t"
-            "vfma.f32 s24, s4, s12\n\t" "vfma.f32 s25, s4, s20\n\t"
-            "vfma.f32 s24, s5, s13\n\t" "vfma.f32 s25, s5, s21\n\t"
-            "vfma.f32 s24, s6, s14\n\t" "vfma.f32 s25, s6, s22\n\t"
-            "vfma.f32 s24, s7, s15\n\t" "vfma.f32 s25, s7, s23\n\t"
+            "vfma.f32 s24, s0, s8\n\t"
+            "vfma.f32 s25, s0, s16\n\t"
+            "vfma.f32 s24, s1, s9\n\t"
+            "vfma.f32 s25, s1, s17\n\t"
+            "vfma.f32 s24, s2, s10\n\t"
+            "vfma.f32 s25, s2, s18\n\t"
+            "vfma.f32 s24, s3, s11\n\t"
+            "vfma.f32 s25, s3, s19\n\t"
+            "vfma.f32 s24, s4, s12\n\t"
+            "vfma.f32 s25, s4, s20\n\t"
+            "vfma.f32 s24, s5, s13\n\t"
+            "vfma.f32 s25, s5, s21\n\t"
+            "vfma.f32 s24, s6, s14\n\t"
+            "vfma.f32 s25, s6, s22\n\t"
+            "vfma.f32 s24, s7, s15\n\t"
+            "vfma.f32 s25, s7, s23\n\t"
             "vldmia %[w2]!, {s8-s15}\n\t"
             "vldmia %[w3]!, {s16-s23}\n\t"
-            "vfma.f32 s26, s0, s8\n\t" "vfma.f32 s27, s0, s16\n\t"
-            "vfma.f32 s26, s1, s9\n\t" "vfma.f32 s27, s1, s17\n\t"
-            "vfma.f32 s26, s2, s10\n\t" "vfma.f32 s27, s2, s18\n\t"
-            "vfma.f32 s26, s3, s11\n\t" "vfma.f32 s27, s3, s19\n\t"
-            "vfma.f32 s26, s4, s12\n\t" "vfma.f32 s27, s4, s20\n\t"
-            "vfma.f32 s26, s5, s13\n\t" "vfma.f32 s27, s5, s21\n\t"
-            "vfma.f32 s26, s6, s14\n\t" "vfma.f32 s27, s6, s22\n\t"
-            "vfma.f32 s26, s7, s15\n\t" "vfma.f32 s27, s7, s23\n\t"
+            "vfma.f32 s26, s0, s8\n\t"
+            "vfma.f32 s27, s0, s16\n\t"
+            "vfma.f32 s26, s1, s9\n\t"
+            "vfma.f32 s27, s1, s17\n\t"
+            "vfma.f32 s26, s2, s10\n\t"
+            "vfma.f32 s27, s2, s18\n\t"
+            "vfma.f32 s26, s3, s11\n\t"
+            "vfma.f32 s27, s3, s19\n\t"
+            "vfma.f32 s26, s4, s12\n\t"
+            "vfma.f32 s27, s4, s20\n\t"
+            "vfma.f32 s26, s5, s13\n\t"
+            "vfma.f32 s27, s5, s21\n\t"
+            "vfma.f32 s26, s6, s14\n\t"
+            "vfma.f32 s27, s6, s22\n\t"
+            "vfma.f32 s26, s7, s15\n\t"
+            "vfma.f32 s27, s7, s23\n\t"
             "subs %[blocks], %[blocks], #1\n\t"
             "bne 1b\n\t"
             "vstmia %[out], {s24-s27}\n\t"
-            : [xp] "+r"(xp), [w0] "+r"(w0), [w1] "+r"(w1), [w2] "+r"(w2), [w3] "+r"(w3),
-              [blocks] "+r"(blocks)
+            : [xp] "+r"(xp), [w0] "+r"(w0), [w1] "+r"(w1), [w2] "+r"(w2), [w3] "+r"(w3), [blocks] "+r"(blocks)
             : [bias] "r"(bias), [out] "r"(out)
-            : "s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11", "s12", "s13",
-              "s14", "s15", "s16", "s17", "s18", "s19", "s20", "s21", "s22", "s23", "s24", "s25", "s26",
-              "s27", "cc", "memory");
+            : "s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11", "s12", "s13", "s14", "s15",
+              "s16", "s17", "s18", "s19", "s20", "s21", "s22", "s23", "s24", "s25", "s26", "s27", "cc", "memory");
         k = in_size & ~7u;
         if (k == in_size) {
             return;
@@ -138,23 +151,23 @@ static void tinyae_activate_f32(float *v, uint32_t n, uint8_t activation)
 {
     uint32_t i;
     switch (activation) {
-    case TINYAE_ACT_RELU:
-        for (i = 0; i < n; i++) {
-            v[i] = v[i] < 0.0f ? 0.0f : v[i];
-        }
-        break;
-    case TINYAE_ACT_SIGMOID:
-        for (i = 0; i < n; i++) {
-            v[i] = 1.0f / (1.0f + expf(-v[i])); /* expf overflow gives inf, so 1/inf = 0 */
-        }
-        break;
-    case TINYAE_ACT_TANH:
-        for (i = 0; i < n; i++) {
-            v[i] = tanhf(v[i]);
-        }
-        break;
-    default: /* TINYAE_ACT_LINEAR; other values were rejected by validation */
-        break;
+        case TINYAE_ACT_RELU:
+            for (i = 0; i < n; i++) {
+                v[i] = v[i] < 0.0f ? 0.0f : v[i];
+            }
+            break;
+        case TINYAE_ACT_SIGMOID:
+            for (i = 0; i < n; i++) {
+                v[i] = 1.0f / (1.0f + expf(-v[i])); /* expf overflow gives inf, so 1/inf = 0 */
+            }
+            break;
+        case TINYAE_ACT_TANH:
+            for (i = 0; i < n; i++) {
+                v[i] = tanhf(v[i]);
+            }
+            break;
+        default: /* TINYAE_ACT_LINEAR; other values were rejected by validation */
+            break;
     }
 }
 

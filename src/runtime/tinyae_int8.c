@@ -79,8 +79,8 @@ static inline int32_t tinyae_rescale(int32_t acc, int32_t multiplier, uint32_t s
     }
 }
 
-int8_t tinyae_requantize_i8(int32_t acc, int32_t multiplier, uint8_t shift, int8_t zero_point,
-                            int8_t clamp_min, int8_t clamp_max)
+int8_t tinyae_requantize_i8(int32_t acc, int32_t multiplier, uint8_t shift, int8_t zero_point, int8_t clamp_min,
+                            int8_t clamp_max)
 {
     int32_t y = tinyae_rescale(acc, multiplier, shift) + zero_point;
     y = y < clamp_min ? clamp_min : y;
@@ -212,19 +212,23 @@ static inline uint32_t tinyae_sxtb16_ror8(uint32_t w)
  * TINYAE_I8_MAC8(acc, w): LDRD loads 8 weights of one row (two words, the
  * row pointer advancing by writeback) and 4 x (SXTB16 + SMLAD) add their
  * products with the 8 widened inputs in r8-r11 to acc. */
-#define TINYAE_I8_MAC8(acc, w)                         \
-    "ldrd %[a], %[b], [%[" w "]], #8\n\t"              \
-    "sxtb16 %[t], %[a]\n\t"                            \
-    "smlad %[" acc "], %[t], r8, %[" acc "]\n\t"       \
-    "sxtb16 %[t], %[a], ror #8\n\t"                    \
-    "smlad %[" acc "], %[t], r9, %[" acc "]\n\t"       \
-    "sxtb16 %[t], %[b]\n\t"                            \
-    "smlad %[" acc "], %[t], r10, %[" acc "]\n\t"      \
-    "sxtb16 %[t], %[b], ror #8\n\t"                    \
+#define TINYAE_I8_MAC8(acc, w)            \
+    "ldrd %[a], %[b], [%[" w              \
+    "]], #8\n\t"                          \
+    "sxtb16 %[t], %[a]\n\t"               \
+    "smlad %[" acc "], %[t], r8, %[" acc  \
+    "]\n\t"                               \
+    "sxtb16 %[t], %[a], ror #8\n\t"       \
+    "smlad %[" acc "], %[t], r9, %[" acc  \
+    "]\n\t"                               \
+    "sxtb16 %[t], %[b]\n\t"               \
+    "smlad %[" acc "], %[t], r10, %[" acc \
+    "]\n\t"                               \
+    "sxtb16 %[t], %[b], ror #8\n\t"       \
     "smlad %[" acc "], %[t], r11, %[" acc "]\n\t"
 /* 8 inputs for both rows: LDMIA loads their 4 packed words into r8-r11. */
 #define TINYAE_I8_BLOCK8 "ldmia %[xp]!, {r8-r11}\n\t" TINYAE_I8_MAC8("acc0", "w0") TINYAE_I8_MAC8("acc1", "w1")
-#define TINYAE_I8_OPERANDS                                                                                  \
+#define TINYAE_I8_OPERANDS                                                                                    \
     : [xp] "+r"(xp), [w0] "+r"(w0), [w1] "+r"(w1), [count] "+r"(count), [acc0] "+r"(acc0), [acc1] "+r"(acc1), \
       [a] "=&r"(a), [b] "=&r"(b), [t] "=&r"(t)                                                              \
     :                                                                                                       \
@@ -241,8 +245,8 @@ static inline uint32_t tinyae_sxtb16_ror8(uint32_t w)
  * wide: (n / 2) packed words, bias: (2 * pairs), out: (2 * pairs).
  * Kept out of line so that its registers are allocated for these loops alone. */
 static __attribute__((__noinline__)) void tinyae_rows_dsp(const tinyae_requant_i8 *requant, const int8_t *w,
-                                                          const uint32_t *wide, uint32_t n,
-                                                          const int32_t *bias, int8_t *out, uint32_t pairs)
+                                                          const uint32_t *wide, uint32_t n, const int32_t *bias,
+                                                          int8_t *out, uint32_t pairs)
 {
     const tinyae_requant_i8 rq = *requant;
     const tinyae_word_alias *w1 = (const tinyae_word_alias *)(const void *)w;

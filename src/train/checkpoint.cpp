@@ -113,13 +113,15 @@ std::optional<OptimizerMeta> optimizer_meta(Autoencoder& model, const Adamax* op
 void refuse_other_formats(std::string_view bytes, const std::string& name) {
   if (bytes.empty()) throw Error(name + ": empty file, not a tinyae checkpoint");
   if (bytes.substr(0, kEarlierFormatMagic.size()) == kEarlierFormatMagic) {
-    throw Error(name + ": a checkpoint in tinyae's earlier format (magic \"TINYAEC\\x00\", model.pt), which this "
-                       "tinyae does not read: it reads model.safetensors, in the safetensors layout. Train the run "
-                       "again with `tinyae train`, or export it with the tinyae that wrote it");
+    throw Error(name +
+                ": a checkpoint in tinyae's earlier format (magic \"TINYAEC\\x00\", model.pt), which this "
+                "tinyae does not read: it reads model.safetensors, in the safetensors layout. Train the run "
+                "again with `tinyae train`, or export it with the tinyae that wrote it");
   }
   if (bytes.substr(0, kZipMagic.size()) == kZipMagic) {
-    throw Error(name + ": not a tinyae checkpoint: this is a zip archive, as torch::save writes (found \"PK\\x03\\x04\"); "
-                       "tinyae reads model.safetensors as `tinyae train` writes it");
+    throw Error(name +
+                ": not a tinyae checkpoint: this is a zip archive, as torch::save writes (found \"PK\\x03\\x04\"); "
+                "tinyae reads model.safetensors as `tinyae train` writes it");
   }
 }
 
@@ -173,8 +175,7 @@ std::map<std::string, std::string_view> match_tensors(const SafetensorsFile& fil
   for (const auto& [tensor_name, shape] : expected) {
     if (found.count(tensor_name) == 0) {
       throw Error(name + ": expected " + std::to_string(expected.size()) + " tensors for model " + model +
-                  (stored.optimizer ? " with optimizer state" : "") + ", tensor \"" + tensor_name +
-                  "\" is missing");
+                  (stored.optimizer ? " with optimizer state" : "") + ", tensor \"" + tensor_name + "\" is missing");
     }
   }
   return found;
@@ -186,7 +187,8 @@ torch::Tensor f32_tensor(std::string_view bytes, const std::vector<std::int64_t>
   float* values = tensor.data_ptr<float>();
   for (std::size_t i = 0; i < bytes.size() / 4; ++i) {
     std::uint32_t bits = 0;
-    for (int b = 0; b < 4; ++b) bits |= static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[4 * i + b])) << (8 * b);
+    for (int b = 0; b < 4; ++b)
+      bits |= static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[4 * i + b])) << (8 * b);
     std::memcpy(&values[i], &bits, sizeof bits);
   }
   return tensor;

@@ -17,12 +17,8 @@ namespace {
 nlohmann::json optimizer_to_json(const std::optional<OptimizerMeta>& optimizer) {
   if (!optimizer) return nullptr;
   const AdamaxOptions& options = optimizer->options;
-  return {{"name", "adamax"},
-          {"lr", options.lr()},
-          {"beta1", options.beta1()},
-          {"beta2", options.beta2()},
-          {"eps", options.eps()},
-          {"weight_decay", options.weight_decay()},
+  return {{"name", "adamax"},         {"lr", options.lr()},   {"beta1", options.beta1()},
+          {"beta2", options.beta2()}, {"eps", options.eps()}, {"weight_decay", options.weight_decay()},
           {"steps", optimizer->steps}};
 }
 

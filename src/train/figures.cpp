@@ -276,7 +276,10 @@ void draw_loss_png(const fs::path& path, const std::vector<EpochResult>& history
         continue;
       }
       const double x = px(static_cast<double>(r.epoch)), y = py(v);
-      if (drawing) cairo_line_to(cr, x, y); else cairo_move_to(cr, x, y);
+      if (drawing)
+        cairo_line_to(cr, x, y);
+      else
+        cairo_move_to(cr, x, y);
       drawing = true;
     }
     cairo_stroke(cr);
@@ -321,11 +324,11 @@ void draw_reconstructions_png(const fs::path& path, const torch::Tensor& origina
                               const torch::Tensor& reconstructions) {
   if (originals.dim() != 2 || latents.dim() != 2 || reconstructions.dim() != 2 ||
       originals.sizes() != reconstructions.sizes() || latents.size(0) != originals.size(0)) {
-    throw Error(fmt::format("{}: expected originals (n, pixels), latents (n, latent), reconstructions (n, pixels); "
-                            "got {}, {}, {}",
-                            path.string(), fmt::to_string(fmt::join(originals.sizes(), "x")),
-                            fmt::to_string(fmt::join(latents.sizes(), "x")),
-                            fmt::to_string(fmt::join(reconstructions.sizes(), "x"))));
+    throw Error(fmt::format(
+        "{}: expected originals (n, pixels), latents (n, latent), reconstructions (n, pixels); "
+        "got {}, {}, {}",
+        path.string(), fmt::to_string(fmt::join(originals.sizes(), "x")),
+        fmt::to_string(fmt::join(latents.sizes(), "x")), fmt::to_string(fmt::join(reconstructions.sizes(), "x"))));
   }
   const std::int64_t n = originals.size(0);
   const std::int64_t pixels = originals.size(1);
@@ -351,8 +354,8 @@ void draw_reconstructions_png(const fs::path& path, const torch::Tensor& origina
 
   cairo_set_font_size(cr, 16);
   set_colour(cr, kBlack);
-  draw_text(cr, fmt::format("First {} test images: originals, latent codes, reconstructions", n),
-            size.width / 2.0, 28, Align::kCenter);
+  draw_text(cr, fmt::format("First {} test images: originals, latent codes, reconstructions", n), size.width / 2.0, 28,
+            Align::kCenter);
   cairo_set_font_size(cr, 13);
   const std::string labels[kRows] = {"original", fmt::format("latent code ({}x{})", tile.rows, tile.columns),
                                      "reconstruction"};
@@ -367,7 +370,8 @@ void draw_reconstructions_png(const fs::path& path, const torch::Tensor& origina
     const double x = kLabelWidth + static_cast<double>(i * (kCellSize + kCellGap));
     draw_image(cr, orig[i].data_ptr<float>(), side, x, kTitleHeight);
     const float* code = codes[i].data_ptr<float>();  // (latent)
-    const double tx = x + (kCellSize - tile_w) / 2, ty = kTitleHeight + (kCellSize + kCellGap) + (kCellSize - tile_h) / 2;
+    const double tx = x + (kCellSize - tile_w) / 2,
+                 ty = kTitleHeight + (kCellSize + kCellGap) + (kCellSize - tile_h) / 2;
     for (std::int64_t k = 0; k < latent; ++k) {
       const double grey = code_range > 0 ? (code[k] - code_lo) / code_range : 0.5;
       draw_grey_square(cr, grey, tx + static_cast<double>(k % tile.columns) * code_px,

@@ -35,8 +35,7 @@ void check_resume_matches(const CheckpointMeta& meta, const TrainRequest& reques
   differs("--hidden", join_sizes(m.hidden), join_sizes(meta.model.hidden));
   differs("--latent", std::to_string(m.latent_size), std::to_string(meta.model.latent_size));
   differs("--activation", activation_name(m.activation), activation_name(meta.model.activation));
-  differs("--output-activation", activation_name(m.output_activation),
-          activation_name(meta.model.output_activation));
+  differs("--output-activation", activation_name(m.output_activation), activation_name(meta.model.output_activation));
   const TrainOptions& o = request.options;
   differs("--batch-size", std::to_string(o.batch_size), std::to_string(meta.options.batch_size));
   if (o.lr != meta.options.lr) conflicts.push_back(fmt::format("--lr {} (checkpoint: {})", o.lr, meta.options.lr));
@@ -45,10 +44,10 @@ void check_resume_matches(const CheckpointMeta& meta, const TrainRequest& reques
   if (!conflicts.empty()) {
     std::string list;
     for (const auto& c : conflicts) list += (list.empty() ? "" : ", ") + c;
-    throw Error(fmt::format(
-        "cannot resume '{}': {}. A resumed run takes its architecture and training options from the "
-        "checkpoint; drop these flags, or train a new run into another --out",
-        checkpoint.string(), list));
+    throw Error(
+        fmt::format("cannot resume '{}': {}. A resumed run takes its architecture and training options from the "
+                    "checkpoint; drop these flags, or train a new run into another --out",
+                    checkpoint.string(), list));
   }
   // A checkpoint saved outside train() (tests, tools) need not record its
   // epochs; resuming one needs every row for history.csv and the figures.
@@ -66,10 +65,10 @@ void check_paths(const TrainRequest& request) {
   std::error_code ec;
   const fs::path& data = request.data_dir;
   if (!fs::is_directory(data, ec)) {
-    throw Error(fmt::format(
-        "data directory '{}' {}; fetch MNIST with data/fetch_mnist.sh or point --data at the directory "
-        "holding train-images-idx3-ubyte",
-        data.string(), fs::exists(data, ec) ? "is not a directory" : "does not exist"));
+    throw Error(
+        fmt::format("data directory '{}' {}; fetch MNIST with data/fetch_mnist.sh or point --data at the directory "
+                    "holding train-images-idx3-ubyte",
+                    data.string(), fs::exists(data, ec) ? "is not a directory" : "does not exist"));
   }
   const fs::path& out = request.out_dir;
   if (fs::exists(out, ec) && !fs::is_directory(out, ec)) {
@@ -84,8 +83,8 @@ void check_paths(const TrainRequest& request) {
     throw Error(fmt::format("--resume: there is no checkpoint '{}' to resume from", checkpoint.string()));
   }
   if (!request.resume && have_checkpoint) {
-    throw Error(fmt::format(
-        "'{}' already exists; pass --resume to continue that run, or choose another --out", checkpoint.string()));
+    throw Error(fmt::format("'{}' already exists; pass --resume to continue that run, or choose another --out",
+                            checkpoint.string()));
   }
   // The nearest existing ancestor must let us create the run directory (or
   // write into it, if it exists).
@@ -107,8 +106,8 @@ RunDirectory::RunDirectory(const fs::path& dir) : dir_(dir) {
   ensure_writable_directory(dir_);
   lock_ = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (lock_ < 0 || ::flock(lock_, LOCK_EX | LOCK_NB) != 0) {
-    const std::string reason = errno == EWOULDBLOCK ? std::string("another tinyae train is running in it")
-                                                    : std::string(std::strerror(errno));
+    const std::string reason =
+        errno == EWOULDBLOCK ? std::string("another tinyae train is running in it") : std::string(std::strerror(errno));
     if (lock_ >= 0) ::close(lock_);
     if (created_) fs::remove(dir_, ec);
     throw Error(fmt::format("cannot lock run folder '{}': {}", dir_.string(), reason));

@@ -29,9 +29,9 @@
 #include <spdlog/spdlog.h>
 #include <torch/version.h>
 
+#include "run_folder.h"
 #include "tinyae/blas.h"
 #include "tinyae/common.h"
-#include "run_folder.h"
 #include "tinyae/figures.h"
 
 namespace tinyae {
@@ -101,7 +101,7 @@ void draw_figures(const fs::path& out, Autoencoder& model, const torch::Tensor& 
   const bool was_training = model->is_training();
   model->eval();
   const torch::Tensor originals = test_images.slice(0, 0, std::min(kFigureImages, test_images.size(0)));  // (10, 784)
-  const torch::Tensor latents = model->encode(originals);  // (10, latent)
+  const torch::Tensor latents = model->encode(originals);        // (10, latent)
   const torch::Tensor reconstructions = model->decode(latents);  // (10, 784)
   model->train(was_training);
   draw_reconstructions_png(out / kReconstructionsFigureFile, originals, latents, reconstructions);
@@ -217,10 +217,10 @@ std::vector<EpochResult> train(const TrainRequest& request) {
     if (!request.test_limit) {
       val_images = std::min(history.back().val_images, test_count);
     } else if (val_images != history.back().val_images) {
-      throw Error(fmt::format(
-          "cannot resume '{}': its val_loss was measured on {} test images, --test-limit asks for {}; "
-          "drop --test-limit to keep the run's",
-          checkpoint_path.string(), history.back().val_images, val_images));
+      throw Error(
+          fmt::format("cannot resume '{}': its val_loss was measured on {} test images, --test-limit asks for {}; "
+                      "drop --test-limit to keep the run's",
+                      checkpoint_path.string(), history.back().val_images, val_images));
     }
   }
   const torch::Tensor val_set = data.test.images.slice(0, 0, val_images);  // (val_images, 784)
@@ -228,10 +228,10 @@ std::vector<EpochResult> train(const TrainRequest& request) {
   if (n == 0) throw Error(fmt::format("'{}' holds no training images", request.data_dir.string()));
   const ModelConfig& config = request.resume ? resumed.meta.model : request.model;
   const std::int64_t batch_rows = std::min(options.batch_size, n);
-  check_memory_fits(std::max(training_memory_bytes(config, batch_rows), config.inference_memory_bytes(kEvalBatchSize)),
-                    fmt::format("training this model ({} parameters) on batches of {} images", config.parameter_count(),
-                                batch_rows),
-                    "use a smaller --batch-size or smaller layers");
+  check_memory_fits(
+      std::max(training_memory_bytes(config, batch_rows), config.inference_memory_bytes(kEvalBatchSize)),
+      fmt::format("training this model ({} parameters) on batches of {} images", config.parameter_count(), batch_rows),
+      "use a smaller --batch-size or smaller layers");
 
   // 2. The run directory, then the model and optimizer.
   RunDirectory run_directory(out);
@@ -259,8 +259,8 @@ std::vector<EpochResult> train(const TrainRequest& request) {
   const std::int64_t batch_size = options.batch_size;
   const std::int64_t batches = (n + batch_size - 1) / batch_size;  // the last batch may be smaller, as in Keras
   if (meta.epoch < options.epochs) {
-    spdlog::info("Training on {} images ({} batches of {}), validating on {} test images, epochs {} to {}", n,
-                 batches, batch_size, val_images, meta.epoch + 1, options.epochs);
+    spdlog::info("Training on {} images ({} batches of {}), validating on {} test images, epochs {} to {}", n, batches,
+                 batch_size, val_images, meta.epoch + 1, options.epochs);
   } else {
     spdlog::info("'{}' has already trained {} epochs; raise --epochs to train longer", checkpoint_path.string(),
                  meta.epoch);

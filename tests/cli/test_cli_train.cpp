@@ -36,7 +36,8 @@ class CliTest : public ::testing::Test {
                 fs::exists(kMnistDir / "train-images-idx3-ubyte.gz"))
         << "MNIST is missing from " << kMnistDir << ": run data/fetch_mnist.sh first";
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::temp_directory_path() / ("tinyae-test-cli-" + std::string(info->name()) + "-" + std::to_string(getpid()));
+    dir_ =
+        fs::temp_directory_path() / ("tinyae-test-cli-" + std::string(info->name()) + "-" + std::to_string(getpid()));
     fs::remove_all(dir_);
     fs::create_directories(dir_);
   }
@@ -64,8 +65,8 @@ class CliTest : public ::testing::Test {
 
   // A small, fast run: 500 training images, 200 test images, 1 epoch.
   std::vector<std::string> small_train(const fs::path& out, const fs::path& data = kMnistDir) const {
-    return {"train", "--data", data.string(), "--out", out.string(), "--epochs", "1", "--batch-size", "64",
-            "--train-limit", "500", "--test-limit", "200", "--no-figures", "--quiet"};
+    return {"train",         "--data", data.string(),  "--out", out.string(),   "--epochs", "1", "--batch-size", "64",
+            "--train-limit", "500",    "--test-limit", "200",   "--no-figures", "--quiet"};
   }
 
   fs::path dir_;
@@ -145,15 +146,15 @@ TEST_F(CliTest, TrainEvalAndResume) {
   // Training again into the same run without --resume is refused, untouched.
   expect_failure(tinyae(small_train(run)), 1, {"model.safetensors", "--resume"});
   // So is a resume that changes the architecture.
-  expect_failure(tinyae({"train", "--data", kMnistDir.string(), "--out", run.string(), "--resume", "--hidden",
-                         "64", "--epochs", "2"}),
+  expect_failure(tinyae({"train", "--data", kMnistDir.string(), "--out", run.string(), "--resume", "--hidden", "64",
+                         "--epochs", "2"}),
                  1, {"--hidden"});
   EXPECT_EQ(tinyae::sha256_file_hex(run / "model.safetensors"), checkpoint_hash);
 
   // eval --json: one JSON object on stdout and nothing else; its test MSE on
   // the same 200 test images is the run's last val_loss.
-  const Outcome eval = tinyae({"eval", "--model", (run / "model.safetensors").string(), "--data", kMnistDir.string(), "--json",
-                           "--train-limit", "500", "--test-limit", "200"});
+  const Outcome eval = tinyae({"eval", "--model", (run / "model.safetensors").string(), "--data", kMnistDir.string(),
+                               "--json", "--train-limit", "500", "--test-limit", "200"});
   ASSERT_EQ(eval.status, 0) << eval.err;
   EXPECT_EQ(eval.out.substr(0, 14), "{\"train_mse\": ") << eval.out;
   const nlohmann::json result = nlohmann::json::parse(eval.out);
@@ -174,7 +175,7 @@ TEST_F(CliTest, TrainEvalAndResume) {
 
   // --resume with a higher --epochs continues the run.
   const Outcome resumed = tinyae({"train", "--data", kMnistDir.string(), "--out", run.string(), "--resume", "--epochs",
-                              "2", "--quiet", "--no-figures"});
+                                  "2", "--quiet", "--no-figures"});
   ASSERT_EQ(resumed.status, 0) << resumed.err;
   std::ifstream csv2(run / "history.csv");
   int rows = 0;

@@ -2,10 +2,9 @@
 // that matches the CPU, because training time is nearly all matrix multiplies
 // and the reference BLAS, or OpenBLAS' generic fallback kernel, runs them
 // several times slower.
-#include <gtest/gtest.h>
-
 #include <cstdlib>
 
+#include <gtest/gtest.h>
 #include <torch/torch.h>
 
 #include "tinyae/blas.h"
@@ -35,7 +34,9 @@ TEST(Blas, MatrixMultiplyIsCorrectOnTheChosenKernel) {
   const torch::Tensor a = torch::rand({257, 300});
   const torch::Tensor b = torch::rand({300, 129});
   const double gap = (torch::mm(a, b).to(torch::kDouble) - torch::mm(a.to(torch::kDouble), b.to(torch::kDouble)))
-                         .abs().max().item<double>();
+                         .abs()
+                         .max()
+                         .item<double>();
   std::cout << "max |float - double| = " << gap << "\n";
   EXPECT_LT(gap, 1e-3);
 }

@@ -1,6 +1,4 @@
 // Crash-safe writes, bounded reads and SHA-256.
-#include <gtest/gtest.h>
-
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -9,6 +7,8 @@
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
+
+#include <gtest/gtest.h>
 
 #include "tinyae/common.h"
 
@@ -102,7 +102,8 @@ TEST(WriteFileAtomically, FailedWriteKeepsTheOldFileAndLeavesNoTemporary) {
   }
   ::setrlimit(RLIMIT_FSIZE, &saved);
   std::signal(SIGXFSZ, old_handler);
-  EXPECT_NE(message.find("model.safetensors"), std::string::npos) << "no error, or one not naming the file: " << message;
+  EXPECT_NE(message.find("model.safetensors"), std::string::npos)
+      << "no error, or one not naming the file: " << message;
   EXPECT_EQ(tinyae::read_file(file, 100), "the previous epoch");
   EXPECT_EQ(count_entries(dir), 1u) << "the temporary must be removed";
   fs::remove_all(dir);
@@ -152,8 +153,8 @@ TEST(ReadFile, RefusesPipesAndDevices) {
 }
 
 TEST(CheckMemoryFits, RefusesMoreThanThreeQuartersOfRam) {
-  const auto ram = static_cast<std::uint64_t>(::sysconf(_SC_PHYS_PAGES)) *
-                   static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+  const auto ram =
+      static_cast<std::uint64_t>(::sysconf(_SC_PHYS_PAGES)) * static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
   ASSERT_GT(ram, 0u);
   EXPECT_NO_THROW(tinyae::check_memory_fits(ram / 2, "half", "advice"));
   try {

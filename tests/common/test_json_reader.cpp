@@ -1,9 +1,8 @@
 // The strict JSON reader: types, ranges, unknown keys, depth, messages.
-#include "tinyae/json_reader.h"
-
 #include <gtest/gtest.h>
 
 #include "tinyae/common.h"
+#include "tinyae/json_reader.h"
 
 namespace tinyae {
 namespace {
@@ -63,12 +62,12 @@ TEST(JsonReader, RefusesDeepNestingAndBadSyntax) {
   const std::string ok = std::string(kMaxJsonDepth, '[') + std::string(kMaxJsonDepth, ']');
   EXPECT_NO_THROW(parse_json(ok, "doc"));
   EXPECT_NE(error_of([&] { parse_json("{\"a\": ", "doc"); }).find("doc is not valid JSON"), std::string::npos);
-  EXPECT_EQ(error_of([&] { JsonObject(parse_json("3", "doc"), "doc"); }),
-            "doc: expected a JSON object, found 3");
+  EXPECT_EQ(error_of([&] { JsonObject(parse_json("3", "doc"), "doc"); }), "doc: expected a JSON object, found 3");
 }
 
 TEST(JsonReader, ExcerptsAreShortAndPrintable) {
-  EXPECT_EQ(json_excerpt(nlohmann::json(std::string(200, 'a'))).size(), 80u + std::string("... (202 characters)").size());
+  EXPECT_EQ(json_excerpt(nlohmann::json(std::string(200, 'a'))).size(),
+            80u + std::string("... (202 characters)").size());
   EXPECT_EQ(printable(std::string("a\x01\"b", 4)), "a\\x01\\x22b");
 }
 

@@ -1,12 +1,12 @@
 // manifest.json (include/tinyae/manifest.h): what export writes reads back
 // the same, and every check deploy relies on refuses its bad input by name.
-#include <gtest/gtest.h>
-
 #include <unistd.h>
 
 #include <filesystem>
 #include <functional>
 #include <string>
+
+#include <gtest/gtest.h>
 
 #include "tinyae/common.h"
 #include "tinyae/manifest.h"

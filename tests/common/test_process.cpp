@@ -2,8 +2,6 @@
 // (/bin/sh, coreutils): arguments byte for byte, exit codes, signals, the
 // timeout that ends the whole process group, the output bound, the line
 // callback, and a missing program named in the error.
-#include <gtest/gtest.h>
-
 #include <signal.h>
 #include <unistd.h>
 
@@ -11,6 +9,8 @@
 #include <fstream>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "tinyae/common.h"
 #include "tinyae/process.h"
@@ -33,8 +33,9 @@ bool running(pid_t pid) {
 }
 
 TEST(Process, ArgumentsReachTheProgramByteForByte) {
-  const std::vector<std::string> args = {"a b", "'single'", "\"double\"", "$HOME", "*", "back\\slash", "",
-                                         "semi;colon|pipe", "new\nline", std::string("\xff\x01\x7f", 3)};
+  const std::vector<std::string> args = {
+      "a b",         "'single'", "\"double\"",      "$HOME",     "*",
+      "back\\slash", "",         "semi;colon|pipe", "new\nline", std::string("\xff\x01\x7f", 3)};
   std::vector<std::string> argv = {"/bin/sh", "-c", "for a; do printf '%s\\037' \"$a\"; done", "sh"};
   argv.insert(argv.end(), args.begin(), args.end());
   const ProcessResult r = run_process(argv);

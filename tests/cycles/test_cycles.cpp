@@ -63,13 +63,20 @@ CycleEstimate run_straight(const std::vector<Line>& lines) {
 
 TEST(CycleClassification, SuffixesConditionsAndFlagsAreStripped) {
   const std::vector<std::pair<Line, std::string>> cases = {
-      {{"bls.n", "100 <sequence>"}, "branch"},    {{"bl", "100 <sequence>", 4}, "branch"},
-      {{"bics", "r1, r2"}, "alu"},                {{"lsls", "r1, r1, #2"}, "alu"},
-      {{"addeq", "r1, r2"}, "alu"},               {{"teq", "r1, r2", 4}, "compare"},
-      {{"ldr.w", "r3, [r1, #4]", 4}, "load"},     {{"ldrbeq", "r3, [r1]"}, "load"},
-      {{"vfma.f32", "s0, s1, s2", 4}, "fp-mac"},  {{"itt", "eq"}, "if-then"},
-      {{"smlad", "r1, r2, r3, r1", 4}, "dsp-mac"}, {{"sxtb16", "r1, r2, ror #8", 4}, "dsp-simd"},
-      {{"vldmia", "r0!, {s0-s7}", 4}, "fp-load-multiple"}, {{"ldrd", "r2, r3, [r0]", 4}, "load-double"},
+      {{"bls.n", "100 <sequence>"}, "branch"},
+      {{"bl", "100 <sequence>", 4}, "branch"},
+      {{"bics", "r1, r2"}, "alu"},
+      {{"lsls", "r1, r1, #2"}, "alu"},
+      {{"addeq", "r1, r2"}, "alu"},
+      {{"teq", "r1, r2", 4}, "compare"},
+      {{"ldr.w", "r3, [r1, #4]", 4}, "load"},
+      {{"ldrbeq", "r3, [r1]"}, "load"},
+      {{"vfma.f32", "s0, s1, s2", 4}, "fp-mac"},
+      {{"itt", "eq"}, "if-then"},
+      {{"smlad", "r1, r2, r3, r1", 4}, "dsp-mac"},
+      {{"sxtb16", "r1, r2, ror #8", 4}, "dsp-simd"},
+      {{"vldmia", "r0!, {s0-s7}", 4}, "fp-load-multiple"},
+      {{"ldrd", "r2, r3, [r0]", 4}, "load-double"},
   };
   for (const auto& [line, expected_class] : cases) {
     const CycleEstimate estimate = run_straight({line});
@@ -143,17 +150,15 @@ CycleEstimate run_call_tree(CycleRegion region) {
 
 TEST(CycleRegions, ACallIncludesCalleesAndEndsAtATailCallsReturn) {
   const Disassembly disassembly = parse(kCallTree);
-  const CycleEstimate estimate =
-      run_call_tree({CycleRegion::Kind::kCallOf, {disassembly.function("target")}});
+  const CycleEstimate estimate = run_call_tree({CycleRegion::Kind::kCallOf, {disassembly.function("target")}});
   EXPECT_EQ(estimate.entries, 1);
-  EXPECT_EQ(estimate.instructions, 4);                   // bl, nop, bx (leaf), bx (target)
+  EXPECT_EQ(estimate.instructions, 4);  // bl, nop, bx (leaf), bx (target)
   EXPECT_EQ(estimate.cycles, (1 + 2) + 1 + (1 + 2) + (1 + 2));
 }
 
 TEST(CycleRegions, InsideCountsOnlyThePcsOfTheFunctions) {
   const Disassembly disassembly = parse(kCallTree);
-  const CycleEstimate estimate =
-      run_call_tree({CycleRegion::Kind::kInside, {disassembly.function("target")}});
+  const CycleEstimate estimate = run_call_tree({CycleRegion::Kind::kInside, {disassembly.function("target")}});
   EXPECT_EQ(estimate.instructions, 2);  // its bl and bx, not the leaf's
   EXPECT_EQ(estimate.entries, 0);
 }
@@ -206,11 +211,21 @@ struct Benchmark {
   std::int64_t cycles;
 };
 constexpr Benchmark kBenchmarks[] = {
-    {"bench_ldr_independent", 9, 12}, {"bench_ldr_dependent", 9, 19}, {"bench_str_immediate", 9, 11},
-    {"bench_ldr_str_register", 5, 9}, {"bench_ldrd", 5, 15},          {"bench_ldm", 3, 11},
-    {"bench_vldm", 4, 26},            {"bench_vfma", 9, 27},          {"bench_vfma_chain", 9, 27},
-    {"bench_vadd_vmul", 9, 11},       {"bench_smlad", 9, 11},         {"bench_sxtb16", 9, 11},
-    {"bench_branch_loop", 10, 18},    {"bench_it", 7, 8},             {"bench_push_pop", 2, 14},
+    {"bench_ldr_independent", 9, 12},
+    {"bench_ldr_dependent", 9, 19},
+    {"bench_str_immediate", 9, 11},
+    {"bench_ldr_str_register", 5, 9},
+    {"bench_ldrd", 5, 15},
+    {"bench_ldm", 3, 11},
+    {"bench_vldm", 4, 26},
+    {"bench_vfma", 9, 27},
+    {"bench_vfma_chain", 9, 27},
+    {"bench_vadd_vmul", 9, 11},
+    {"bench_smlad", 9, 11},
+    {"bench_sxtb16", 9, 11},
+    {"bench_branch_loop", 10, 18},
+    {"bench_it", 7, 8},
+    {"bench_push_pop", 2, 14},
     {"bench_address_stall", 5, 11},
 };
 
@@ -223,10 +238,10 @@ TEST(CycleMicroBenchmarks, QemuRunsMatchTheReferenceManual) {
   const std::filesystem::path log = std::filesystem::path(TINYAE_BINARY_DIR) / "tests/cycles/bench_m4_exec.log";
   tinyae::ProcessOptions options;
   options.timeout_seconds = 60;
-  const tinyae::ProcessResult qemu = tinyae::run_process(
-      {"qemu-system-arm", "-M", "mps2-an386", "-nographic", "-semihosting", "-icount", "shift=0", "-singlestep", "-d",
-       "exec,nochain", "-D", log.string(), "-kernel", elf.string()},
-      options);
+  const tinyae::ProcessResult qemu =
+      tinyae::run_process({"qemu-system-arm", "-M", "mps2-an386", "-nographic", "-semihosting", "-icount", "shift=0",
+                           "-singlestep", "-d", "exec,nochain", "-D", log.string(), "-kernel", elf.string()},
+                          options);
   ASSERT_TRUE(qemu.ok()) << "qemu-system-arm: " << qemu.describe() << "\n" << qemu.err;
   std::ifstream dis_file(dis);
   const Disassembly disassembly = Disassembly::parse(dis_file);

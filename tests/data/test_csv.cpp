@@ -1,6 +1,4 @@
 // CSV reader: good files, and every refusal naming the file, line and column.
-#include <gtest/gtest.h>
-
 #include <unistd.h>
 
 #include <filesystem>
@@ -8,6 +6,8 @@
 #include <initializer_list>
 #include <sstream>
 #include <string>
+
+#include <gtest/gtest.h>
 
 #include "tinyae/common.h"
 #include "tinyae/csv.h"
@@ -34,7 +34,8 @@ void expect_refused(const std::string& text, std::initializer_list<std::string> 
     ADD_FAILURE() << "accepted:\n" << text;
   } catch (const Error& e) {
     const std::string message = e.what();
-    for (const auto& piece : pieces) EXPECT_NE(message.find(piece), std::string::npos) << message << "\nlacks: " << piece;
+    for (const auto& piece : pieces)
+      EXPECT_NE(message.find(piece), std::string::npos) << message << "\nlacks: " << piece;
   }
 }
 

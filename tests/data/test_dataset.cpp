@@ -1,9 +1,9 @@
 // Windows, time splits and scaling on small tables built here.
-#include <gtest/gtest.h>
-
 #include <cmath>
 #include <sstream>
 #include <string>
+
+#include <gtest/gtest.h>
 
 #include "tinyae/common.h"
 #include "tinyae/dataset.h"
@@ -99,7 +99,8 @@ TEST(DatasetRefuses, BadSpecsAndShortData) {
       EXPECT_NE(std::string(e.what()).find(piece), std::string::npos) << e.what();
     }
   };
-  refused(make_table({10, 3}), windows(4, 1, 0.5, 0.1), "group 'g1' (lines 12-14) has 3 rows, fewer than the window of 4");
+  refused(make_table({10, 3}), windows(4, 1, 0.5, 0.1),
+          "group 'g1' (lines 12-14) has 3 rows, fewer than the window of 4");
   refused(make_table({10}), windows(2, 0, 0.5, 0.1), "stride");
   refused(make_table({10}), windows(2, 1, 0.0, 0.1), "training fraction");
   refused(make_table({10}), windows(2, 1, 0.8, 0.3), "validation fraction");

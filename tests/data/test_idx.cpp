@@ -1,12 +1,12 @@
 // IDX reader on good and hostile files, and the MNIST loader on the real data.
-#include <gtest/gtest.h>
-#include <zlib.h>
-
 #include <unistd.h>
+#include <zlib.h>
 
 #include <filesystem>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "tinyae/common.h"
 #include "tinyae/data.h"

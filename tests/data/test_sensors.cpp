@@ -2,12 +2,12 @@
 // the data set's documented counts and event positions, the events in the test
 // split, and the no-training baseline's documented AUC. Skipped when the file
 // has not been fetched.
-#include <gtest/gtest.h>
-
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <numeric>
+
+#include <gtest/gtest.h>
 
 #include "tinyae/csv.h"
 #include "tinyae/dataset.h"
@@ -21,7 +21,7 @@ namespace {
 const fs::path kSensorsCsv = fs::path(TINYAE_SOURCE_DIR) / "data" / "sensors" / "data.csv";
 const tinyae::CsvColumns kColumns{{"humidity", "temperature"}, "label", "mote_id"};
 
-#define SKIP_WITHOUT_SENSORS()                                                                    \
+#define SKIP_WITHOUT_SENSORS() \
   if (!fs::exists(kSensorsCsv)) GTEST_SKIP() << kSensorsCsv << " absent: run data/fetch_sensors.sh"
 
 std::size_t count_ones(const std::vector<std::uint8_t>& labels) {

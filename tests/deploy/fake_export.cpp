@@ -20,10 +20,14 @@ namespace {
 
 double activate(double v, Activation activation) {
   switch (activation) {
-    case Activation::kRelu: return v < 0.0 ? 0.0 : v;
-    case Activation::kSigmoid: return 1.0 / (1.0 + std::exp(-v));
-    case Activation::kTanh: return std::tanh(v);
-    case Activation::kLinear: break;
+    case Activation::kRelu:
+      return v < 0.0 ? 0.0 : v;
+    case Activation::kSigmoid:
+      return 1.0 / (1.0 + std::exp(-v));
+    case Activation::kTanh:
+      return std::tanh(v);
+    case Activation::kLinear:
+      break;
   }
   return v;
 }

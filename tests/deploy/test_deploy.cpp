@@ -6,8 +6,6 @@
 // train -> export -> deploy pipeline against LibTorch's goldens. To move
 // more tests to real exports, replace write_small_export with `tinyae export`
 // -- deploy only reads the folder.
-#include <gtest/gtest.h>
-
 #include <unistd.h>
 
 #include <algorithm>
@@ -18,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "fake_export.h"
@@ -36,7 +35,7 @@ const fs::path kRuntimeDir = fs::path(TINYAE_SOURCE_DIR) / "src" / "runtime";
 // inputs that are not a multiple of 8, outputs not a multiple of 4, and all
 // four activations.
 std::vector<tinyae::test::FakeModel> small_models() {
-  return {{"small_a", {13, 9, 6}, {1, 2}},        // relu, sigmoid
+  return {{"small_a", {13, 9, 6}, {1, 2}},          // relu, sigmoid
           {"small_b", {24, 16, 8, 5}, {3, 0, 1}}};  // tanh, linear, relu
 }
 
@@ -60,7 +59,8 @@ class Deploy : public ::testing::Test {
     return dir;
   }
 
-  static DeployResult run(const fs::path& headers, const std::string& board, std::vector<std::string>* lines = nullptr) {
+  static DeployResult run(const fs::path& headers, const std::string& board,
+                          std::vector<std::string>* lines = nullptr) {
     DeployOptions o;
     o.headers_dir = headers;
     o.board = board;
@@ -169,9 +169,9 @@ TEST_F(Deploy, RealExportOfAShortTrainingRunMatchesLibTorch) {
       run_command({TINYAE_EXE, "train", "--data", mnist.string(), "--out", run_dir.string(), "--epochs", "1",
                    "--train-limit", "512", "--test-limit", "256", "--no-figures", "--quiet"});
   ASSERT_EQ(train_status, 0) << train_out;
-  const auto [export_status, export_out] = run_command(
-      {TINYAE_EXE, "export", "--model", (run_dir / "model.safetensors").string(), "--out", headers.string(), "--data",
-       mnist.string(), "--golden", "2"});
+  const auto [export_status, export_out] =
+      run_command({TINYAE_EXE, "export", "--model", (run_dir / "model.safetensors").string(), "--out", headers.string(),
+                   "--data", mnist.string(), "--golden", "2"});
   ASSERT_EQ(export_status, 0) << export_out;
   const DeployResult r = run(headers, "mps2-an386");
   EXPECT_TRUE(r.ok);
@@ -179,8 +179,8 @@ TEST_F(Deploy, RealExportOfAShortTrainingRunMatchesLibTorch) {
   EXPECT_EQ(r.headline_model, "autoencoder");
   EXPECT_LE(r.max_abs_err, 1e-5) << "largest |device - LibTorch| over all outputs";
   EXPECT_LE(r.instructions_per_mac, 2.0);
-  std::printf("  trained model on Cortex-M4F: max_abs_err vs LibTorch %.3g, %.3f instructions per MAC\n",
-              r.max_abs_err, r.instructions_per_mac);
+  std::printf("  trained model on Cortex-M4F: max_abs_err vs LibTorch %.3g, %.3f instructions per MAC\n", r.max_abs_err,
+              r.instructions_per_mac);
 }
 
 // -------------------------------------------------------------------- CLI --
@@ -237,7 +237,8 @@ TEST_F(Deploy, MissingToolchainNamesThePackage) {
   ::setenv("PATH", (root / "empty bin").c_str(), 1);
   DeployOptions o;
   o.headers_dir = headers;
-  expect_error_containing([&] { tinyae::deploy(o); }, {"arm-none-eabi-gcc not found", "apt-get install gcc-arm-none-eabi"});
+  expect_error_containing([&] { tinyae::deploy(o); },
+                          {"arm-none-eabi-gcc not found", "apt-get install gcc-arm-none-eabi"});
   ::setenv("PATH", saved.c_str(), 1);
 }
 
@@ -259,7 +260,8 @@ TEST_F(Deploy, HangingAndCrashingFirmware) {
   std::ofstream(firmware / "main.c", std::ios::trunc)
       << "#include <stdio.h>\nint main(void) { puts(\"about to stop\"); return 3; }\n";
   o.timeout_seconds = 60;
-  expect_error_containing([&] { tinyae::deploy(o); }, {"exit status 3", "before printing its summary", "about to stop"});
+  expect_error_containing([&] { tinyae::deploy(o); },
+                          {"exit status 3", "before printing its summary", "about to stop"});
 
   if (saved != nullptr) {
     ::setenv("TINYAE_FIRMWARE_DIR", saved, 1);

@@ -65,8 +65,8 @@ TEST_F(Export, WritesTheContractFilesAndPrintsTheFootprint) {
   const CommandResult r = export_to(out);
   ASSERT_EQ(r.exit_code, 0) << r.output;
   std::cout << r.output;
-  for (const char* file : {"tinyae.h", "tinyae_status.c", "tinyae_f32.c", "model_encoder.h", "model_decoder.h", "model_autoencoder.h",
-                           "footprint.json", "manifest.json"}) {
+  for (const char* file : {"tinyae.h", "tinyae_status.c", "tinyae_f32.c", "model_encoder.h", "model_decoder.h",
+                           "model_autoencoder.h", "footprint.json", "manifest.json"}) {
     EXPECT_TRUE(fs::is_regular_file(out / file)) << file;
   }
   // The runtime float32 needs, byte for byte, and not the other formats' files.
@@ -122,8 +122,8 @@ TEST_F(Export, WritesTheContractFilesAndPrintsTheFootprint) {
 TEST_F(Export, WithoutGoldenVectorsNeedsNoData) {
   const fs::path out = dir_ / "out";
   // (A trailing '/' on --out names the same folder.)
-  const CommandResult r = run_export("--model " + quoted(checkpoint_) + " --out " + quoted(fs::path(out.string() + "/")) +
-                                     " --data /nonexistent/mnist --golden 0");
+  const CommandResult r = run_export("--model " + quoted(checkpoint_) + " --out " +
+                                     quoted(fs::path(out.string() + "/")) + " --data /nonexistent/mnist --golden 0");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(read_text(out / "model_decoder.h").find("#define DECODER_GOLDEN_COUNT 0\n"), std::string::npos);
   expect_only(dir_, {"model.safetensors", "out"});
@@ -159,17 +159,16 @@ TEST_F(Export, CorruptCheckpoints) {
   const std::string good = read_text(checkpoint_);
   std::string flipped = good;
   flipped[flipped.size() / 2] = static_cast<char>(flipped[flipped.size() / 2] ^ 0x40);
-  const std::vector<std::pair<std::string, std::string>> cases = {
-      {"truncated.pt", good.substr(0, good.size() / 3)},
-      {"flipped.pt", flipped},
-      {"text.pt", "this is not a checkpoint\n"},
-      {"empty.pt", ""}};
+  const std::vector<std::pair<std::string, std::string>> cases = {{"truncated.pt", good.substr(0, good.size() / 3)},
+                                                                  {"flipped.pt", flipped},
+                                                                  {"text.pt", "this is not a checkpoint\n"},
+                                                                  {"empty.pt", ""}};
   for (const auto& [name, bytes] : cases) {
     SCOPED_TRACE(name);
     write_text(dir_ / name, bytes);
     const fs::path out = dir_ / ("out_" + name);
-    const CommandResult r = run_export("--model " + quoted(dir_ / name) + " --out " + quoted(out) + " --data " +
-                                       quoted(mnist_dir()));
+    const CommandResult r =
+        run_export("--model " + quoted(dir_ / name) + " --out " + quoted(out) + " --data " + quoted(mnist_dir()));
     expect_one_error_line(r, name);
     EXPECT_FALSE(fs::exists(out));
   }
@@ -221,8 +220,8 @@ TEST_F(Export, BadNamePrefixes) {
 TEST_F(Export, TooManyGoldenVectorsOrNoData) {
   expect_one_error_line(export_to(dir_ / "out", "--golden 100000"), "--golden");
   expect_one_error_line(export_to(dir_ / "out", "--golden=-1"), "--golden");
-  const CommandResult r = run_export("--model " + quoted(checkpoint_) + " --out " + quoted(dir_ / "out") +
-                                     " --data " + quoted(dir_ / "no-mnist-here"));
+  const CommandResult r = run_export("--model " + quoted(checkpoint_) + " --out " + quoted(dir_ / "out") + " --data " +
+                                     quoted(dir_ / "no-mnist-here"));
   expect_one_error_line(r, "no-mnist-here");
   expect_only(dir_, {"model.safetensors"});
 }

@@ -51,7 +51,8 @@ TEST(ExportCompile, TinyHandCheckedModelRunsOnTheRuntime) {
   const fs::path dir = fresh_dir("tiny");
   const auto writer = make_header_writer(NumberFormat::kFloat32);
   write_text(dir / "model_encoder.h", writer->render(model, provenance));
-  for (const EmbeddedFile& file : embedded_runtime_files()) write_text(dir / std::string(file.name), std::string(file.contents));
+  for (const EmbeddedFile& file : embedded_runtime_files())
+    write_text(dir / std::string(file.name), std::string(file.contents));
   write_text(dir / "main.c",
              "#include <stdio.h>\n#include \"model_encoder.h\"\n"
              "int main(void) {\n"
@@ -102,7 +103,8 @@ TEST_F(ExportedHeaders, CompileForCortexM4F) {
   const std::string flags = std::string(kStrictC) + " " + kCortexM4F + " -ffreestanding -O2 -c -I" + quoted(out);
   compile(TINYAE_ARM_GCC, flags, quoted(kFixtures / "headers_together.c"), out / "together_m4f.o");
   for (const char* runtime : {"tinyae_status", "tinyae_f32"}) {
-    compile(TINYAE_ARM_GCC, flags, quoted(out / (std::string(runtime) + ".c")), out / (std::string(runtime) + "_m4f.o"));
+    compile(TINYAE_ARM_GCC, flags, quoted(out / (std::string(runtime) + ".c")),
+            out / (std::string(runtime) + "_m4f.o"));
   }
 }
 
@@ -127,8 +129,8 @@ TEST_F(ExportedHeaders, ArduinoSketchPrintsLibTorchsValues) {
   const CommandResult exported = run_export("--model " + quoted(dir / "model.safetensors") + " --out " + quoted(lib) +
                                             " --data " + quoted(mnist_dir()) + " --golden 2 --arduino");
   ASSERT_EQ(exported.exit_code, 0) << exported.output;
-  for (const char* file : {"library.properties", "src/tinyae.h", "src/tinyae_status.c", "src/tinyae_f32.c", "src/model_encoder.h",
-                           "src/model_decoder.h", "src/model_autoencoder.h",
+  for (const char* file : {"library.properties", "src/tinyae.h", "src/tinyae_status.c", "src/tinyae_f32.c",
+                           "src/model_encoder.h", "src/model_decoder.h", "src/model_autoencoder.h",
                            "examples/tinyae_autoencoder/tinyae_autoencoder.ino", "manifest.json", "footprint.json"}) {
     EXPECT_TRUE(fs::is_regular_file(lib / file)) << file;
   }
@@ -171,7 +173,7 @@ TEST_F(ExportedHeaders, ArduinoSketchPrintsLibTorchsValues) {
             << " (6 decimals printed)\n";
   EXPECT_EQ(count, 2 * 784) << run.output.substr(0, 2000);
   EXPECT_GT(nonzero, 0) << "every expected value printed as 0: the check would be vacuous";
-  EXPECT_LE(max_diff, 1e-5 + 1e-6);            // tolerance + printing's rounding
+  EXPECT_LE(max_diff, 1e-5 + 1e-6);              // tolerance + printing's rounding
   EXPECT_LE(max_expected_error, 0.5e-6 + 1e-7);  // printed with 6 decimals
   EXPECT_NE(run.output.find("Self-test passed"), std::string::npos) << run.output.substr(run.output.size() - 500);
   EXPECT_TRUE(std::regex_search(run.output, std::regex(R"(Golden vector 0: [0-9]+ us)")));

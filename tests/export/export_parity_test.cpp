@@ -54,8 +54,8 @@ void expect_parity(const std::string& model, const std::vector<float>& runtime, 
     }
   }
   const auto image = static_cast<std::int64_t>(where) / width, index = static_cast<std::int64_t>(where) % width;
-  std::cout << model << ": max abs diff " << max_diff << " at (image " << image << ", index " << index
-            << ") over " << ref.size(0) << " images x " << width << " outputs (tolerance " << kTolerance
+  std::cout << model << ": max abs diff " << max_diff << " at (image " << image << ", index " << index << ") over "
+            << ref.size(0) << " images x " << width << " outputs (tolerance " << kTolerance
             << "; LibTorch's outputs reach " << ref.abs().max().item<float>() << ")\n";
   EXPECT_LE(max_diff, kTolerance) << model << " at (image " << image << ", index " << index << "): runtime "
                                   << runtime[where] << ", LibTorch " << expected[where];
@@ -67,8 +67,8 @@ TEST(ExportParity, RuntimeMatchesLibTorchOnAllTestImages) {
   const fs::path dir = fresh_dir("parity");
 
   write_checkpoint(dir / "model.safetensors", kTrainSteps);
-  const CommandResult exported = run_export("--model " + quoted(dir / "model.safetensors") + " --out " + quoted(dir / "out") +
-                                            " --data " + quoted(mnist_dir()));
+  const CommandResult exported = run_export("--model " + quoted(dir / "model.safetensors") + " --out " +
+                                            quoted(dir / "out") + " --data " + quoted(mnist_dir()));
   ASSERT_EQ(exported.exit_code, 0) << exported.output;
 
   // LibTorch's side, from the checkpoint file itself.
@@ -77,10 +77,10 @@ TEST(ExportParity, RuntimeMatchesLibTorchOnAllTestImages) {
   model->eval();
   torch::NoGradGuard no_grad;
   const Mnist mnist = load_mnist(mnist_dir(), 1);
-  const torch::Tensor images = mnist.test.images;           // (10000, 784)
+  const torch::Tensor images = mnist.test.images;  // (10000, 784)
   ASSERT_EQ(images.size(0), 10000);
-  const torch::Tensor latents = model->encode(images);      // (10000, 32)
-  const torch::Tensor decoded = model->decode(latents);     // (10000, 784)
+  const torch::Tensor latents = model->encode(images);         // (10000, 32)
+  const torch::Tensor decoded = model->decode(latents);        // (10000, 784)
   const torch::Tensor reconstructed = model->forward(images);  // (10000, 784)
   ASSERT_GT(latents.abs().max().item<float>(), 0.1f) << "the trained model's latent codes are all ~0";
   write_floats(dir / "images.bin", images);

@@ -5,10 +5,10 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <vector>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>
@@ -27,8 +27,8 @@ constexpr double kCommandTimeoutSeconds = 3600;
 fs::path mnist_dir() { return fs::path(TINYAE_SOURCE_DIR) / "data" / "mnist"; }
 
 std::string mnist_missing_message() {
-  for (const char* name : {"train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
-                           "t10k-labels-idx1-ubyte"}) {
+  for (const char* name :
+       {"train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"}) {
     const fs::path raw = mnist_dir() / name;
     if (!fs::exists(raw) && !fs::exists(fs::path(raw.string() + ".gz"))) {
       return "MNIST is missing (" + raw.string() + " not found): run data/fetch_mnist.sh first";
@@ -150,8 +150,8 @@ void compile(const std::string& compiler, const std::string& flags, const std::s
   ASSERT_EQ(r.exit_code, 0) << command << "\n" << r.output;
 }
 
-fs::path build_arduino_sketch(const std::string& cc, const std::string& cxx, const fs::path& lib,
-                              const fs::path& build, NumberFormat format) {
+fs::path build_arduino_sketch(const std::string& cc, const std::string& cxx, const fs::path& lib, const fs::path& build,
+                              NumberFormat format) {
   const fs::path shim = fs::path(TINYAE_SOURCE_DIR) / "tests" / "export" / "arduino_shim";
   fs::create_directories(build);
   std::string objects;

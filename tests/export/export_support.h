@@ -53,15 +53,14 @@ inline constexpr const char* kCortexM4F = "-mcpu=cortex-m4 -mthumb -mfloat-abi=h
 
 // Compiles (and links, unless flags has -c) `sources` with `compiler`; fails
 // the calling test with the command and its output.
-void compile(const std::string& compiler, const std::string& flags, const std::string& sources,
-             const fs::path& output);
+void compile(const std::string& compiler, const std::string& flags, const std::string& sources, const fs::path& output);
 
 // Builds the example sketch of the Arduino library `lib` (export --arduino)
 // on the host as Arduino does: the library's runtime .c files as C with `cc`,
 // the sketch as C++ with `cxx` against the shim (tests/export/arduino_shim).
 // Returns the program, in `build`.
-fs::path build_arduino_sketch(const std::string& cc, const std::string& cxx, const fs::path& lib,
-                              const fs::path& build, NumberFormat format);
+fs::path build_arduino_sketch(const std::string& cc, const std::string& cxx, const fs::path& lib, const fs::path& build,
+                              NumberFormat format);
 
 // The runtime's C files an export in `format` holds in `dir` (the common
 // ones and the format's own, from the number-format table), quoted for /bin/sh.

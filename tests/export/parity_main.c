@@ -19,11 +19,13 @@
 #include <string.h>
 
 #define LARGER(a, b) ((a) > (b) ? (a) : (b))
-#define SCRATCH_LEN LARGER(1, LARGER(ENCODER_SCRATCH_FLOATS, LARGER(DECODER_SCRATCH_FLOATS, AUTOENCODER_SCRATCH_FLOATS)))
+#define SCRATCH_LEN \
+    LARGER(1, LARGER(ENCODER_SCRATCH_FLOATS, LARGER(DECODER_SCRATCH_FLOATS, AUTOENCODER_SCRATCH_FLOATS)))
 
 static float scratch[SCRATCH_LEN]; /* (SCRATCH_LEN) */
 
-static float *read_floats(const char *path, size_t count) {
+static float *read_floats(const char *path, size_t count)
+{
     float *values = (float *)malloc(count * sizeof(float));
     FILE *file = fopen(path, "rb");
     if (values == NULL || file == NULL || fread(values, sizeof(float), count, file) != count) {
@@ -34,7 +36,8 @@ static float *read_floats(const char *path, size_t count) {
     return values;
 }
 
-static FILE *open_output(const char *dir, const char *name) {
+static FILE *open_output(const char *dir, const char *name)
+{
     char path[4096];
     FILE *file;
     snprintf(path, sizeof path, "%s/%s", dir, name);
@@ -47,7 +50,8 @@ static FILE *open_output(const char *dir, const char *name) {
 }
 
 /* Runs model on n inputs (row-major, model->input_size each) into dir/name. */
-static void run_all(const tinyae_model_f32 *model, const float *inputs, size_t n, const char *dir, const char *name) {
+static void run_all(const tinyae_model_f32 *model, const float *inputs, size_t n, const char *dir, const char *name)
+{
     float *output = (float *)malloc(model->output_size * sizeof(float)); /* (output_size) */
     FILE *file = open_output(dir, name);
     size_t i;
@@ -63,7 +67,8 @@ static void run_all(const tinyae_model_f32 *model, const float *inputs, size_t n
     free(output);
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char **argv)
+{
     size_t n, l;
     float *images, *latents;
     FILE *weights;
@@ -72,8 +77,8 @@ int main(int argc, char **argv) {
         return 2;
     }
     n = (size_t)strtoul(argv[3], NULL, 10);
-    images = read_floats(argv[1], n * ENCODER_INPUT_SIZE);   /* (n, 784) */
-    latents = read_floats(argv[2], n * DECODER_INPUT_SIZE);  /* (n, 32) */
+    images = read_floats(argv[1], n * ENCODER_INPUT_SIZE);  /* (n, 784) */
+    latents = read_floats(argv[2], n * DECODER_INPUT_SIZE); /* (n, 32) */
     run_all(&encoder_model, images, n, argv[4], "encoder.bin");
     run_all(&decoder_model, latents, n, argv[4], "decoder.bin");
     run_all(&autoencoder_model, images, n, argv[4], "autoencoder.bin");

@@ -43,11 +43,15 @@ constexpr int kEpochs = 4;
 
 // `tinyae train` into `out`, resuming if asked.
 std::vector<std::string> train_command(const fs::path& out, bool resume) {
-  std::vector<std::string> args = {TINYAE_EXE,    "train",        "--data",       kMnist.string(),
-                                   "--out",       out.string(),   "--train-limit", "2000",
-                                   "--epochs",    std::to_string(kEpochs), "--batch-size", "64",
-                                   "--test-limit", "500",         "--threads",    "1",
-                                   "--seed",      "7"};
+  std::vector<std::string> args = {TINYAE_EXE,      "train",
+                                   "--data",        kMnist.string(),
+                                   "--out",         out.string(),
+                                   "--train-limit", "2000",
+                                   "--epochs",      std::to_string(kEpochs),
+                                   "--batch-size",  "64",
+                                   "--test-limit",  "500",
+                                   "--threads",     "1",
+                                   "--seed",        "7"};
   if (resume) args.push_back("--resume");
   return args;
 }
@@ -74,27 +78,32 @@ std::vector<std::string> temporaries(const fs::path& dir) {
 
 // When to kill a running `tinyae train`.
 enum class KillPoint {
-  kMidFirstEpoch,          // shortly after the run folder appears (data loaded, epoch 1 running)
-  kCheckpointAppears,      // as soon as model.safetensors exists
-  kCheckpointReplaced,     // as soon as model.safetensors is replaced by a newer one
-  kWhileWritingCheckpoint, // while a model.safetensors temporary exists (falls back to kCheckpointReplaced)
-  kMidLaterEpoch,          // half an epoch after model.safetensors is replaced
+  kMidFirstEpoch,           // shortly after the run folder appears (data loaded, epoch 1 running)
+  kCheckpointAppears,       // as soon as model.safetensors exists
+  kCheckpointReplaced,      // as soon as model.safetensors is replaced by a newer one
+  kWhileWritingCheckpoint,  // while a model.safetensors temporary exists (falls back to kCheckpointReplaced)
+  kMidLaterEpoch,           // half an epoch after model.safetensors is replaced
 };
 
 const char* describe(KillPoint p) {
   switch (p) {
-    case KillPoint::kMidFirstEpoch: return "mid-epoch 1";
-    case KillPoint::kCheckpointAppears: return "right after model.safetensors appears";
-    case KillPoint::kCheckpointReplaced: return "right after model.safetensors is replaced";
-    case KillPoint::kWhileWritingCheckpoint: return "while model.safetensors is being written";
-    case KillPoint::kMidLaterEpoch: return "mid-epoch, after a checkpoint";
+    case KillPoint::kMidFirstEpoch:
+      return "mid-epoch 1";
+    case KillPoint::kCheckpointAppears:
+      return "right after model.safetensors appears";
+    case KillPoint::kCheckpointReplaced:
+      return "right after model.safetensors is replaced";
+    case KillPoint::kWhileWritingCheckpoint:
+      return "while model.safetensors is being written";
+    case KillPoint::kMidLaterEpoch:
+      return "mid-epoch, after a checkpoint";
   }
   return "?";
 }
 
 struct Attempt {
-  bool killed = false;       // false: the run ended on its own before the kill point
-  std::string where;         // what was seen when it was killed
+  bool killed = false;  // false: the run ended on its own before the kill point
+  std::string where;    // what was seen when it was killed
   ProcessResult result;
 };
 

@@ -123,9 +123,8 @@ std::string stamp_text() {
   const fs::path exe = TINYAE_EXE;
   struct stat st {};
   ::stat(exe.c_str(), &st);
-  return "fixture " + std::to_string(kFixtureVersion) + " exe " + exe.string() + " size " +
-         std::to_string(st.st_size) + " mtime " + std::to_string(st.st_mtim.tv_sec) + "." +
-         std::to_string(st.st_mtim.tv_nsec) + "\n";
+  return "fixture " + std::to_string(kFixtureVersion) + " exe " + exe.string() + " size " + std::to_string(st.st_size) +
+         " mtime " + std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec) + "\n";
 }
 
 void run_or_throw(const std::vector<std::string>& args, const std::string& what) {
@@ -141,10 +140,10 @@ void build_fixture() {
   const fs::path F = kFixture;
 
   // A small trained model and its export (for eval, export and deploy).
-  run_or_throw({"train", "--data", kMnist.string(), "--out", (F / "run").string(), "--train-limit", "500",
-                "--test-limit", "100", "--epochs", "1", "--batch-size", "100", "--threads", "1", "--no-figures",
-                "--quiet"},
-               "tinyae train");
+  run_or_throw(
+      {"train", "--data", kMnist.string(), "--out", (F / "run").string(), "--train-limit", "500", "--test-limit", "100",
+       "--epochs", "1", "--batch-size", "100", "--threads", "1", "--no-figures", "--quiet"},
+      "tinyae train");
   run_or_throw({"export", "--model", (F / "run" / "model.safetensors").string(), "--out", (F / "headers").string(),
                 "--data", kMnist.string(), "--golden", "1"},
                "tinyae export");
@@ -215,12 +214,11 @@ void build_fixture() {
     if (at == std::string::npos) throw std::runtime_error("fixture: manifest has no " + from);
     return text.replace(at, from.size(), to);
   };
-  headers_with_manifest("headers_manifest_wrong_types", replaced("\"header_format_version\": 1",
-                                                                 "\"header_format_version\": \"one\""));
+  headers_with_manifest("headers_manifest_wrong_types",
+                        replaced("\"header_format_version\": 1", "\"header_format_version\": \"one\""));
   headers_with_manifest("headers_manifest_escaping_header",
                         replaced("\"model_encoder.h\"", "\"../../../../../../etc/passwd\""));
-  headers_with_manifest("headers_manifest_code_in_prefix",
-                        replaced("\"encoder\"", "\"encoder; int evil\""));
+  headers_with_manifest("headers_manifest_code_in_prefix", replaced("\"encoder\"", "\"encoder; int evil\""));
   fs::remove_all(F / "headers_missing_runtime");
   fs::copy(F / "headers", F / "headers_missing_runtime", fs::copy_options::recursive);
   fs::remove(F / "headers_missing_runtime" / "tinyae.h");
@@ -305,31 +303,37 @@ std::vector<Case> all_cases() {
   cases.push_back({"train_missing_out", {"train", "--data", "{M}"}, "--out"});
   cases.push_back({"train_empty_data", {"train", "--data", "", "--out", "{C}/run"}, "--data"});
   cases.push_back({"deploy_empty_headers", {"deploy", "--headers", ""}, "--headers"});
-  cases.push_back({"eval_unknown_option", {"eval", "--model", "{F}/run/model.safetensors", "--data", "{M}", "--bogus"}, "bogus"});
-  cases.push_back({"eval_stray_argument", {"eval", "--model", "{F}/run/model.safetensors", "--data", "{M}", "stray"}, "stray"});
+  cases.push_back(
+      {"eval_unknown_option", {"eval", "--model", "{F}/run/model.safetensors", "--data", "{M}", "--bogus"}, "bogus"});
+  cases.push_back(
+      {"eval_stray_argument", {"eval", "--model", "{F}/run/model.safetensors", "--data", "{M}", "stray"}, "stray"});
   cases.push_back({"eval_missing_model", {"eval", "--data", "{M}"}, "--model"});
-  cases.push_back({"export_unknown_option", {"export", "--model", "{F}/run/model.safetensors", "--out", "{C}/out", "--bogus"},
+  cases.push_back({"export_unknown_option",
+                   {"export", "--model", "{F}/run/model.safetensors", "--out", "{C}/out", "--bogus"},
                    "bogus"});
-  cases.push_back({"export_stray_argument", {"export", "--model", "{F}/run/model.safetensors", "--out", "{C}/out", "stray"},
+  cases.push_back({"export_stray_argument",
+                   {"export", "--model", "{F}/run/model.safetensors", "--out", "{C}/out", "stray"},
                    "stray"});
   cases.push_back({"export_missing_out", {"export", "--model", "{F}/run/model.safetensors"}, "--out"});
   cases.push_back({"deploy_unknown_option", {"deploy", "--headers", "{F}/headers", "--bogus"}, "bogus"});
   cases.push_back({"deploy_stray_argument", {"deploy", "--headers", "{F}/headers", "stray"}, "stray"});
   cases.push_back({"deploy_missing_headers", {"deploy"}, "--headers"});
   cases.push_back({"deploy_unknown_board", {"deploy", "--headers", "{F}/headers", "--board", "pdp11"}, "pdp11"});
-  cases.push_back({"export_unknown_format",
-                   {"export", "--model", "{F}/run/model.safetensors", "--out", "{C}/out", "--data", "{M}", "--format", "int4"},
-                   "int4"});
+  cases.push_back(
+      {"export_unknown_format",
+       {"export", "--model", "{F}/run/model.safetensors", "--out", "{C}/out", "--data", "{M}", "--format", "int4"},
+       "int4"});
   cases.push_back({"export_bad_name_prefix",
-                   {"export", "--model", "{F}/run/model.safetensors", "--out", "{C}/out", "--data", "{M}", "--name-prefix",
-                    "9lives; int x"},
+                   {"export", "--model", "{F}/run/model.safetensors", "--out", "{C}/out", "--data", "{M}",
+                    "--name-prefix", "9lives; int x"},
                    "9lives"});
   // A repeated option is refused rather than silently taking the last value.
   cases.push_back({"train_repeated_option", train_args("{M}", run, {"--epochs", "2"}), "--epochs"});
   cases.push_back({"export_repeated_option",
-                   {"export", "--model", "{F}/run/model.safetensors", "--out", "{C}/out", "--out", "{C}/out2"}, "--out"});
-  cases.push_back({"deploy_repeated_option", {"deploy", "--headers", "{F}/headers", "--headers", "{F}/headers"},
-                   "--headers"});
+                   {"export", "--model", "{F}/run/model.safetensors", "--out", "{C}/out", "--out", "{C}/out2"},
+                   "--out"});
+  cases.push_back(
+      {"deploy_repeated_option", {"deploy", "--headers", "{F}/headers", "--headers", "{F}/headers"}, "--headers"});
   // A learning rate this large overflows the weights in the first epoch: the
   // run stops with an error and, no epoch having finished, leaves no folder.
   cases.push_back({"train_diverges", train_args("{M}", run, {"--lr", "1e30"}), "diverged"});
@@ -462,13 +466,14 @@ std::vector<Case> all_cases() {
     }
   }
   // export reads only the test images (golden vectors).
-  cases.push_back({"export_data_idx_truncated_gzip",
-                   {"export", "--model", "{F}/run/model.safetensors", "--out", "{C}/out", "--data",
-                    "{F}/data/idx_truncated_gzip"},
-                   "t10k-images-idx3-ubyte.gz"});
-  cases.push_back({"export_data_missing_folder",
-                   {"export", "--model", "{F}/run/model.safetensors", "--out", "{C}/out", "--data", "{F}/data/does_not_exist"},
-                   "does_not_exist"});
+  cases.push_back(
+      {"export_data_idx_truncated_gzip",
+       {"export", "--model", "{F}/run/model.safetensors", "--out", "{C}/out", "--data", "{F}/data/idx_truncated_gzip"},
+       "t10k-images-idx3-ubyte.gz"});
+  cases.push_back(
+      {"export_data_missing_folder",
+       {"export", "--model", "{F}/run/model.safetensors", "--out", "{C}/out", "--data", "{F}/data/does_not_exist"},
+       "does_not_exist"});
 
   // Hostile checkpoints, for eval, export and train --resume.
   for (const std::string label : {"truncated", "empty", "flipped", "torch_save", "earlier_format", "png", "deep_json",
@@ -480,9 +485,8 @@ std::vector<Case> all_cases() {
     cases.push_back({"eval_checkpoint_" + label, {"eval", "--model", path, "--data", "{M}"}, file});
     // export and train --resume load checkpoints with the same loader as eval.
     if (label == "truncated" || pt) {
-      cases.push_back({"export_checkpoint_" + label,
-                       {"export", "--model", path, "--out", "{C}/out", "--data", "{M}"},
-                       file});
+      cases.push_back(
+          {"export_checkpoint_" + label, {"export", "--model", path, "--out", "{C}/out", "--data", "{M}"}, file});
     }
     if (label == "truncated" || pt) {
       // train --resume reads RUN/model.safetensors: the hostile file is put there.
@@ -493,15 +497,15 @@ std::vector<Case> all_cases() {
                        }});
     }
   }
-  cases.push_back({"eval_checkpoint_four_inputs", {"eval", "--model", "{F}/ckpt/four_inputs.safetensors", "--data", "{M}"},
+  cases.push_back({"eval_checkpoint_four_inputs",
+                   {"eval", "--model", "{F}/ckpt/four_inputs.safetensors", "--data", "{M}"},
                    "784 pixels"});
   cases.push_back({"export_checkpoint_four_inputs",
                    {"export", "--model", "{F}/ckpt/four_inputs.safetensors", "--out", "{C}/out", "--data", "{M}"},
                    "784 pixels"});
   cases.push_back({"train_resume_without_checkpoint", train_args("{M}", run, {"--resume"}), "model.safetensors",
                    [](const fs::path& c) { fs::create_directories(c / "run"); }});
-  cases.push_back({"train_over_existing_run", train_args("{M}", run, {}), "--resume",
-                   [](const fs::path& c) {
+  cases.push_back({"train_over_existing_run", train_args("{M}", run, {}), "--resume", [](const fs::path& c) {
                      fs::create_directories(c / "run");
                      fs::copy_file(kFixture / "run" / "model.safetensors", c / "run" / "model.safetensors");
                    }});
@@ -518,10 +522,12 @@ std::vector<Case> all_cases() {
   cases.push_back({"train_out_is_a_file", train_args("{M}", "{F}/a_file", {}), "a_file"});
   cases.push_back({"train_out_is_the_data_folder", train_args("{F}/data/good", "{F}/data/good", {}), "data"});
   cases.push_back({"export_out_under_a_file",
-                   {"export", "--model", "{F}/run/model.safetensors", "--out", "{F}/a_file/out", "--data", "{M}"}, "a_file"});
-  cases.push_back({"export_out_is_the_checkpoint",
-                   {"export", "--model", "{F}/run/model.safetensors", "--out", "{F}/run/model.safetensors", "--data", "{M}"},
-                   "model.safetensors"});
+                   {"export", "--model", "{F}/run/model.safetensors", "--out", "{F}/a_file/out", "--data", "{M}"},
+                   "a_file"});
+  cases.push_back(
+      {"export_out_is_the_checkpoint",
+       {"export", "--model", "{F}/run/model.safetensors", "--out", "{F}/run/model.safetensors", "--data", "{M}"},
+       "model.safetensors"});
   // The checkpoint is called manifest.json and lives in --out: exporting
   // would replace the input with the manifest.
   cases.push_back({"export_would_overwrite_its_checkpoint",
@@ -535,7 +541,8 @@ std::vector<Case> all_cases() {
                    {"deploy", "--headers", "{F}/headers", "--keep-build", "{F}/headers/manifest.json"},
                    "manifest.json"});
   cases.push_back({"deploy_keep_build_under_a_file",
-                   {"deploy", "--headers", "{F}/headers", "--keep-build", "{F}/a_file/build"}, "a_file"});
+                   {"deploy", "--headers", "{F}/headers", "--keep-build", "{F}/a_file/build"},
+                   "a_file"});
 
   // Hostile export folders for deploy.
   for (const auto& [label, needle] : std::vector<std::pair<std::string, std::string>>{
@@ -547,8 +554,7 @@ std::vector<Case> all_cases() {
            {"headers_manifest_code_in_prefix", "manifest.json"},
            {"headers_missing_runtime", "tinyae.h"},
        }) {
-    cases.push_back({"deploy_" + label, {"deploy", "--headers", "{F}/" + label, "--keep-build", "{C}/build"},
-                     needle});
+    cases.push_back({"deploy_" + label, {"deploy", "--headers", "{F}/" + label, "--keep-build", "{C}/build"}, needle});
   }
   cases.push_back({"deploy_headers_missing", {"deploy", "--headers", "{F}/does_not_exist"}, "does_not_exist"});
   cases.push_back({"deploy_headers_is_a_file", {"deploy", "--headers", "{F}/a_file"}, "a_file"});

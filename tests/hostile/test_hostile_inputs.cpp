@@ -86,7 +86,8 @@ ChildOutcome in_child(const std::function<void()>& parse) {
   ChildOutcome outcome;
   char buffer[4096];
   ssize_t n = 0;
-  while ((n = ::read(pipe_fds[0], buffer, sizeof buffer)) > 0) outcome.message.append(buffer, static_cast<std::size_t>(n));
+  while ((n = ::read(pipe_fds[0], buffer, sizeof buffer)) > 0)
+    outcome.message.append(buffer, static_cast<std::size_t>(n));
   ::close(pipe_fds[0]);
   int status = 0;
   struct rusage usage {};
@@ -154,10 +155,8 @@ TEST(HostileInputs, IdxFilesAreRefusedCheaply) {
   for (const fs::path& file : files) {
     const std::string bytes = tinyae::read_file(file, 1 << 20);
     const std::string name = file.filename().string();
-    expect_refused(name + " (parse_idx images)",
-                   [&] { tinyae::parse_idx(bytes, tinyae::kIdxImagesMagic, name); });
-    expect_refused(name + " (parse_idx labels)",
-                   [&] { tinyae::parse_idx(bytes, tinyae::kIdxLabelsMagic, name); });
+    expect_refused(name + " (parse_idx images)", [&] { tinyae::parse_idx(bytes, tinyae::kIdxImagesMagic, name); });
+    expect_refused(name + " (parse_idx labels)", [&] { tinyae::parse_idx(bytes, tinyae::kIdxLabelsMagic, name); });
     expect_refused(name + " (read_idx_file)", [&] { tinyae::read_idx_file(file, tinyae::kIdxImagesMagic); });
   }
 }

@@ -1,9 +1,9 @@
 // Metrics on a small example worked out by hand, and their refusals.
-#include <gtest/gtest.h>
-
 #include <cmath>
 #include <limits>
 #include <string>
+
+#include <gtest/gtest.h>
 
 #include "tinyae/common.h"
 #include "tinyae/metrics.h"

@@ -235,7 +235,8 @@ TEST(ModelConfig, BadConfigsAreClearErrors) {
   // activation): the widest of the default model is its 784-wide input.
   config = ModelConfig{};
   EXPECT_EQ(config.inference_memory_bytes(0), 4u * 222384u);
-  EXPECT_EQ(config.inference_memory_bytes(1000) - config.inference_memory_bytes(0), 1000u * 4u * (2u * 784u + 2u * 784u));
+  EXPECT_EQ(config.inference_memory_bytes(1000) - config.inference_memory_bytes(0),
+            1000u * 4u * (2u * 784u + 2u * 784u));
   config.hidden = {4000, 64};
   EXPECT_EQ(config.inference_memory_bytes(1) - config.inference_memory_bytes(0), 4u * (2u * 784u + 2u * 4000u));
 
@@ -258,7 +259,8 @@ TEST(ModelConfig, BadConfigsAreClearErrors) {
   j = ModelConfig{}.to_json();
   j["input_size"] = "784";
   message = error_of([&] { ModelConfig::from_json(j); });
-  EXPECT_NE(message.find("\"input_size\" must be an integer in 1..65535, found the string"), std::string::npos) << message;
+  EXPECT_NE(message.find("\"input_size\" must be an integer in 1..65535, found the string"), std::string::npos)
+      << message;
 
   message = error_of([] { ModelConfig::from_json(nlohmann::json::array()); });
   EXPECT_NE(message.find("expected a JSON object"), std::string::npos) << message;

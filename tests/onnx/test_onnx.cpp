@@ -11,7 +11,6 @@
 //    (config and weights) with the same outputs; any other is refused;
 //  - every hostile file (make_hostile_models.py, and truncations of a valid
 //    file here) is refused with a tinyae::Error naming the culprit.
-#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -19,11 +18,13 @@
 #include <fstream>
 #include <random>
 
+#include <gtest/gtest.h>
+
 #include "tinyae/common.h"
 #include "tinyae/model.h"
 #include "tinyae/onnx.h"
-#include "tinyae/process.h"
 #include "tinyae/onnx_model.h"
+#include "tinyae/process.h"
 
 namespace fs = std::filesystem;
 using namespace tinyae;
@@ -50,8 +51,8 @@ void run_python(const std::string& script, const std::vector<std::string>& args,
   options.cwd = dir;
   options.timeout_seconds = 300;
   const ProcessResult result = run_process(argv, options);
-  ASSERT_TRUE(result.exited && result.exit_code == 0)
-      << script << ": " << result.describe() << "\n" << result.out << result.err;
+  ASSERT_TRUE(result.exited && result.exit_code == 0) << script << ": " << result.describe() << "\n"
+                                                      << result.out << result.err;
   std::cout << result.out;
 }
 
@@ -64,15 +65,20 @@ std::vector<float> read_floats(const fs::path& path) {
 
 void write_floats(const fs::path& path, const torch::Tensor& t) {
   const torch::Tensor c = t.contiguous();
-  write_file_atomically(path, std::string_view(reinterpret_cast<const char*>(c.data_ptr<float>()), c.numel() * sizeof(float)));
+  write_file_atomically(
+      path, std::string_view(reinterpret_cast<const char*>(c.data_ptr<float>()), c.numel() * sizeof(float)));
 }
 
 torch::Tensor activate(const torch::Tensor& x, Activation a) {
   switch (a) {
-    case Activation::kRelu: return torch::relu(x);
-    case Activation::kSigmoid: return torch::sigmoid(x);
-    case Activation::kTanh: return torch::tanh(x);
-    case Activation::kLinear: return x;
+    case Activation::kRelu:
+      return torch::relu(x);
+    case Activation::kSigmoid:
+      return torch::sigmoid(x);
+    case Activation::kTanh:
+      return torch::tanh(x);
+    case Activation::kLinear:
+      return x;
   }
   return x;
 }
@@ -89,7 +95,8 @@ torch::Tensor forward(const std::vector<DenseLayer>& layers, torch::Tensor x) {
 
 DenseLayer random_layer(std::int64_t in, std::int64_t out, Activation a, std::mt19937& rng) {
   std::normal_distribution<float> normal;
-  DenseLayer l{in, out, a, std::vector<float>(static_cast<std::size_t>(in * out)), std::vector<float>(static_cast<std::size_t>(out))};
+  DenseLayer l{in, out, a, std::vector<float>(static_cast<std::size_t>(in * out)),
+               std::vector<float>(static_cast<std::size_t>(out))};
   for (float& v : l.weights) v = normal(rng);
   for (float& v : l.bias) v = normal(rng);
   return l;
@@ -98,7 +105,8 @@ DenseLayer random_layer(std::int64_t in, std::int64_t out, Activation a, std::mt
 std::vector<DenseLayer> random_network(const std::vector<std::int64_t>& sizes, std::mt19937& rng) {
   const Activation cycle[] = {Activation::kRelu, Activation::kTanh, Activation::kLinear, Activation::kSigmoid};
   std::vector<DenseLayer> layers;
-  for (std::size_t i = 0; i + 1 < sizes.size(); ++i) layers.push_back(random_layer(sizes[i], sizes[i + 1], cycle[i % 4], rng));
+  for (std::size_t i = 0; i + 1 < sizes.size(); ++i)
+    layers.push_back(random_layer(sizes[i], sizes[i + 1], cycle[i % 4], rng));
   return layers;
 }
 
@@ -108,7 +116,8 @@ std::vector<DenseLayer> mirrored_network(std::mt19937& rng) {
   const std::vector<std::int64_t> sizes = {20, 12, 6, 12, 20};
   std::vector<DenseLayer> layers;
   for (std::size_t i = 0; i + 1 < sizes.size(); ++i) {
-    layers.push_back(random_layer(sizes[i], sizes[i + 1], i + 2 == sizes.size() ? Activation::kSigmoid : Activation::kTanh, rng));
+    layers.push_back(
+        random_layer(sizes[i], sizes[i + 1], i + 2 == sizes.size() ? Activation::kSigmoid : Activation::kTanh, rng));
   }
   return layers;
 }
@@ -126,7 +135,8 @@ std::string error_of(const std::function<void()>& f) {
 
 TEST(Onnx, ExportThenImportGivesTheNetworkBackExactly) {
   std::mt19937 rng(14);
-  for (const std::vector<std::int64_t>& sizes : {std::vector<std::int64_t>{20, 12, 6, 12, 20}, {5, 3}, {784, 128, 64, 32, 64, 128, 784}}) {
+  for (const std::vector<std::int64_t>& sizes :
+       {std::vector<std::int64_t>{20, 12, 6, 12, 20}, {5, 3}, {784, 128, 64, 32, 64, 128, 784}}) {
     const std::vector<DenseLayer> layers = random_network(sizes, rng);
     const DenseNetwork back = parse_onnx(onnx_model_bytes(layers, "autoencoder"), "round trip");
     ASSERT_EQ(back.layers.size(), layers.size());
@@ -140,9 +150,9 @@ TEST(Onnx, LatentIsTheNarrowestOutputNearestTheMiddle) {
   const auto split = [&](const std::vector<std::int64_t>& sizes) { return latent_split(random_network(sizes, rng)); };
   EXPECT_EQ(split({20, 12, 6, 12, 20}), 2u);
   EXPECT_EQ(split({784, 32, 32, 32, 784}), 2u);  // hidden as narrow as the latent: the middle
-  EXPECT_EQ(split({10, 4, 8, 6, 10}), 1u);      // asymmetric: the bottleneck
-  EXPECT_EQ(split({10, 4, 10, 4, 10}), 1u);     // two bottlenecks as near the middle: the earlier
-  EXPECT_EQ(split({10, 3}), 1u);                // one layer: no decoder
+  EXPECT_EQ(split({10, 4, 8, 6, 10}), 1u);       // asymmetric: the bottleneck
+  EXPECT_EQ(split({10, 4, 10, 4, 10}), 1u);      // two bottlenecks as near the middle: the earlier
+  EXPECT_EQ(split({10, 3}), 1u);                 // one layer: no decoder
   DenseNetwork n{random_network({20, 12, 6, 12, 20}, rng), 2};
   EXPECT_EQ(n.encoder().size(), 2u);
   EXPECT_EQ(n.decoder().front().in_size, 6);
@@ -152,10 +162,14 @@ TEST(Onnx, ExportRefusesABrokenNetworkNamingTheLayer) {
   std::mt19937 rng(2);
   std::vector<DenseLayer> layers = random_network({20, 12, 6}, rng);
   layers[1].in_size = 13;
-  EXPECT_NE(error_of([&] { onnx_model_bytes(layers, "encoder"); }).find("'encoder': layer 1 (13 -> 6)"), std::string::npos);
+  EXPECT_NE(error_of([&] { onnx_model_bytes(layers, "encoder"); }).find("'encoder': layer 1 (13 -> 6)"),
+            std::string::npos);
   layers = random_network({20, 12, 6}, rng);
   layers[0].bias.push_back(0.0f);
-  EXPECT_NE(error_of([&] { onnx_model_bytes(layers, "encoder"); }).find("layer 0 (20 -> 12): expected 240 weights and 12 biases"), std::string::npos);
+  EXPECT_NE(error_of([&] {
+              onnx_model_bytes(layers, "encoder");
+            }).find("layer 0 (20 -> 12): expected 240 weights and 12 biases"),
+            std::string::npos);
   EXPECT_NE(error_of([&] { onnx_model_bytes({}, "decoder"); }).find("no layers"), std::string::npos);
 }
 
@@ -170,14 +184,20 @@ TEST(Onnx, ExportedModelsPassTheCheckerAndMatchLibTorch) {
   torch::NoGradGuard no_grad;
   const torch::Tensor x = torch::rand({9, 20});
   const torch::Tensor z = model->encode(x);
-  struct Case { const char* name; const std::vector<DenseLayer>& layers; torch::Tensor in, out; };
+  struct Case {
+    const char* name;
+    const std::vector<DenseLayer>& layers;
+    torch::Tensor in, out;
+  };
   for (const Case& c : {Case{"encoder", encoder, x, z}, Case{"decoder", decoder, z, model->decode(z)},
                         Case{"autoencoder", autoencoder, x, model->forward(x)}}) {
     write_onnx(dir / (std::string(c.name) + ".onnx"), c.layers, c.name);
     write_floats(dir / (std::string(c.name) + ".inputs.f32"), c.in);
     write_floats(dir / (std::string(c.name) + ".outputs.f32"), c.out);
-    run_python("onnx_reference.py", {std::string(c.name) + ".onnx", std::string(c.name) + ".inputs.f32",
-                                     std::string(c.name) + ".outputs.f32"}, dir);
+    run_python(
+        "onnx_reference.py",
+        {std::string(c.name) + ".onnx", std::string(c.name) + ".inputs.f32", std::string(c.name) + ".outputs.f32"},
+        dir);
   }
   fs::remove_all(dir);
 }

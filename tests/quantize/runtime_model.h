@@ -62,9 +62,9 @@ class RuntimeModel {
     std::vector<std::int32_t> scratch(model_.scratch_words);
     std::vector<std::int8_t> outputs(static_cast<std::size_t>(count) * out);
     for (std::int64_t k = 0; k < count; k++) {
-      const tinyae_status status = tinyae_run_i8(&model_, inputs + static_cast<std::size_t>(k) * in,
-                                                 outputs.data() + static_cast<std::size_t>(k) * out, scratch.data(),
-                                                 scratch.size());
+      const tinyae_status status =
+          tinyae_run_i8(&model_, inputs + static_cast<std::size_t>(k) * in,
+                        outputs.data() + static_cast<std::size_t>(k) * out, scratch.data(), scratch.size());
       if (status != TINYAE_OK) {
         throw std::runtime_error(std::string("tinyae_run_i8: ") + tinyae_status_string(status));
       }

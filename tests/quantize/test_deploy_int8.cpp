@@ -5,10 +5,10 @@
 // bit (test_export_int8 checks the same headers on the host). The
 // autoencoder stays at or below 1.5 instructions per multiply-accumulate, and
 // a single changed golden value fails the run.
-#include <gtest/gtest.h>
-
 #include <iostream>
 #include <regex>
+
+#include <gtest/gtest.h>
 
 #include "../export/export_support.h"
 #include "tinyae/deploy.h"
@@ -24,8 +24,8 @@ class DeployInt8 : public ::testing::TestWithParam<std::string> {
     if (!mnist_missing_message().empty()) return;
     dir_ = fresh_dir("quantize-deploy");
     write_checkpoint(dir_ / "model.safetensors", 200);
-    export_ = run_export("--model " + quoted(dir_ / "model.safetensors") + " --out " + quoted(dir_ / "i8") + " --data " +
-                         quoted(mnist_dir()) + " --golden 3 --format int8 --calibration 300");
+    export_ = run_export("--model " + quoted(dir_ / "model.safetensors") + " --out " + quoted(dir_ / "i8") +
+                         " --data " + quoted(mnist_dir()) + " --golden 3 --format int8 --calibration 300");
   }
   void SetUp() override {
     const std::string missing = mnist_missing_message();

@@ -5,12 +5,11 @@
 // golden outputs -- the C++ reference's -- bit for bit; quantization.json and
 // footprint.json hold the promised figures; the Arduino sketch compiles
 // against the test shim and passes; bad --calibration values are refused.
-#include <gtest/gtest.h>
-
 #include <iostream>
 #include <regex>
 #include <sstream>
 
+#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "../export/export_support.h"
@@ -75,7 +74,8 @@ class ExportInt8 : public ::testing::Test {
     if (!mnist_missing_message().empty()) return;
     dir_ = fresh_dir("quantize-export");
     write_checkpoint(dir_ / "model.safetensors", kTrainSteps);
-    const std::string common = "--model " + quoted(dir_ / "model.safetensors") + " --data " + quoted(mnist_dir()) + " --golden 3";
+    const std::string common =
+        "--model " + quoted(dir_ / "model.safetensors") + " --data " + quoted(mnist_dir()) + " --golden 3";
     float_export_ = run_export(common + " --out " + quoted(dir_ / "f32"));
     int8_export_ = run_export(common + " --out " + quoted(dir_ / "i8") + " --format int8 --calibration 500");
   }
@@ -114,7 +114,8 @@ TEST_F(ExportInt8, ReportsAccuracyAndFootprint) {
   EXPECT_EQ(manifest["number_format"], "int8");
   const nlohmann::json f8 = nlohmann::json::parse(read_text(out / "footprint.json"));
   const nlohmann::json f32 = nlohmann::json::parse(read_text(dir_ / "f32" / "footprint.json"));
-  const double flash_ratio = f8["autoencoder"]["weights_bytes"].get<double>() / f32["autoencoder"]["weights_bytes"].get<double>();
+  const double flash_ratio =
+      f8["autoencoder"]["weights_bytes"].get<double>() / f32["autoencoder"]["weights_bytes"].get<double>();
   std::cout << "autoencoder constants: int8 " << f8["autoencoder"]["weights_bytes"] << " bytes, float32 "
             << f32["autoencoder"]["weights_bytes"] << " bytes, ratio " << flash_ratio << "\n";
   EXPECT_LE(flash_ratio, kMaxFlashRatio);
@@ -128,8 +129,8 @@ TEST_F(ExportInt8, HeadersCompileAndMatchTheirGoldenVectorsBitForBit) {
   const fs::path out = dir_ / "i8";
   write_text(out / "main.c", kGoldenMain);
   const std::string runtime = runtime_c_files(out, NumberFormat::kInt8);
-  compile(TINYAE_TEST_CC, std::string(kStrictC) + " -O2 -I" + quoted(out), quoted(out / "main.c") + " " + runtime + " -lm",
-          out / "golden_c");
+  compile(TINYAE_TEST_CC, std::string(kStrictC) + " -O2 -I" + quoted(out),
+          quoted(out / "main.c") + " " + runtime + " -lm", out / "golden_c");
   const CommandResult c = run_command(quoted(out / "golden_c"));
   EXPECT_EQ(c.exit_code, 0) << c.output;
   std::cout << c.output;
@@ -144,7 +145,8 @@ TEST_F(ExportInt8, HeadersCompileAndMatchTheirGoldenVectorsBitForBit) {
   const CommandResult cxx = run_command(quoted(out / "golden_cxx"));
   EXPECT_EQ(cxx.exit_code, 0) << cxx.output;
   // And for the Cortex-M4F (compile only; tests/deploy runs it on QEMU).
-  ASSERT_FALSE(std::string(TINYAE_ARM_GCC).empty()) << "arm-none-eabi-gcc not found: sudo apt-get install gcc-arm-none-eabi";
+  ASSERT_FALSE(std::string(TINYAE_ARM_GCC).empty())
+      << "arm-none-eabi-gcc not found: sudo apt-get install gcc-arm-none-eabi";
   compile(TINYAE_ARM_GCC, std::string(kStrictC) + " -ffreestanding -O2 " + kCortexM4F + " -c -I" + quoted(out),
           quoted(out / "tinyae_int8.c"), out / "tinyae_int8_m4.o");
   compile(TINYAE_ARM_GCC, std::string(kStrictC) + " -O2 " + kCortexM4F + " -c -I" + quoted(out), quoted(out / "main.c"),
@@ -153,9 +155,9 @@ TEST_F(ExportInt8, HeadersCompileAndMatchTheirGoldenVectorsBitForBit) {
 
 TEST_F(ExportInt8, ArduinoSketchPassesExactly) {
   const fs::path lib = dir_ / "arduino";
-  const CommandResult exported = run_export("--model " + quoted(dir_ / "model.safetensors") + " --out " + quoted(lib) +
-                                            " --data " + quoted(mnist_dir()) +
-                                            " --golden 2 --arduino --format int8 --calibration 200");
+  const CommandResult exported =
+      run_export("--model " + quoted(dir_ / "model.safetensors") + " --out " + quoted(lib) + " --data " +
+                 quoted(mnist_dir()) + " --golden 2 --arduino --format int8 --calibration 200");
   ASSERT_EQ(exported.exit_code, 0) << exported.output;
   const fs::path sketch =
       build_arduino_sketch(TINYAE_TEST_CC, TINYAE_TEST_CXX, lib, dir_ / "arduino-build", NumberFormat::kInt8);
@@ -177,16 +179,16 @@ TEST_F(ExportInt8, ArduinoSketchPassesExactly) {
 }
 
 TEST_F(ExportInt8, RefusesBadOptions) {
-  const std::string base = "--model " + quoted(dir_ / "model.safetensors") + " --data " + quoted(mnist_dir()) + " --out " +
-                           quoted(dir_ / "refused") + " --format int8";
+  const std::string base = "--model " + quoted(dir_ / "model.safetensors") + " --data " + quoted(mnist_dir()) +
+                           " --out " + quoted(dir_ / "refused") + " --format int8";
   for (const char* bad : {"0", "-5", "60001"}) {
     const CommandResult r = run_export(base + " --calibration " + bad);
     EXPECT_NE(r.exit_code, 0) << bad;
     EXPECT_NE(r.output.find("--calibration"), std::string::npos) << r.output;
     EXPECT_NE(r.output.find("1..60000"), std::string::npos) << r.output;
   }
-  const CommandResult format = run_export("--model " + quoted(dir_ / "model.safetensors") + " --out " + quoted(dir_ / "refused") +
-                                          " --format int16");
+  const CommandResult format = run_export("--model " + quoted(dir_ / "model.safetensors") + " --out " +
+                                          quoted(dir_ / "refused") + " --format int16");
   EXPECT_NE(format.exit_code, 0);
   EXPECT_NE(format.output.find("float32 or int8"), std::string::npos) << format.output;
   EXPECT_FALSE(fs::exists(dir_ / "refused")) << "nothing is written when the options are refused";

@@ -2,12 +2,12 @@
 // seconds on MNIST, calibrated on training images, quantized, and checked on
 // test images -- the C runtime bit for bit against the C++ reference, and the
 // int8 reconstruction error within a stated factor of the float one.
-#include <gtest/gtest.h>
-
 #include <cstdint>
-#include <iostream>
 #include <filesystem>
+#include <iostream>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "runtime_model.h"
 #include "tinyae/data.h"
@@ -106,8 +106,8 @@ TEST_F(Mnist, RuntimeMatchesReferenceAndAccuracyHolds) {
   EXPECT_EQ(tinyae::run_reference(net.slice(2, 2), latent.data(), kTestImages), ref);
 
   const tinyae::QuantizationReport r = tinyae::evaluate_quantization(t.model, net, 2, x);
-  std::cout << "small model on " << r.images << " test images: float MSE " << r.float_mse << ", int8 MSE "
-            << r.int8_mse << ", ratio " << r.ratio << ", latent max abs err " << r.latent_max_abs_err << "\n"
+  std::cout << "small model on " << r.images << " test images: float MSE " << r.float_mse << ", int8 MSE " << r.int8_mse
+            << ", ratio " << r.ratio << ", latent max abs err " << r.latent_max_abs_err << "\n"
             << tinyae::describe_quantization(net);
   EXPECT_LE(r.ratio, kMaxMseRatio) << "int8 MSE " << r.int8_mse << " vs float " << r.float_mse;
   EXPECT_GE(r.ratio, 0.9) << "int8 should not be much better than float either; suspicious";

@@ -1,13 +1,13 @@
 // Quantized layers and networks: per-channel weight scales, all-zero and
 // constant channels, sigmoid/tanh tables, and the C runtime (tinyae_run_i8)
 // against the C++ reference (run_reference) bit for bit on random networks.
-#include <gtest/gtest.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <random>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "runtime_model.h"
 #include "tinyae.h"
@@ -31,7 +31,8 @@ LayerView make_layer(const std::vector<std::vector<float>>& w, const std::vector
   torch::nn::Linear linear(in, out);
   torch::NoGradGuard no_grad;
   for (std::int64_t o = 0; o < out; o++) {
-    for (std::int64_t i = 0; i < in; i++) linear->weight[o][i] = w[static_cast<std::size_t>(o)][static_cast<std::size_t>(i)];
+    for (std::int64_t i = 0; i < in; i++)
+      linear->weight[o][i] = w[static_cast<std::size_t>(o)][static_cast<std::size_t>(i)];
     linear->bias[o] = b[static_cast<std::size_t>(o)];
   }
   return {linear, a};
@@ -78,8 +79,9 @@ torch::Tensor run_int8(const QuantizedNetwork& net, const torch::Tensor& x) {
 
 TEST(Quantize, WeightScalesArePerOutputRow) {
   // Rows 1000x apart in magnitude: per-row scales give each the full range.
-  const LayerView layer = make_layer({{0.001f, -0.002f, 0.0005f, 0.0f}, {1.0f, -2.0f, 0.5f, 0.25f}, {3.0f, 0.0f, 0.0f, -0.1f}},
-                                     {0.0f, 0.1f, -0.2f}, Activation::kLinear);
+  const LayerView layer =
+      make_layer({{0.001f, -0.002f, 0.0005f, 0.0f}, {1.0f, -2.0f, 0.5f, 0.25f}, {3.0f, 0.0f, 0.0f, -0.1f}},
+                 {0.0f, 0.1f, -0.2f}, Activation::kLinear);
   const torch::Tensor x = torch::rand({64, 4});
   const QuantizedNetwork net = tinyae::quantize_network({layer}, tinyae::calibrate({layer}, x));
   const QuantizedLayer& l = net.layers[0];
@@ -104,8 +106,9 @@ TEST(Quantize, AllZeroAndConstantChannels) {
   // Row 0: zero weights, zero bias -> always real 0. Row 1: zero weights,
   // bias 0.3 -> the constant 0.3. Row 2: tiny weights next to a large bias
   // (the weight scale is raised so the int32 bias stays in range).
-  const LayerView layer = make_layer({{0.0f, 0.0f, 0.0f}, {0.0f, 0.0f, 0.0f}, {1e-9f, -1e-9f, 2e-9f}, {0.5f, 0.5f, 0.5f}},
-                                     {0.0f, 0.3f, 0.7f, 0.0f}, Activation::kRelu);
+  const LayerView layer =
+      make_layer({{0.0f, 0.0f, 0.0f}, {0.0f, 0.0f, 0.0f}, {1e-9f, -1e-9f, 2e-9f}, {0.5f, 0.5f, 0.5f}},
+                 {0.0f, 0.3f, 0.7f, 0.0f}, Activation::kRelu);
   const torch::Tensor x = torch::rand({100, 3});
   const QuantizedNetwork net = tinyae::quantize_network({layer}, tinyae::calibrate({layer}, x));
   const QuantizedLayer& l = net.layers[0];
@@ -139,8 +142,8 @@ TEST(Quantize, SigmoidAndTanhUseTables) {
     const torch::Tensor got = run_int8(net, x);
     const float err = (got - want).abs().max().item<float>();
     // Two layers of int8 rounding through steep functions: a few output steps.
-    EXPECT_LE(err, 4.0f * net.output().scale) << tinyae::activation_name(a) << ": max abs error " << err
-                                              << ", output step " << net.output().scale;
+    EXPECT_LE(err, 4.0f * net.output().scale)
+        << tinyae::activation_name(a) << ": max abs error " << err << ", output step " << net.output().scale;
   }
 }
 
@@ -184,9 +187,15 @@ QuantizedNetwork random_network(std::mt19937_64& rng, const std::vector<std::int
 
 TEST(Runtime, MatchesReferenceOnRandomNetworks) {
   std::mt19937_64 rng(2024);
-  const std::vector<std::vector<std::int64_t>> shapes = {
-      {1, 1}, {4, 2}, {3, 5}, {16, 16, 16}, {33, 31, 7, 9}, {64, 47, 64}, {128, 8, 128}, {37, 30, 7, 13, 9},
-      {784, 128, 64, 32, 64, 128, 784}};
+  const std::vector<std::vector<std::int64_t>> shapes = {{1, 1},
+                                                         {4, 2},
+                                                         {3, 5},
+                                                         {16, 16, 16},
+                                                         {33, 31, 7, 9},
+                                                         {64, 47, 64},
+                                                         {128, 8, 128},
+                                                         {37, 30, 7, 13, 9},
+                                                         {784, 128, 64, 32, 64, 128, 784}};
   for (int round = 0; round < 3; round++) {
     for (const auto& sizes : shapes) {
       const QuantizedNetwork net = random_network(rng, sizes);
@@ -275,9 +284,10 @@ TEST(Network, SlicesShareTheLatentParameters) {
   const std::vector<std::int8_t> whole = tinyae::run_reference(net, x.data(), 10);
   const std::vector<std::int8_t> mid = tinyae::run_reference(net.slice(0, 2), x.data(), 10);
   EXPECT_EQ(tinyae::run_reference(net.slice(2, 2), mid.data(), 10), whole);
-  EXPECT_EQ(net.weights_bytes(), 20u * 12 + 12 * 6 + 6 * 12 + 12 * 20 + (12 + 6 + 12 + 20) * 9 +
-                                     256 * static_cast<unsigned>(std::count_if(net.layers.begin(), net.layers.end(),
-                                                                               [](const QuantizedLayer& l) { return !l.table.empty(); })));
+  EXPECT_EQ(net.weights_bytes(),
+            20u * 12 + 12 * 6 + 6 * 12 + 12 * 20 + (12 + 6 + 12 + 20) * 9 +
+                256 * static_cast<unsigned>(std::count_if(net.layers.begin(), net.layers.end(),
+                                                          [](const QuantizedLayer& l) { return !l.table.empty(); })));
   EXPECT_EQ(net.macs(), 20u * 12 + 12 * 6 + 6 * 12 + 12 * 20);
 }
 

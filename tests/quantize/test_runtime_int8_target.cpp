@@ -4,14 +4,14 @@
 // portable C), holds no writable globals, needs nothing from the C library
 // but roundf (plus the compiler's own __aeabi_* helpers on cores without
 // the instructions), and includes only the freestanding headers.
-#include <gtest/gtest.h>
-
 #include <fstream>
 #include <iostream>
 #include <set>
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "../export/export_support.h"
 #include "tinyae/process.h"
@@ -50,8 +50,8 @@ class Int8Target : public ::testing::Test {
     std::vector<std::string> argv = {"arm-none-eabi-gcc"};
     argv.insert(argv.end(), core.flags.begin(), core.flags.end());
     argv.insert(argv.end(), kStrict.begin(), kStrict.end());
-    argv.insert(argv.end(), {opt, "-I", kRuntime.string(), "-c", (kRuntime / "tinyae_int8.c").string(), "-o",
-                             object.string()});
+    argv.insert(argv.end(),
+                {opt, "-I", kRuntime.string(), "-c", (kRuntime / "tinyae_int8.c").string(), "-o", object.string()});
     const CommandResult r = run_command(argv);
     EXPECT_EQ(r.exit_code, 0) << core.name << " " << opt << ":\n" << r.output;
     EXPECT_EQ(r.output, "") << core.name << " " << opt << ": the compiler printed diagnostics";

@@ -1,13 +1,13 @@
 // The int8 number scheme, piece by piece: the requantization rounding rule
 // (C runtime and C++ reference, each against an exact reference), multiplier
 // quantization, activation parameters, and float <-> int8 at the edges.
-#include <gtest/gtest.h>
-
 #include <cmath>
 #include <cstdint>
 #include <limits>
 #include <random>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "tinyae.h"
 #include "tinyae/common.h"
@@ -40,8 +40,7 @@ bool check_rounding(std::int32_t acc, std::int32_t multiplier, int shift, std::i
                                              static_cast<std::int8_t>(zero_point), -128, 127);
   EXPECT_EQ(host, want) << "C++ reference: acc " << acc << " multiplier " << multiplier << " shift " << shift;
   EXPECT_EQ(c, clamp8(want + zero_point))
-      << "C runtime: acc " << acc << " multiplier " << multiplier << " shift " << shift << " zero point "
-      << zero_point;
+      << "C runtime: acc " << acc << " multiplier " << multiplier << " shift " << shift << " zero point " << zero_point;
   return host == want && c == clamp8(want + zero_point);
 }
 
@@ -67,8 +66,7 @@ TEST(Requantize, TiesRoundTowardsPlusInfinity) {
 }
 
 TEST(Requantize, ExtremesAndBothEndsOfTheShiftRange) {
-  const std::vector<std::int32_t> accs = {INT32_MIN, INT32_MIN + 1, -65536, -1, 0, 1, 65535, INT32_MAX - 1,
-                                          INT32_MAX};
+  const std::vector<std::int32_t> accs = {INT32_MIN, INT32_MIN + 1, -65536, -1, 0, 1, 65535, INT32_MAX - 1, INT32_MAX};
   const std::vector<std::int32_t> multipliers = {0, 1, 1 << 30, (1 << 30) + 1, INT32_MAX - 1, INT32_MAX};
   for (int shift : {1, 2, 30, 31, 32, 33, 34, 61, 62}) {
     for (std::int32_t acc : accs) {
@@ -138,7 +136,8 @@ TEST(Multiplier, IsTheNearest31BitValue) {
     const double represented = std::ldexp(static_cast<double>(m.multiplier), -m.shift);
     if (real >= std::ldexp(1.0, -32)) {
       ASSERT_GE(m.multiplier, 1 << 30) << real;
-      ASSERT_LE(std::fabs(represented - real), std::ldexp(real, -31)) << real;  // half a unit in the 31st bit, or better
+      ASSERT_LE(std::fabs(represented - real), std::ldexp(real, -31))
+          << real;  // half a unit in the 31st bit, or better
     } else {
       ASSERT_EQ(m.shift, 62) << real;
       ASSERT_LE(std::fabs(represented - real), std::ldexp(1.0, -63)) << real;
@@ -165,7 +164,7 @@ TEST(Multiplier, EdgeCases) {
 TEST(ActivationParams, RangeIncludesZeroAndStartsAtMinus128) {
   const QuantParams pixels = tinyae::choose_activation_params(0.0f, 1.0f);
   EXPECT_FLOAT_EQ(pixels.scale, 1.0f / 255.0f);
-  EXPECT_EQ(pixels.zero_point, -128);  // a ReLU / pixel range: 0 is -128
+  EXPECT_EQ(pixels.zero_point, -128);           // a ReLU / pixel range: 0 is -128
   for (int pixel = 0; pixel <= 255; pixel++) {  // every MNIST pixel value is exactly representable
     const float x = static_cast<float>(pixel) / 255.0f;
     EXPECT_EQ(tinyae::quantize_value(x, pixels), pixel - 128) << pixel;

@@ -2,14 +2,14 @@
 // double-precision reference, the scratch formula and placement, every status
 // code, NaN/inf propagation and the status strings. The same file runs twice:
 // test_runtime links the C build, test_runtime_cxx a copy compiled as C++.
-#include <gtest/gtest.h>
-
 #include <cmath>
 #include <cstring>
 #include <limits>
 #include <random>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "tinyae.h"
 
@@ -52,12 +52,20 @@ struct Net {
       std::vector<double> y(l.out_size);
       for (int o = 0; o < l.out_size; o++) {
         double s = l.bias[o];
-        for (int i = 0; i < l.in_size; i++) s += static_cast<double>(l.weights[o * l.in_size + i]) * x[static_cast<std::size_t>(i)];
+        for (int i = 0; i < l.in_size; i++)
+          s += static_cast<double>(l.weights[o * l.in_size + i]) * x[static_cast<std::size_t>(i)];
         switch (l.activation) {
-          case TINYAE_ACT_RELU: s = s < 0.0 ? 0.0 : s; break;
-          case TINYAE_ACT_SIGMOID: s = 1.0 / (1.0 + std::exp(-s)); break;
-          case TINYAE_ACT_TANH: s = std::tanh(s); break;
-          default: break;
+          case TINYAE_ACT_RELU:
+            s = s < 0.0 ? 0.0 : s;
+            break;
+          case TINYAE_ACT_SIGMOID:
+            s = 1.0 / (1.0 + std::exp(-s));
+            break;
+          case TINYAE_ACT_TANH:
+            s = std::tanh(s);
+            break;
+          default:
+            break;
         }
         y[static_cast<std::size_t>(o)] = s;
       }

@@ -2,8 +2,6 @@
 // with the strict freestanding flags, stays under 2 KB of text at -Os, uses
 // the multi-register assembly kernel there, needs nothing from the C library
 // but expf/tanhf, and includes only <stdint.h>, <stddef.h> and <math.h>.
-#include <gtest/gtest.h>
-
 #include <unistd.h>
 
 #include <cstdlib>
@@ -13,6 +11,8 @@
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "tinyae/common.h"
 #include "tinyae/process.h"

@@ -12,13 +12,13 @@
 //     [-128, 127], with no signed overflow (UBSan would abort).
 // tests/runtime covers NaN/inf propagation on ordinary models; this file
 // covers the extremes it does not.
-#include <gtest/gtest.h>
-
 #include <cfloat>
 #include <cmath>
 #include <cstdint>
 #include <limits>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "tinyae.h"
 
@@ -119,8 +119,16 @@ struct DenseI8 {
   tinyae_model_i8 model{};
 
   void wire() {
-    layer = {static_cast<uint16_t>(in), static_cast<uint16_t>(out), static_cast<uint8_t>(activation),
-             input_zp, output_zp, output_zp, weights.data(), bias.data(), multiplier.data(), shift.data(),
+    layer = {static_cast<uint16_t>(in),
+             static_cast<uint16_t>(out),
+             static_cast<uint8_t>(activation),
+             input_zp,
+             output_zp,
+             output_zp,
+             weights.data(),
+             bias.data(),
+             multiplier.data(),
+             shift.data(),
              lut.empty() ? nullptr : lut.data()};
     model = {};
     model.format_version = TINYAE_FORMAT_VERSION;
@@ -182,7 +190,8 @@ TEST(ExtremesI8, LayerAtTheExporterLimitsMatchesA128BitReference) {
         }
         layer.wire();
         // x - zero_point at +255 or -255 everywhere: the largest |sum|.
-        const std::vector<std::int8_t> x(static_cast<std::size_t>(in), static_cast<std::int8_t>(input_zp == -128 ? 127 : -128));
+        const std::vector<std::int8_t> x(static_cast<std::size_t>(in),
+                                         static_cast<std::int8_t>(input_zp == -128 ? 127 : -128));
         const std::vector<std::int8_t> got = layer.run(x), want = layer.reference(x);
         for (int o = 0; o < layer.out; o++) {
           EXPECT_EQ(got[o], want[o]) << "in " << in << ", activation " << activation << ", input zero point "

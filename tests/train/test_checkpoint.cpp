@@ -5,13 +5,14 @@
 // that names the file and the problem. The hostile files are forged by a
 // writer of the safetensors layout of this file's own, independent of
 // src/common/safetensors.cpp.
+#include <unistd.h>
+
 #include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include "../model/tensor_diff.h"
 #include "tinyae/checkpoint.h"
@@ -187,7 +188,8 @@ TEST(Checkpoint, WithoutOptimizerAndWithPartialState) {
 
   // A parameter that never had a gradient has no state: stored as step 0, restored as none.
   t.optimizer->set_state_of(t.model->parameters()[1], nullptr);
-  const Checkpoint partial = parse_checkpoint(serialize_checkpoint(meta, t.model, t.optimizer.get()), "partial.safetensors");
+  const Checkpoint partial =
+      parse_checkpoint(serialize_checkpoint(meta, t.model, t.optimizer.get()), "partial.safetensors");
   ASSERT_TRUE(partial.has_optimizer());
   EXPECT_EQ(partial.optimizer_steps[0], 1);
   EXPECT_EQ(partial.optimizer_steps[1], 0);
@@ -431,14 +433,15 @@ TEST(CheckpointHostile, MetadataSealedButInconsistent) {
     EXPECT_NE(at, std::string::npos) << old_value;
     return text.replace(at, old_value.size(), deep);
   };
-  for (const auto& [value, file] : {std::pair{small_config().to_json().dump(), "deep_model"},
-                                    std::pair{TrainOptions{}.to_json().dump(), "deep_options"},
-                                    std::pair{std::string("[]"), "deep_history"}}) {
+  for (const auto& [value, file] :
+       {std::pair{small_config().to_json().dump(), "deep_model"},
+        std::pair{TrainOptions{}.to_json().dump(), "deep_options"}, std::pair{std::string("[]"), "deep_history"}}) {
     expect_refused(forge(splice(value), tensors), std::string(file) + ".safetensors", {"nests deeper than 64 levels"});
   }
   edited = json;
   edited["epoch"] = std::string(100000, 'x');  // quoted in the message, but not all of it
-  const auto long_message = error_of([&] { parse_checkpoint(forge(edited.dump(), tensors), "long_value.safetensors"); });
+  const auto long_message =
+      error_of([&] { parse_checkpoint(forge(edited.dump(), tensors), "long_value.safetensors"); });
   EXPECT_NE(long_message.find("\"epoch\" must be an integer >= 0, found the string \"xxx"), std::string::npos)
       << long_message;
   EXPECT_NE(long_message.find("(100002 characters)"), std::string::npos) << long_message;
@@ -480,7 +483,8 @@ TEST(CheckpointHostile, TensorsSealedButInconsistent) {
   expect_refused(forge(meta, wrong), "q4.safetensors", {"unknown dtype \"Q4\""});
   wrong = tensors;
   wrong[0].shape = {std::int64_t{1} << 62, 20};  // refused before anything is allocated
-  expect_refused(forge(meta, wrong), "huge.safetensors", {"shape (4611686018427387904, 20) of F32 needs more than 2^64"});
+  expect_refused(forge(meta, wrong), "huge.safetensors",
+                 {"shape (4611686018427387904, 20) of F32 needs more than 2^64"});
   wrong = tensors;
   wrong.back().float_count -= 1;
   expect_refused(forge(meta, wrong), "short.safetensors", {"\"decoder.4.bias\"", "needs 80 bytes", "hold 76"});
@@ -492,9 +496,8 @@ TEST(CheckpointHostile, TensorsSealedButInconsistent) {
 TEST(CheckpointHostile, OffsetsTileTheData) {
   const std::string data(16, '\0');
   const auto file = [&](const std::string& entries, const std::string& bytes) {
-    return with_header("{" + entries + R"(,"__metadata__":{"tinyae":"{}","tensors_sha256":")" + sha256_hex(bytes) +
-                           "\"}}",
-                       bytes);
+    return with_header(
+        "{" + entries + R"(,"__metadata__":{"tinyae":"{}","tensors_sha256":")" + sha256_hex(bytes) + "\"}}", bytes);
   };
   const std::string a = R"("a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]})";
   expect_refused(file(a + R"(,"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]})", data), "overlap.safetensors",
@@ -503,8 +506,8 @@ TEST(CheckpointHostile, OffsetsTileTheData) {
                  {"tensor \"b\" begins at byte 12 of the data, expected 8 (a hole)"});
   expect_refused(file(a + R"(,"b":{"dtype":"F32","shape":[1],"data_offsets":[8,4]})", data), "backwards.safetensors",
                  {"end before they begin"});
-  expect_refused(file(a + R"(,"b":{"dtype":"F32","shape":[2],"data_offsets":[8,16],"x":1})", data),
-                 "key.safetensors", {"tensor \"b\": unknown key \"x\""});
+  expect_refused(file(a + R"(,"b":{"dtype":"F32","shape":[2],"data_offsets":[8,16],"x":1})", data), "key.safetensors",
+                 {"tensor \"b\": unknown key \"x\""});
   expect_refused(file(a + R"(,"b":{"dtype":"F32","shape":[2],"data_offsets":[8]})", data), "pair.safetensors",
                  {"\"data_offsets\" must be [begin, end]"});
   expect_refused(file(a + R"(,"b":{"dtype":"F32","shape":[-2],"data_offsets":[8,16]})", data), "neg.safetensors",

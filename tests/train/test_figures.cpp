@@ -51,8 +51,8 @@ TEST(LatentTileTest, NearSquareShapes) {
     std::int64_t size, rows, columns;
   };
   // 32 -> 8 rows x 4 columns, the tutorial's tile; primes get a padded grid.
-  for (const Case c : {Case{32, 8, 4}, Case{16, 4, 4}, Case{1, 1, 1}, Case{2, 2, 1}, Case{8, 4, 2},
-                       Case{128, 16, 8}, Case{7, 3, 3}, Case{13, 4, 4}, Case{65535, 257, 255}}) {
+  for (const Case c : {Case{32, 8, 4}, Case{16, 4, 4}, Case{1, 1, 1}, Case{2, 2, 1}, Case{8, 4, 2}, Case{128, 16, 8},
+                       Case{7, 3, 3}, Case{13, 4, 4}, Case{65535, 257, 255}}) {
     const tinyae::TileShape t = tinyae::latent_tile_shape(c.size);
     EXPECT_EQ(t.rows, c.rows) << "size " << c.size;
     EXPECT_EQ(t.columns, c.columns) << "size " << c.size;
@@ -64,10 +64,10 @@ TEST(LatentTileTest, NearSquareShapes) {
 TEST_F(FiguresTest, LossFigureHasItsSizeForAnyHistory) {
   const double nan = std::numeric_limits<double>::quiet_NaN();
   const std::vector<std::vector<EpochResult>> histories = {
-      {{1, 0.05, 0.04, 1.0, 100}},                                          // one epoch
+      {{1, 0.05, 0.04, 1.0, 100}},  // one epoch
       {{1, 0.07, 0.06, 1.0, 100}, {2, 0.03, 0.031, 1.0, 100}, {3, 0.02, 0.021, 1.0, 100}},
-      {{1, 0.05, 0.05, 1.0, 100}, {2, 0.05, 0.05, 1.0, 100}},              // flat
-      {{1, 0.05, nan, 1.0, 100}, {2, 0.04, 0.045, 1.0, 100}},              // a non-finite value
+      {{1, 0.05, 0.05, 1.0, 100}, {2, 0.05, 0.05, 1.0, 100}},  // flat
+      {{1, 0.05, nan, 1.0, 100}, {2, 0.04, 0.045, 1.0, 100}},  // a non-finite value
   };
   for (std::size_t i = 0; i < histories.size(); ++i) {
     const fs::path path = dir_ / ("loss" + std::to_string(i) + ".png");
@@ -83,9 +83,9 @@ TEST_F(FiguresTest, LossFigureHasItsSizeForAnyHistory) {
 TEST_F(FiguresTest, ReconstructionsFigureHasItsSize) {
   torch::manual_seed(1);
   for (std::int64_t n : {10, 3}) {
-    const torch::Tensor originals = torch::rand({n, 784});                  // (n, 784)
-    const torch::Tensor latents = torch::rand({n, 32}) * 5;                 // (n, 32)
-    const torch::Tensor reconstructions = originals * 1.2 - 0.1;            // (n, 784), outside [0, 1] on purpose
+    const torch::Tensor originals = torch::rand({n, 784});        // (n, 784)
+    const torch::Tensor latents = torch::rand({n, 32}) * 5;       // (n, 32)
+    const torch::Tensor reconstructions = originals * 1.2 - 0.1;  // (n, 784), outside [0, 1] on purpose
     const fs::path path = dir_ / ("recon" + std::to_string(n) + ".png");
     tinyae::draw_reconstructions_png(path, originals, latents, reconstructions);
     const tinyae::FigureSize expected = tinyae::reconstructions_figure_size(n);

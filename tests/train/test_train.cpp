@@ -11,8 +11,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <csignal>
 #include <cmath>
+#include <csignal>
 #include <cstdint>
 #include <fstream>
 #include <string>
@@ -45,8 +45,8 @@ class TrainTest : public ::testing::Test {
                 fs::exists(kMnistDir / "train-images-idx3-ubyte.gz"))
         << "MNIST is missing from " << kMnistDir << ": run data/fetch_mnist.sh first";
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::temp_directory_path() /
-           ("tinyae-test-train-" + std::string(info->name()) + "-" + std::to_string(getpid()));
+    dir_ =
+        fs::temp_directory_path() / ("tinyae-test-train-" + std::string(info->name()) + "-" + std::to_string(getpid()));
     fs::remove_all(dir_);
     fs::create_directories(dir_);
   }
@@ -370,9 +370,12 @@ TEST(HistoryTest, CsvAndJsonRoundTrip) {
     EXPECT_EQ(back[i].val_images, history[i].val_images);
   }
   expect_error_containing([] { tinyae::history_from_json(nlohmann::json::object()); }, "array");
-  expect_error_containing([] { tinyae::history_from_json(nlohmann::json::parse(R"([{"epoch": 2, "loss": 1,
-      "val_loss": 1, "seconds": 1}])")); },
-                          "expected epoch 1");
+  expect_error_containing(
+      [] {
+        tinyae::history_from_json(nlohmann::json::parse(R"([{"epoch": 2, "loss": 1,
+      "val_loss": 1, "seconds": 1}])"));
+      },
+      "expected epoch 1");
 }
 
 // evaluate_mse against the definition, on a model and data small enough to
@@ -393,7 +396,8 @@ TEST(EvaluateTest, MatchesDirectMeanSquaredError) {
   for (std::int64_t batch : {1, 5, 37, 1000}) {
     const double got = tinyae::evaluate_mse(model, images, batch);
     // The difference is taken in float32 (as in training), hence a relative tolerance.
-    EXPECT_NEAR(got, expected.item<double>(), 1e-6 * expected.item<double>()) << "batch " << batch << " gap " << got - expected.item<double>();
+    EXPECT_NEAR(got, expected.item<double>(), 1e-6 * expected.item<double>())
+        << "batch " << batch << " gap " << got - expected.item<double>();
   }
   EXPECT_TRUE(model->is_training()) << "evaluate_mse must restore training mode";
   expect_error_containing([&] { tinyae::evaluate_mse(model, images, 0); }, "batch size");

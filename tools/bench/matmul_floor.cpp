@@ -126,8 +126,8 @@ int main(int argc, char** argv) {
   tinyae::prepare_blas_environment(argv);  // may re-execute the process once
   cxxopts::Options options("matmul_floor", "Time the GEMMs of one epoch of the tutorial recipe");
   options.add_options()("threads", "BLAS threads (0 = all cores, as tinyae train)",
-                        cxxopts::value<int>()->default_value("0"))(
-      "repeats", "epochs timed; the median is reported", cxxopts::value<int>()->default_value("5"))(
+                        cxxopts::value<int>()->default_value("0"))("repeats", "epochs timed; the median is reported",
+                                                                   cxxopts::value<int>()->default_value("5"))(
       "json", "one JSON object on stdout")("h,help", "this help");
   const auto args = options.parse(argc, argv);
   if (args.count("help")) {
@@ -181,8 +181,8 @@ int main(int argc, char** argv) {
     std::cout << result.dump() << "\n";
     return 0;
   }
-  std::printf("GEMMs of one epoch (median of %d), OpenBLAS kernel %s, %d thread(s):\n", repeats,
-              blas.kernel.c_str(), blas.threads);
+  std::printf("GEMMs of one epoch (median of %d), OpenBLAS kernel %s, %d thread(s):\n", repeats, blas.kernel.c_str(),
+              blas.threads);
   std::printf("  training steps  %6.3f s  %5.1f GFLOP  %6.1f GFLOP/s\n", train_s, train_flop / 1e9,
               train_flop / train_s / 1e9);
   std::printf("  validation      %6.3f s  %5.1f GFLOP  %6.1f GFLOP/s\n", val_s, val_flop / 1e9, val_flop / val_s / 1e9);

@@ -101,8 +101,8 @@ double run_epoch(Setup& s, std::int64_t epoch, PhaseClock& clock) {
   double weighted_loss = 0;
   for (std::int64_t b = 0; b < batches; ++b) {
     const std::int64_t begin = b * kBatch, end = std::min(n, begin + kBatch);
-    const torch::Tensor x = clock.run(
-        "gather", [&] { return s.train_images.index_select(0, order.slice(0, begin, end)); });  // (rows, 784)
+    const torch::Tensor x =
+        clock.run("gather", [&] { return s.train_images.index_select(0, order.slice(0, begin, end)); });  // (rows, 784)
     clock.run("zero_grad", [&] { s.optimizer->zero_grad(); });
     const torch::Tensor loss = clock.run("forward+loss", [&] { return torch::mse_loss(s.model->forward(x), x); });
     clock.run("backward", [&] { loss.backward(); });
@@ -114,10 +114,10 @@ double run_epoch(Setup& s, std::int64_t epoch, PhaseClock& clock) {
 }
 
 struct OpTotals {
-  std::map<std::string, double> phase_ops_us;     // phase -> self time inside ops
-  std::map<std::string, double> phase_gemm_us;    // phase -> self time of addmm/mm
-  std::map<std::string, double> op_self_us;       // op name -> self time, all phases
-  std::map<std::string, std::int64_t> op_calls;   // op name -> calls
+  std::map<std::string, double> phase_ops_us;    // phase -> self time inside ops
+  std::map<std::string, double> phase_gemm_us;   // phase -> self time of addmm/mm
+  std::map<std::string, double> op_self_us;      // op name -> self time, all phases
+  std::map<std::string, std::int64_t> op_calls;  // op name -> calls
 };
 
 bool is_gemm(const std::string& name) { return name == "aten::addmm" || name == "aten::mm"; }
@@ -169,8 +169,9 @@ void print_phase_table(const PhaseClock& timed, const PhaseClock& profiled, cons
     cpu_total += timed.cpu_seconds.at(p);
     profiled_total += profiled.seconds.at(p);
   }
-  std::printf("\n| phase | epoch 2 (no profiler): wall s | share | CPU s | share | epoch 3 (profiled): wall s | GEMM | "
-              "other ops | outside ops |\n");
+  std::printf(
+      "\n| phase | epoch 2 (no profiler): wall s | share | CPU s | share | epoch 3 (profiled): wall s | GEMM | "
+      "other ops | outside ops |\n");
   std::printf("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
   double gemm_total = 0, ops_total = 0;
   for (const auto& p : kPhases) {
@@ -183,15 +184,16 @@ void print_phase_table(const PhaseClock& timed, const PhaseClock& profiled, cons
                 100 * timed.seconds.at(p) / timed_total, timed.cpu_seconds.at(p),
                 100 * timed.cpu_seconds.at(p) / cpu_total, wall, gemm, all_ops - gemm, wall - all_ops);
   }
-  std::printf("| **epoch** | **%.3f** | 100%% | **%.3f** | 100%% | %.3f | %.3f | %.3f | %.3f |\n", timed_total, cpu_total,
-              profiled_total, gemm_total, ops_total - gemm_total, profiled_total - ops_total);
+  std::printf("| **epoch** | **%.3f** | 100%% | **%.3f** | 100%% | %.3f | %.3f | %.3f | %.3f |\n", timed_total,
+              cpu_total, profiled_total, gemm_total, ops_total - gemm_total, profiled_total - ops_total);
 }
 
 void print_op_table(const OpTotals& ops) {
   std::vector<std::pair<double, std::string>> order;
   for (const auto& [name, us] : ops.op_self_us) order.emplace_back(us, name);
   std::sort(order.rbegin(), order.rend());
-  std::printf("\n| op (profiled epoch) | calls | self seconds | microseconds per call |\n| --- | ---: | ---: | ---: |\n");
+  std::printf(
+      "\n| op (profiled epoch) | calls | self seconds | microseconds per call |\n| --- | ---: | ---: | ---: |\n");
   for (std::size_t i = 0; i < std::min<std::size_t>(order.size(), 20); ++i) {
     const auto& [us, name] = order[i];
     const auto calls = ops.op_calls.at(name);
@@ -234,10 +236,11 @@ int main(int argc, char** argv) {
   run_epoch(s, 3, profiled);
   const OpTotals ops = op_totals(profiler::disableProfilerLegacy());
 
-  std::printf("tinyae epoch profile: %lld training images, batch %lld, OpenBLAS kernel %s x %d thread(s), "
-              "LibTorch 1 thread; epoch 2 loss %.5f\n",
-              static_cast<long long>(s.train_images.size(0)), static_cast<long long>(kBatch), blas.kernel.c_str(),
-              blas.threads, loss);
+  std::printf(
+      "tinyae epoch profile: %lld training images, batch %lld, OpenBLAS kernel %s x %d thread(s), "
+      "LibTorch 1 thread; epoch 2 loss %.5f\n",
+      static_cast<long long>(s.train_images.size(0)), static_cast<long long>(kBatch), blas.kernel.c_str(), blas.threads,
+      loss);
   print_phase_table(timed, profiled, ops);
   print_op_table(ops);
   return 0;

@@ -56,7 +56,8 @@ tinyae::CycleRegion region_from(const cxxopts::ParseResult& args, const tinyae::
   return region;
 }
 
-std::vector<std::pair<std::string, tinyae::ClassTotal>> by_cycles(const std::map<std::string, tinyae::ClassTotal>& totals) {
+std::vector<std::pair<std::string, tinyae::ClassTotal>> by_cycles(
+    const std::map<std::string, tinyae::ClassTotal>& totals) {
   std::vector<std::pair<std::string, tinyae::ClassTotal>> sorted(totals.begin(), totals.end());
   std::stable_sort(sorted.begin(), sorted.end(),
                    [](const auto& a, const auto& b) { return a.second.cycles > b.second.cycles; });
@@ -64,9 +65,9 @@ std::vector<std::pair<std::string, tinyae::ClassTotal>> by_cycles(const std::map
 }
 
 nlohmann::json to_json(const tinyae::CycleEstimate& e, const std::string& core, std::int64_t macs) {
-  nlohmann::json out = {{"core", core},           {"instructions", e.instructions}, {"cycles", e.cycles},
-                        {"calls", e.entries},     {"unknown", e.unknown_mnemonics},
-                        {"pcs_not_in_disassembly", e.pcs_not_in_disassembly}};
+  nlohmann::json out = {
+      {"core", core},       {"instructions", e.instructions}, {"cycles", e.cycles},
+      {"calls", e.entries}, {"unknown", e.unknown_mnemonics}, {"pcs_not_in_disassembly", e.pcs_not_in_disassembly}};
   const std::int64_t per = std::max<std::int64_t>(1, e.entries);
   if (macs > 0) {
     out["macs_per_call"] = macs;
@@ -94,7 +95,8 @@ void print_table(const std::map<std::string, tinyae::ClassTotal>& totals, const 
   for (const auto& [name, total] : by_cycles(totals)) {
     if (shown++ == rows) break;
     std::printf("%-20s %14lld %14lld %9.1f%% %12.3f\n", name.c_str(), static_cast<long long>(total.instructions),
-                static_cast<long long>(total.cycles), 100.0 * static_cast<double>(total.cycles) / static_cast<double>(all),
+                static_cast<long long>(total.cycles),
+                100.0 * static_cast<double>(total.cycles) / static_cast<double>(all),
                 static_cast<double>(total.cycles) / divisor);
   }
 }
@@ -134,16 +136,14 @@ int run(int argc, char** argv) {
   cxxopts::Options options("tinyae_cycles", "Estimated cycles of a firmware run from QEMU's execution log");
   std::string cores;
   for (const tinyae::CoreTiming& core : tinyae::cycle_cores()) cores += (cores.empty() ? "" : ", ") + core.name;
-  options.add_options()
-      ("disassembly", "arm-none-eabi-objdump -d output of the ELF", cxxopts::value<std::string>())
-      ("log", "QEMU -singlestep -d exec,nochain log (a file or FIFO; '-' reads stdin)", cxxopts::value<std::string>())
-      ("core", "timing table: " + cores, cxxopts::value<std::string>()->default_value("cortex-m4"))
-      ("function", "count every call of this function, callees included", cxxopts::value<std::string>())
-      ("calls", "with --function: only these calls, N or FIRST-LAST (1-based)", cxxopts::value<std::string>())
-      ("inside", "count only PCs inside these functions (comma-separated)", cxxopts::value<std::vector<std::string>>())
-      ("macs", "multiply-accumulates per call, for cycles per MAC", cxxopts::value<std::int64_t>()->default_value("0"))
-      ("json", "print the estimate as JSON")
-      ("h,help", "show this help");
+  options.add_options()("disassembly", "arm-none-eabi-objdump -d output of the ELF", cxxopts::value<std::string>())(
+      "log", "QEMU -singlestep -d exec,nochain log (a file or FIFO; '-' reads stdin)", cxxopts::value<std::string>())(
+      "core", "timing table: " + cores, cxxopts::value<std::string>()->default_value("cortex-m4"))(
+      "function", "count every call of this function, callees included", cxxopts::value<std::string>())(
+      "calls", "with --function: only these calls, N or FIRST-LAST (1-based)", cxxopts::value<std::string>())(
+      "inside", "count only PCs inside these functions (comma-separated)", cxxopts::value<std::vector<std::string>>())(
+      "macs", "multiply-accumulates per call, for cycles per MAC", cxxopts::value<std::int64_t>()->default_value("0"))(
+      "json", "print the estimate as JSON")("h,help", "show this help");
   const auto args = options.parse(argc, argv);
   if (args.count("help")) {
     std::cout << options.help();

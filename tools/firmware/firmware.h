@@ -19,26 +19,26 @@
 typedef struct tinyae_fw_model tinyae_fw_model;
 
 struct tinyae_fw_model {
-    const char *name;            /* manifest "name", e.g. "autoencoder" */
-    const char *number_format;   /* manifest "number_format", e.g. "float32" */
-    uint32_t input_size;
-    uint32_t output_size;
-    uint32_t golden_count;
-    uint32_t macs;               /* multiply-accumulates per inference */
-    const void *model;           /* the format's model struct, e.g. tinyae_model_f32 */
-    const void *golden_inputs;   /* (golden_count, input_size) in the format's input type */
-    const void *golden_outputs;  /* (golden_count, output_size) in the format's output type: LibTorch's
-                                    outputs (float32), the host reference's (int8, to match exactly) */
-    void *scratch;               /* (scratch_len) of the format's scratch type */
-    size_t scratch_len;          /* the header's exact scratch size, in elements */
-    void *predicted;             /* (output_size) of the format's output type: where run writes */
-    /* Runs golden vector `vector` through the model into m->predicted;
-     * returns a tinyae_status. The firmware counts the instructions this
-     * call executes. */
-    int (*run)(const tinyae_fw_model *m, uint32_t vector);
-    /* Element `index` of an array of the format's output type, as a float
-     * (exact for int8), for comparing and printing outside the timed run. */
-    float (*value)(const void *values, size_t index);
+  const char *name;          /* manifest "name", e.g. "autoencoder" */
+  const char *number_format; /* manifest "number_format", e.g. "float32" */
+  uint32_t input_size;
+  uint32_t output_size;
+  uint32_t golden_count;
+  uint32_t macs;              /* multiply-accumulates per inference */
+  const void *model;          /* the format's model struct, e.g. tinyae_model_f32 */
+  const void *golden_inputs;  /* (golden_count, input_size) in the format's input type */
+  const void *golden_outputs; /* (golden_count, output_size) in the format's output type: LibTorch's
+                                 outputs (float32), the host reference's (int8, to match exactly) */
+  void *scratch;              /* (scratch_len) of the format's scratch type */
+  size_t scratch_len;         /* the header's exact scratch size, in elements */
+  void *predicted;            /* (output_size) of the format's output type: where run writes */
+  /* Runs golden vector `vector` through the model into m->predicted;
+   * returns a tinyae_status. The firmware counts the instructions this
+   * call executes. */
+  int (*run)(const tinyae_fw_model *m, uint32_t vector);
+  /* Element `index` of an array of the format's output type, as a float
+   * (exact for int8), for comparing and printing outside the timed run. */
+  float (*value)(const void *values, size_t index);
 };
 
 /* Defined by the generated fw_models.c. */

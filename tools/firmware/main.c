@@ -56,12 +56,13 @@ static double instructions_per_tick(void)
     uint32_t iterations = 200000u;
     const uint32_t loop_instructions = 2u * iterations;
     uint32_t begin = TINYAE_FW_SYST_CVR;
-    __asm__ volatile("1:\n\t"
-                     "subs %0, %0, #1\n\t"
-                     "bne 1b\n\t"
-                     : "+r"(iterations)
-                     :
-                     : "cc");
+    __asm__ volatile(
+        "1:\n\t"
+        "subs %0, %0, #1\n\t"
+        "bne 1b\n\t"
+        : "+r"(iterations)
+        :
+        : "cc");
     uint32_t ticks = systick_elapsed(begin, TINYAE_FW_SYST_CVR);
     return ticks == 0u ? 0.0 : (double)loop_instructions / (double)ticks;
 }
@@ -77,9 +78,9 @@ static int should_print(uint32_t index, uint32_t size, uint32_t worst)
 }
 
 typedef struct {
-    int ok;              /* every vector ran and stayed within tolerance */
-    int runtime_error;   /* some run returned a status other than TINYAE_OK */
-    double max_abs_err;  /* over all vectors and outputs; NaN if an output was NaN */
+    int ok;             /* every vector ran and stayed within tolerance */
+    int runtime_error;  /* some run returned a status other than TINYAE_OK */
+    double max_abs_err; /* over all vectors and outputs; NaN if an output was NaN */
 } fw_result;
 
 /* Runs and checks every golden vector of one model; prints as it goes. */
@@ -142,10 +143,11 @@ static fw_result test_model(const tinyae_fw_model *m, double ticks_to_instructio
             result.max_abs_err = worst_err;
         }
     }
-    printf("TINYAE_MODEL name=%s format=%s ok=%d vectors=%lu failed=%lu max_abs_err=%.9g instructions=%lu "
-           "macs=%lu\n",
-           m->name, m->number_format, result.ok, (unsigned long)m->golden_count, (unsigned long)failed,
-           result.max_abs_err, (unsigned long)max_instructions, (unsigned long)m->macs);
+    printf(
+        "TINYAE_MODEL name=%s format=%s ok=%d vectors=%lu failed=%lu max_abs_err=%.9g instructions=%lu "
+        "macs=%lu\n",
+        m->name, m->number_format, result.ok, (unsigned long)m->golden_count, (unsigned long)failed, result.max_abs_err,
+        (unsigned long)max_instructions, (unsigned long)m->macs);
     return result;
 }
 

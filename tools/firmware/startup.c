@@ -36,9 +36,20 @@ extern uint32_t __bss_end__;
 __attribute__((section(".vectors"), used)) static void (*const tinyae_fw_vectors[16])(void) = {
     (void (*)(void))(uintptr_t)&__stack_top,
     tinyae_fw_reset,
-    tinyae_fw_fault, tinyae_fw_fault, tinyae_fw_fault, tinyae_fw_fault, tinyae_fw_fault,
-    0, 0, 0, 0,
-    tinyae_fw_fault, tinyae_fw_fault, 0, tinyae_fw_fault, tinyae_fw_fault,
+    tinyae_fw_fault,
+    tinyae_fw_fault,
+    tinyae_fw_fault,
+    tinyae_fw_fault,
+    tinyae_fw_fault,
+    0,
+    0,
+    0,
+    0,
+    tinyae_fw_fault,
+    tinyae_fw_fault,
+    0,
+    tinyae_fw_fault,
+    tinyae_fw_fault,
 };
 
 void tinyae_fw_reset(void)
@@ -59,8 +70,12 @@ void tinyae_fw_reset(void)
  * .init_array anyway. */
 void _init(void);
 void _fini(void);
-void _init(void) {}
-void _fini(void) {}
+void _init(void)
+{
+}
+void _fini(void)
+{
+}
 
 /* Any fault or unexpected exception: report it without stdio (which may be
  * what faulted) and stop QEMU with a status tinyae deploy recognises. */

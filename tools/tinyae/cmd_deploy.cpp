@@ -59,8 +59,8 @@ void print_summary(const DeployResult& r, const std::string& cpu) {
   }
   std::fflush(stdout);
   std::cout << "\n"
-            << (r.ok ? "PASS" : "FAIL") << ": " << r.board << " (" << cpu << "), " << r.number_format << ", max_abs_err "
-            << sci(r.max_abs_err) << " (tolerance " << sci(r.tolerance) << ")"
+            << (r.ok ? "PASS" : "FAIL") << ": " << r.board << " (" << cpu << "), " << r.number_format
+            << ", max_abs_err " << sci(r.max_abs_err) << " (tolerance " << sci(r.tolerance) << ")"
             << (r.ok && r.max_abs_err == 0.0 ? ", bit-exact" : "") << ", firmware exit status " << r.exit_status << "\n"
             << r.headline_model << ": " << r.instructions_per_inference << " instructions per inference, " << r.macs
             << " MACs, " << fixed(r.instructions_per_mac, 3) << " instructions per MAC\n";
@@ -72,16 +72,15 @@ int cmd_deploy(int argc, char** argv) {
   cxxopts::Options options("tinyae deploy",
                            "Build the self-test firmware from exported headers, run it on an emulated Cortex-M "
                            "board (QEMU) and compare every golden vector with LibTorch's output.");
-  options.add_options()
-      ("headers", "folder written by 'tinyae export' (with manifest.json)", cxxopts::value<std::string>())
-      ("board", "emulated board: " + board_list(), cxxopts::value<std::string>()->default_value("mps2-an386"))
-      ("json", "print the result as one JSON object on stdout (firmware output goes to stderr)")
-      ("tolerance", "max |predicted - expected| per output (float32; int8 headers must match bit for bit)",
-       cxxopts::value<std::string>()->default_value("1e-5"))
-      ("keep-build", "build in this folder and keep it (default: a temporary folder, removed)",
-       cxxopts::value<std::string>())
-      ("timeout", "seconds before QEMU is killed (at most a week)", cxxopts::value<std::string>()->default_value("300"))
-      ("h,help", "show this help");
+  options.add_options()("headers", "folder written by 'tinyae export' (with manifest.json)",
+                        cxxopts::value<std::string>())("board", "emulated board: " + board_list(),
+                                                       cxxopts::value<std::string>()->default_value("mps2-an386"))(
+      "json", "print the result as one JSON object on stdout (firmware output goes to stderr)")(
+      "tolerance", "max |predicted - expected| per output (float32; int8 headers must match bit for bit)",
+      cxxopts::value<std::string>()->default_value("1e-5"))(
+      "keep-build", "build in this folder and keep it (default: a temporary folder, removed)",
+      cxxopts::value<std::string>())("timeout", "seconds before QEMU is killed (at most a week)",
+                                     cxxopts::value<std::string>()->default_value("300"))("h,help", "show this help");
   const auto args = options.parse(argc, argv);
   if (args.count("help") != 0) {
     std::cout << options.help() << "\n";

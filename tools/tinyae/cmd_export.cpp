@@ -21,21 +21,21 @@ int cmd_export(int argc, char** argv) {
                           "Write C headers (model_encoder.h, model_decoder.h, model_autoencoder.h), the runtime "
                           "sources, footprint.json and manifest.json into DIR.\n"
                           "If DIR exists, the files tinyae writes are replaced and every other file is left alone.");
-  parser.add_options()
-      ("model", "checkpoint written by 'tinyae train' (RUN/model.safetensors)", cxxopts::value<std::string>())
-      ("out", "output folder DIR (created if missing)", cxxopts::value<std::string>())
-      ("data", "MNIST folder; its first test images become the golden vectors",
-       cxxopts::value<std::string>()->default_value("data/mnist"))
-      ("golden", "number of golden vectors per model (0: none, and --data is not read)",
-       cxxopts::value<std::string>()->default_value("4"))
-      ("arduino", "write DIR as an Arduino library (library.properties, src/, examples/)")
-      ("name-prefix", "prefix for every C symbol, e.g. 'digits' gives digits_encoder_model (a C identifier)",
-       cxxopts::value<std::string>()->default_value(""))
-      ("format", "number format: float32, or int8 (quantized; also writes quantization.json)",
-       cxxopts::value<std::string>()->default_value("float32"))
-      ("calibration", "int8: calibrate on the first N MNIST training images (1 to 60000)",
-       cxxopts::value<std::string>()->default_value(std::to_string(kDefaultCalibrationImages)))
-      ("h,help", "print this help");
+  parser.add_options()("model", "checkpoint written by 'tinyae train' (RUN/model.safetensors)",
+                       cxxopts::value<std::string>())("out", "output folder DIR (created if missing)",
+                                                      cxxopts::value<std::string>())(
+      "data", "MNIST folder; its first test images become the golden vectors",
+      cxxopts::value<std::string>()->default_value("data/mnist"))(
+      "golden", "number of golden vectors per model (0: none, and --data is not read)",
+      cxxopts::value<std::string>()->default_value("4"))(
+      "arduino", "write DIR as an Arduino library (library.properties, src/, examples/)")(
+      "name-prefix", "prefix for every C symbol, e.g. 'digits' gives digits_encoder_model (a C identifier)",
+      cxxopts::value<std::string>()->default_value(""))(
+      "format", "number format: float32, or int8 (quantized; also writes quantization.json)",
+      cxxopts::value<std::string>()->default_value("float32"))(
+      "calibration", "int8: calibrate on the first N MNIST training images (1 to 60000)",
+      cxxopts::value<std::string>()->default_value(std::to_string(kDefaultCalibrationImages)))("h,help",
+                                                                                               "print this help");
   const cxxopts::ParseResult args = parser.parse(argc, argv);
   if (args.count("help")) {
     std::cout << parser.help();
@@ -54,8 +54,8 @@ int cmd_export(int argc, char** argv) {
   options.arduino = args.count("arduino") > 0;
   options.name_prefix = args["name-prefix"].as<std::string>();
   options.format = parse_number_format(args["format"].as<std::string>()).format;
-  options.calibration_images = parse_integer<std::int64_t>("calibration", args["calibration"].as<std::string>(), 1,
-                                                           kMaxCalibrationImages);
+  options.calibration_images =
+      parse_integer<std::int64_t>("calibration", args["calibration"].as<std::string>(), 1, kMaxCalibrationImages);
 
   const ExportResult result = export_models(options);
   std::cout << format_footprint_table(result.models);

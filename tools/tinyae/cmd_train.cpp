@@ -41,30 +41,28 @@ Activation parse_activation_flag(const std::string& flag, const std::string& tex
 int cmd_train(int argc, char** argv) {
   cxxopts::Options options("tinyae train", "Train the dense MNIST autoencoder (the tutorial's recipe by default).");
   options.custom_help("--data DIR --out RUN [options]");
-  options.add_options()
-      ("data", "directory holding the MNIST IDX files (raw or .gz)", cxxopts::value<std::string>())
-      ("out", "run directory: model.safetensors, history.csv, loss.png, reconstructions.png", cxxopts::value<std::string>())
-      ("hidden", "encoder hidden layer sizes, comma-separated (decoder mirrors them)",
-       cxxopts::value<std::string>()->default_value("128,64"))
-      ("latent", "latent code size", cxxopts::value<std::string>()->default_value("32"))
-      ("activation", "activation of the hidden and latent layers: relu, tanh, sigmoid, linear",
-       cxxopts::value<std::string>()->default_value("relu"))
-      ("output-activation", "activation of the decoder's last layer: relu, sigmoid, tanh, linear",
-       cxxopts::value<std::string>()->default_value("relu"))
-      ("epochs", "epochs to train (with --resume: the new total)", cxxopts::value<std::string>()->default_value("50"))
-      ("batch-size", "images per mini-batch", cxxopts::value<std::string>()->default_value("256"))
-      ("lr", "Adamax learning rate", cxxopts::value<std::string>()->default_value("0.001"))
-      ("seed", "seed for the initial weights and the shuffles", cxxopts::value<std::string>()->default_value("42"))
-      ("threads", "BLAS threads, 0 = all cores (LibTorch's own pool stays at 1)",
-       cxxopts::value<std::string>()->default_value("0"))
-      ("train-limit", "train on the first N training images only, 0 = all",
-       cxxopts::value<std::string>()->default_value("0"))
-      ("test-limit", "validate on the first N test images only, 0 = all",
-       cxxopts::value<std::string>()->default_value("0"))
-      ("resume", "continue the run in --out from its model.safetensors")
-      ("no-figures", "do not draw loss.png and reconstructions.png")
-      ("quiet", "log warnings and errors only, no progress bar")
-      ("h,help", "print this help");
+  options.add_options()("data", "directory holding the MNIST IDX files (raw or .gz)", cxxopts::value<std::string>())(
+      "out", "run directory: model.safetensors, history.csv, loss.png, reconstructions.png",
+      cxxopts::value<std::string>())("hidden", "encoder hidden layer sizes, comma-separated (decoder mirrors them)",
+                                     cxxopts::value<std::string>()->default_value("128,64"))(
+      "latent", "latent code size", cxxopts::value<std::string>()->default_value("32"))(
+      "activation", "activation of the hidden and latent layers: relu, tanh, sigmoid, linear",
+      cxxopts::value<std::string>()->default_value("relu"))(
+      "output-activation", "activation of the decoder's last layer: relu, sigmoid, tanh, linear",
+      cxxopts::value<std::string>()->default_value("relu"))("epochs", "epochs to train (with --resume: the new total)",
+                                                            cxxopts::value<std::string>()->default_value("50"))(
+      "batch-size", "images per mini-batch", cxxopts::value<std::string>()->default_value("256"))(
+      "lr", "Adamax learning rate", cxxopts::value<std::string>()->default_value("0.001"))(
+      "seed", "seed for the initial weights and the shuffles", cxxopts::value<std::string>()->default_value("42"))(
+      "threads", "BLAS threads, 0 = all cores (LibTorch's own pool stays at 1)",
+      cxxopts::value<std::string>()->default_value("0"))("train-limit",
+                                                         "train on the first N training images only, 0 = all",
+                                                         cxxopts::value<std::string>()->default_value("0"))(
+      "test-limit", "validate on the first N test images only, 0 = all",
+      cxxopts::value<std::string>()->default_value("0"))(
+      "resume", "continue the run in --out from its model.safetensors")("no-figures",
+                                                                        "do not draw loss.png and reconstructions.png")(
+      "quiet", "log warnings and errors only, no progress bar")("h,help", "print this help");
   const cxxopts::ParseResult args = options.parse(argc, argv);
   if (args.count("help")) {
     std::cout << options.help();
