@@ -28,6 +28,12 @@
 
 namespace tinyae {
 
+// How the runtime walks an int8 layer (TINYAE_I8_CHUNK_INPUTS and
+// TINYAE_I8_BLOCK_ROWS in tinyae.h; tests check the scratch sizes agree):
+// inputs widened to int16 at a time, and output rows summed at a time.
+inline constexpr std::uint64_t kChunkInputsI8 = 160;
+inline constexpr std::uint64_t kBlockRowsI8 = 64;
+
 inline constexpr std::int64_t kDefaultCalibrationImages = 1000;
 inline constexpr std::int64_t kMaxCalibrationImages = 60000;  // the MNIST training set
 
@@ -120,7 +126,8 @@ struct QuantizedNetwork {
   // Flash for the constants the runtime reads: int8 weights, int32 biases and
   // multipliers, uint8 shifts, 256-byte tables.
   std::uint64_t weights_bytes() const;
-  // tinyae_scratch_words_i8: 2 * ceil(max in_size / 4) + ceil(max intermediate / 4).
+  // tinyae_scratch_words_i8 (the formula and why are in tinyae.h):
+  // ceil(mid / 4) + min(max out_size, kBlockRowsI8) + 2 * ceil(chunk / 4).
   std::uint64_t scratch_words() const;
 
   // Throws tinyae::Error naming the layer if the layers do not chain (sizes,

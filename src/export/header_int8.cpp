@@ -83,7 +83,7 @@ class Int8HeaderWriter final : public HeaderWriter {
     HeaderSections s;
     s.banner_tail = banner.str();
     s.scratch_elements = net.scratch_words();
-    s.scratch_comment = "exact minimum, int32 words: 2 * ceil(max in / 4) + ceil(max intermediate / 4)";
+    s.scratch_comment = "exact minimum, int32 words: ceil(mid / 4) + block sums + widened chunk, see tinyae.h";
     s.weights_comment = "int8 weights, int32 biases and multipliers, shifts, tables";
     s.format_macros = "#define " + m + "_INPUT_SCALE " + float_literal(net.input().scale) + "\n" + "#define " + m +
                       "_INPUT_ZERO_POINT " + zero_point_text(net.input().zero_point) + "\n" + "#define " + m +

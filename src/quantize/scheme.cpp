@@ -167,13 +167,19 @@ std::uint64_t QuantizedNetwork::weights_bytes() const {
 }
 
 std::uint64_t QuantizedNetwork::scratch_words() const {
-  std::uint64_t max_in = 0, max_mid = 0;
+  std::uint64_t mid = 0, rows = 0, chunk = 0;
   for (std::size_t i = 0; i < layers.size(); i++) {
-    max_in = std::max<std::uint64_t>(max_in, static_cast<std::uint64_t>(layers[i].in_size));
-    if (i + 1 < layers.size())
-      max_mid = std::max<std::uint64_t>(max_mid, static_cast<std::uint64_t>(layers[i].out_size));
+    const auto in = static_cast<std::uint64_t>(layers[i].in_size);
+    const auto out = static_cast<std::uint64_t>(layers[i].out_size);
+    rows = std::max(rows, std::min(out, kBlockRowsI8));
+    // a one-layer model widens its whole input: input and output may be the same memory
+    chunk = std::max(chunk, layers.size() == 1 ? in : std::min(in, kChunkInputsI8));
+    if (i + 1 < layers.size()) {  // intermediate, live together with the next one
+      const std::uint64_t next = i + 2 < layers.size() ? static_cast<std::uint64_t>(layers[i + 1].out_size) : 0;
+      mid = std::max(mid, out + next);
+    }
   }
-  return 2 * ((max_in + 3) / 4) + (max_mid + 3) / 4;
+  return (mid + 3) / 4 + rows + 2 * ((chunk + 3) / 4);
 }
 
 void QuantizedNetwork::validate() const {

@@ -180,19 +180,29 @@ typedef struct {
     int8_t output_zero_point;      /* = layers[layer_count-1].output_zero_point */
 } tinyae_model_i8;
 
+/* How tinyae_run_i8 walks a layer: the int32 sums of up to
+ * TINYAE_I8_BLOCK_ROWS output rows at a time, its input widened to int16 up to
+ * TINYAE_I8_CHUNK_INPUTS at a time (a multiple of 32, the kernel's loop
+ * step). Chosen so that the tutorial autoencoder needs no more scratch than
+ * float32; the exporter's scratch formula uses the same two numbers. */
+#define TINYAE_I8_CHUNK_INPUTS 160u
+#define TINYAE_I8_BLOCK_ROWS 64u
+
 /* Minimum scratch, in 32-bit words (int32_t, so the buffer is word-aligned),
  * that tinyae_run_i8 needs:
- *   2 * ceil(max_in / 4) + ceil(max_mid / 4)
- * where max_in is the largest in_size of any layer and max_mid the largest
- * intermediate (output of a layer but the last; 0 for one layer). The first
- * part holds one layer's input, minus its zero point, widened to int16 (two
- * per word, zero-padded to a multiple of 4) -- the form the multiply-
- * accumulate loop reads; the second holds the intermediate activations in
- * int8. A layer writes its output over its own input, which is no longer
- * needed once widened, so one intermediate buffer suffices.
- * 784-128-64-32-64-128-784 needs 392 + 32 = 424 words (1696 bytes). Returns 0
- * for a NULL model or layer table; does not validate (tinyae_run_i8 does).
- * The exporter writes the same number as <PREFIX>_SCRATCH_WORDS. */
+ *   ceil(mid / 4) + min(max_out, TINYAE_I8_BLOCK_ROWS) + 2 * ceil(chunk / 4)
+ * mid: the largest sum of two consecutive intermediates (outputs of every
+ * layer but the last), or the single intermediate of a two-layer model, 0 for
+ * one layer -- the int8 activations ping-pong there, as float32's do.
+ * max_out: the largest out_size; one int32 sum per row of a block of rows.
+ * chunk: the largest number of inputs widened at once, min(in_size,
+ * TINYAE_I8_CHUNK_INPUTS) over the layers, except that a one-layer model
+ * widens its whole input (so that input and output may be the same memory);
+ * each widened input minus its zero point is an int16, two per word, zero-
+ * padded to a multiple of 4. 784-128-64-32-64-128-784 needs 48 + 64 + 80 =
+ * 192 words (768 bytes, the float32 runtime's 192 floats). Returns 0 for a
+ * NULL model or layer table; does not validate (tinyae_run_i8 does). The
+ * exporter writes the same number as <PREFIX>_SCRATCH_WORDS. */
 uint32_t tinyae_scratch_words_i8(const tinyae_model_i8 *model);
 
 /* Runs the model on input (input_size int8) into output (output_size int8),

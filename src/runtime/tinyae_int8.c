@@ -10,21 +10,32 @@
  * on cores with the DSP extension. The caller owns every buffer.
  *
  * Speed: every weight is used once per inference, so the floor is about one
- * sign extension and one multiply-accumulate per weight. Before a layer's dot
- * products, its int8 input minus the input zero point is widened once into
- * scratch as int16 pairs packed in 32-bit words: for each group of four
- * inputs x0..x3 the two words hold (x0, x2) and (x1, x3). That is the order
- * SXTB16 produces from a word of four weights -- SXTB16 w gives (w0, w2) and
- * SXTB16 w ROR #8 gives (w1, w3) -- so one SMLAD per two weights adds
- * w0*x0 + w2*x2 to an int32 sum, and the weights need no reordering. With the
- * DSP extension (Cortex-M4/M7/M33/M55) two output rows are computed at once,
- * 16 inputs per loop trip, in a short inline-assembly loop: 40 instructions
- * for 32 multiply-accumulates (GCC's code for the same loop from intrinsics
- * needs about 50: it splits the weight loads and adds pointer arithmetic).
- * Elsewhere, or with TINYAE_NO_ASM defined, portable C reads the same packed
- * words. Both paths add exactly the same integers in int32 (no overflow is
- * possible, see tinyae.h) and requantize with the same code, so they agree
- * bit for bit.
+ * sign extension and one multiply-accumulate per weight. A layer's int8 input
+ * minus the input zero point is widened, a chunk of up to
+ * TINYAE_I8_CHUNK_INPUTS inputs at a time, into scratch as int16 pairs packed
+ * in 32-bit words: for each group of four inputs x0..x3 the two words hold
+ * (x0, x2) and (x1, x3). That is the order SXTB16 produces from a word of four
+ * weights -- SXTB16 w gives (w0, w2) and SXTB16 w ROR #8 gives (w1, w3) -- so
+ * one SMLAD per two weights adds w0*x0 + w2*x2 to an int32 sum, and the
+ * weights need no reordering. With the DSP extension (Cortex-M4/M7/M33/M55)
+ * two output rows are computed at once, 16 inputs per loop trip, in a short
+ * inline-assembly loop: 40 instructions for 32 multiply-accumulates (GCC's
+ * code for the same loop from intrinsics needs about 50: it splits the weight
+ * loads and adds pointer arithmetic). Elsewhere, or with TINYAE_NO_ASM
+ * defined, portable C reads the same packed words. Both paths add exactly the
+ * same integers in int32 (no overflow is possible, see tinyae.h, so the order
+ * of the additions does not matter) and requantize with the same code, so
+ * they agree bit for bit.
+ *
+ * RAM: widening a whole 784-input layer would take 1,568 bytes, twice the
+ * float32 runtime's whole scratch. The rows of a layer are therefore taken in
+ * blocks of TINYAE_I8_BLOCK_ROWS whose int32 sums live in scratch, and each
+ * block walks the input chunk by chunk, widening every chunk anew (a
+ * single-chunk input is widened once per layer). Widening costs about two
+ * instructions per input, so re-widening per block of 64 rows adds about
+ * 2/64 instruction per multiply-accumulate; entering the kernel once per row
+ * pair and chunk adds about 27 instructions per 2 * 160 of them. On the
+ * tutorial autoencoder both together cost about 4% (docs/int8.md).
  */
 #include "tinyae.h"
 
@@ -234,112 +245,143 @@ static inline uint32_t tinyae_sxtb16_ror8(uint32_t w)
     :                                                                                                       \
     : "r8", "r9", "r10", "r11", "cc", "memory"
 
-/* Rows requantized per chunk: the sums of up to this many rows are kept in
- * a local array and requantized together, so that the requantization loop
- * runs with all registers free (during the assembly loop 13 are taken). */
-#define TINYAE_I8_CHUNK_ROWS 16u
-
-/* The rows of a layer two at a time, requantized: for o < 2 * pairs,
- * out[o] = tinyae_output_i8(bias[o] + dot(w + o * n, x - zp)). Requires
- * n % 4 == 0 and w word-aligned (every row then is). w: (2 * pairs, n) int8,
- * wide: (n / 2) packed words, bias: (2 * pairs), out: (2 * pairs).
- * Kept out of line so that its registers are allocated for these loops alone. */
-static __attribute__((__noinline__)) void tinyae_rows_dsp(const tinyae_requant_i8 *requant, const int8_t *w,
-                                                          const uint32_t *wide, uint32_t n, const int32_t *bias,
-                                                          int8_t *out, uint32_t pairs)
+/* sums[r] = from[r] + dot(row r of w, x - zp) over n inputs, for
+ * r < 2 * pairs (from may be sums). Requires n % 4 == 0, stride % 4 == 0 and
+ * w word-aligned (every row then is). w: (2 * pairs, stride) int8 of which
+ * the first n columns are used, wide: (n / 2) packed words, from and sums:
+ * (2 * pairs). Kept out of line so that its registers are allocated for
+ * these loops alone. */
+static __attribute__((__noinline__)) void tinyae_rows_dsp(const int8_t *w, uint32_t stride, const uint32_t *wide,
+                                                          uint32_t n, const int32_t *from, int32_t *sums,
+                                                          uint32_t pairs)
 {
-    const tinyae_requant_i8 rq = *requant;
-    const tinyae_word_alias *w1 = (const tinyae_word_alias *)(const void *)w;
-    const uint32_t rows = 2u * pairs;
-    const uint32_t blocks32 = n / 32u;      /* blocks of 32 inputs */
-    const uint32_t blocks8 = (n / 8u) % 4u; /* then blocks of 8 */
-    const uint32_t groups = (n / 4u) % 2u;  /* then at most one group of 4 */
-    int32_t sums[TINYAE_I8_CHUNK_ROWS];     /* (chunk) rows first.., before requantization */
-    uint32_t first, r;
-    for (first = 0; first < rows; first += TINYAE_I8_CHUNK_ROWS) {
-        const uint32_t chunk = rows - first < TINYAE_I8_CHUNK_ROWS ? rows - first : TINYAE_I8_CHUNK_ROWS;
-        for (r = 0; r < chunk; r += 2u) {
-            const tinyae_word_alias *w0 = w1; /* row first + r; w1 then the next row */
-            const uint32_t *xp = wide;
-            int32_t acc0 = bias[first + r], acc1 = bias[first + r + 1u];
-            uint32_t a, b, t; /* two weight words of one row; one sign-extended pair */
-            uint32_t count;
-            w1 = w0 + n / 4u;
-            if (blocks32 > 0u) {
-                /* 76 instructions + SUBS/BNE for 64 multiply-accumulates. */
-                count = blocks32;
-                __asm__ volatile("1:\n\t" TINYAE_I8_BLOCK8 TINYAE_I8_BLOCK8 TINYAE_I8_BLOCK8 TINYAE_I8_BLOCK8
-                                 "subs %[count], %[count], #1\n\t"
-                                 "bne 1b\n\t" TINYAE_I8_OPERANDS);
-            }
-            for (count = blocks8; count > 0u; count--) {
-                __asm__ volatile(TINYAE_I8_BLOCK8 TINYAE_I8_OPERANDS);
-            }
-            if (groups > 0u) { /* the same instructions from C */
-                a = w0[0];
-                b = w1[0];
-                acc0 = (int32_t)__smlad(__sxtb16(a), xp[0], acc0);
-                acc0 = (int32_t)__smlad(tinyae_sxtb16_ror8(a), xp[1], acc0);
-                acc1 = (int32_t)__smlad(__sxtb16(b), xp[0], acc1);
-                acc1 = (int32_t)__smlad(tinyae_sxtb16_ror8(b), xp[1], acc1);
-                w1 += 1;
-            }
-            sums[r] = acc0;
-            sums[r + 1u] = acc1;
+    /* During the assembly 13 registers are taken, so everything else lives
+     * on the stack; the loop walks pointers to keep its reloads few. */
+    const int32_t *const end = from + 2u * pairs;
+    for (; from < end; from += 2, sums += 2, w += 2u * stride) {
+        const tinyae_word_alias *w0 = (const tinyae_word_alias *)(const void *)w;
+        const tinyae_word_alias *w1 = w0 + stride / 4u;
+        const uint32_t *xp = wide;
+        int32_t acc0 = from[0], acc1 = from[1];
+        uint32_t a, b, t; /* two weight words of one row; one sign-extended pair */
+        uint32_t count = n / 32u;
+        if (count > 0u) {
+            /* 76 instructions + SUBS/BNE for 64 multiply-accumulates. */
+            __asm__ volatile("1:\n\t" TINYAE_I8_BLOCK8 TINYAE_I8_BLOCK8 TINYAE_I8_BLOCK8 TINYAE_I8_BLOCK8
+                             "subs %[count], %[count], #1\n\t"
+                             "bne 1b\n\t" TINYAE_I8_OPERANDS);
         }
-        /* Two copies of the requantization loop: the common one without the
-         * ReLU floor (a ReLU layer's output zero point is -128 when its
-         * range starts at 0, as calibrated ones do). */
-        if (rq.floor == -128) {
-            for (r = 0; r < chunk; r++) {
-                out[first + r] = tinyae_saturate_i8(&rq, first + r, sums[r]);
-            }
-        } else {
-            for (r = 0; r < chunk; r++) {
-                out[first + r] = tinyae_output_i8(&rq, first + r, sums[r]);
-            }
+        for (count = (n / 8u) % 4u; count > 0u; count--) { /* then blocks of 8 */
+            __asm__ volatile(TINYAE_I8_BLOCK8 TINYAE_I8_OPERANDS);
         }
+        if (n & 4u) { /* then at most one group of 4: the same instructions from C */
+            a = w0[0];
+            b = w1[0];
+            acc0 = (int32_t)__smlad(__sxtb16(a), xp[0], acc0);
+            acc0 = (int32_t)__smlad(tinyae_sxtb16_ror8(a), xp[1], acc0);
+            acc1 = (int32_t)__smlad(__sxtb16(b), xp[0], acc1);
+            acc1 = (int32_t)__smlad(tinyae_sxtb16_ror8(b), xp[1], acc1);
+        }
+        sums[0] = acc0;
+        sums[1] = acc1;
     }
 }
 #endif
 
 /* ------------------------------------------------------------- layers -- */
 
-/* One layer. in: (in_size) int8, out: (out_size) int8 -- may be the same
- * memory as in: the input is fully widened into wide before any output is
- * written. wide: (2 * ceil(in_size / 4)) words. */
-static void tinyae_layer_forward_i8(const tinyae_layer_i8 *layer, const int8_t *in, int8_t *out, uint32_t *wide)
+/* sums[r] = from[r] + dot(row r of w, x - zp) over n inputs, for r < rows
+ * (from may be sums): the DSP kernel where its alignment holds, portable C
+ * for the rest. w: (rows, stride) int8 of which the first n columns are used,
+ * wide: (2 * ceil(n / 4)) packed words, from and sums: (rows). */
+static void tinyae_accumulate_i8(const int8_t *w, uint32_t stride, const uint32_t *wide, uint32_t n,
+                                 const int32_t *from, int32_t *sums, uint32_t rows)
+{
+    uint32_t r = 0;
+#if TINYAE_I8_DSP
+    if (n % 4u == 0u && stride % 4u == 0u && ((uintptr_t)(const void *)w & 3u) == 0u) {
+        tinyae_rows_dsp(w, stride, wide, n, from, sums, rows / 2u);
+        r = rows & ~1u;
+    }
+#endif
+    for (; r < rows; r += 2u) {
+        /* rows r and r + 1, or row r twice when it is the last */
+        const uint32_t next = r + 1u < rows ? r + 1u : r;
+        int32_t pair[2]; /* (2) */
+        pair[0] = from[r];
+        pair[1] = from[next];
+        tinyae_dot2_i8(w + (size_t)r * stride, w + (size_t)next * stride, wide, n, pair);
+        sums[r] = pair[0];
+        sums[next] = pair[1];
+    }
+}
+
+/* out[r] = tinyae_output_i8(sums[r]) for rows first..first + rows - 1 of a
+ * layer. sums: (rows), out: (rows). */
+static void tinyae_requantize_rows_i8(const tinyae_requant_i8 *requant, uint32_t first, const int32_t *sums,
+                                      uint32_t rows, int8_t *out)
+{
+    const tinyae_requant_i8 rq = *requant;
+    uint32_t r;
+#if TINYAE_I8_DSP
+    /* A copy of the loop without the ReLU floor (a ReLU layer's output zero
+     * point is -128 when its range starts at 0, as calibrated ones do). */
+    if (rq.floor == -128) {
+        for (r = 0; r < rows; r++) {
+            out[r] = tinyae_saturate_i8(&rq, first + r, sums[r]);
+        }
+        return;
+    }
+#endif
+    for (r = 0; r < rows; r++) {
+        out[r] = tinyae_output_i8(&rq, first + r, sums[r]);
+    }
+}
+
+/* Inputs a layer widens at a time: the whole input when it fits one chunk,
+ * or when the layer reads the model's input and writes its output (a
+ * one-layer model), which the caller may pass as the same memory: a whole
+ * input is widened before any output is written. */
+static uint32_t tinyae_chunk_inputs_i8(const tinyae_model_i8 *model, uint32_t in_size)
+{
+    return model->layer_count == 1u || in_size < TINYAE_I8_CHUNK_INPUTS ? in_size : TINYAE_I8_CHUNK_INPUTS;
+}
+
+/* One layer. in: (in_size) int8, out: (out_size) int8, which may be the same
+ * memory as in only when chunk >= in_size. chunk: inputs widened at a time
+ * (a multiple of 4 below in_size, or in_size); sums: (min(out_size,
+ * TINYAE_I8_BLOCK_ROWS)) int32, wide: (2 * ceil(chunk / 4)) words. */
+static void tinyae_layer_forward_i8(const tinyae_layer_i8 *layer, const int8_t *in, int8_t *out, uint32_t chunk,
+                                    int32_t *sums, uint32_t *wide)
 {
     const uint32_t in_size = layer->in_size;
     const uint32_t out_size = layer->out_size;
-    const int8_t *w = layer->weights;  /* (out_size, in_size) */
-    const int32_t *bias = layer->bias; /* (out_size) */
+    const int8_t *w = layer->weights; /* (out_size, in_size) */
     tinyae_requant_i8 rq;
-    uint32_t o = 0;
+    uint32_t first, start, r;
     rq.multiplier = layer->multiplier;
     rq.shift = layer->shift;
     rq.zero_point = layer->requant_zero_point;
     rq.floor = layer->activation == TINYAE_ACT_RELU ? layer->output_zero_point : -128;
-    tinyae_widen_i8(in, in_size, layer->input_zero_point, wide);
-#if TINYAE_I8_DSP
-    if (in_size % 4u == 0u && ((uintptr_t)(const void *)w & 3u) == 0u) {
-        tinyae_rows_dsp(&rq, w, wide, in_size, bias, out, out_size / 2u);
-        o = out_size & ~1u;
+    if (chunk >= in_size) {
+        tinyae_widen_i8(in, in_size, layer->input_zero_point, wide);
     }
-#endif
-    for (; o < out_size; o += 2u) {
-        /* rows o and o + 1, or row o twice when it is the last */
-        const uint32_t next = o + 1u < out_size ? o + 1u : o;
-        int32_t sums[2]; /* (2) */
-        sums[0] = bias[o];
-        sums[1] = bias[next];
-        tinyae_dot2_i8(w + (size_t)o * in_size, w + (size_t)next * in_size, wide, in_size, sums);
-        out[o] = tinyae_output_i8(&rq, o, sums[0]);
-        out[next] = tinyae_output_i8(&rq, next, sums[1]);
+    for (first = 0; first < out_size; first += TINYAE_I8_BLOCK_ROWS) {
+        const uint32_t rows = out_size - first < TINYAE_I8_BLOCK_ROWS ? out_size - first : TINYAE_I8_BLOCK_ROWS;
+        const int8_t *block = w + (size_t)first * in_size; /* (rows, in_size) */
+        for (start = 0; start < in_size; start += chunk) {
+            const uint32_t n = in_size - start < chunk ? in_size - start : chunk;
+            if (chunk < in_size) {
+                tinyae_widen_i8(in + start, n, layer->input_zero_point, wide);
+            }
+            /* the sums start from the biases */
+            tinyae_accumulate_i8(block + start, in_size, wide, n, start == 0u ? layer->bias + first : sums, sums, rows);
+        }
+        tinyae_requantize_rows_i8(&rq, first, sums, rows, out + first);
     }
     if (layer->lut != NULL) {
-        for (o = 0; o < out_size; o++) {
-            out[o] = layer->lut[(int32_t)out[o] + 128];
+        for (r = 0; r < out_size; r++) {
+            out[r] = layer->lut[(int32_t)out[r] + 128];
         }
     }
 }
@@ -351,34 +393,49 @@ static uint32_t tinyae_words_for_bytes(uint32_t bytes)
     return (bytes + 3u) / 4u;
 }
 
-/* Largest in_size and largest intermediate (output of any layer but the
- * last) of a model whose layer table is not NULL. */
-static void tinyae_extents_i8(const tinyae_model_i8 *model, uint32_t *max_in, uint32_t *max_mid)
+/* Where a model's scratch goes, in words from its start (see
+ * tinyae_scratch_words_i8): the int8 intermediates, then the sums of one
+ * block of rows, then one widened chunk. */
+typedef struct {
+    uint32_t mid_bytes; /* the largest two consecutive intermediates (ping-pong) */
+    uint32_t sums;      /* word offset of the block sums */
+    uint32_t wide;      /* word offset of the widened chunk */
+    uint32_t total;     /* words in all */
+} tinyae_layout_i8;
+
+/* The layout of a model whose layer table is not NULL. */
+static tinyae_layout_i8 tinyae_layout_of_i8(const tinyae_model_i8 *model)
 {
-    uint32_t i;
-    *max_in = 0;
-    *max_mid = 0;
+    tinyae_layout_i8 layout;
+    uint32_t max_rows = 0, max_wide = 0, i;
+    layout.mid_bytes = 0;
     for (i = 0; i < model->layer_count; i++) {
         const tinyae_layer_i8 *layer = &model->layers[i];
-        if (layer->in_size > *max_in) {
-            *max_in = layer->in_size;
-        }
-        if (i + 1u < model->layer_count && layer->out_size > *max_mid) {
-            *max_mid = layer->out_size;
+        const uint32_t rows = layer->out_size < TINYAE_I8_BLOCK_ROWS ? layer->out_size : TINYAE_I8_BLOCK_ROWS;
+        const uint32_t wide = 2u * tinyae_words_for_bytes(tinyae_chunk_inputs_i8(model, layer->in_size));
+        max_rows = rows > max_rows ? rows : max_rows;
+        max_wide = wide > max_wide ? wide : max_wide;
+        if (i + 1u < model->layer_count) {
+            /* intermediate i + 1, live together with the next one */
+            uint32_t here = layer->out_size;
+            if (i + 2u < model->layer_count) {
+                here += model->layers[i + 1u].out_size;
+            }
+            layout.mid_bytes = here > layout.mid_bytes ? here : layout.mid_bytes;
         }
     }
+    layout.sums = tinyae_words_for_bytes(layout.mid_bytes);
+    layout.wide = layout.sums + max_rows;
+    layout.total = layout.wide + max_wide;
+    return layout;
 }
 
 uint32_t tinyae_scratch_words_i8(const tinyae_model_i8 *model)
 {
-    uint32_t max_in, max_mid;
     if (model == NULL || model->layers == NULL) {
         return 0;
     }
-    tinyae_extents_i8(model, &max_in, &max_mid);
-    /* Widened input: 2 bytes per input, whole groups of 4 inputs (= 2 words
-     * per group); then the int8 intermediates. */
-    return 2u * tinyae_words_for_bytes(max_in) + tinyae_words_for_bytes(max_mid);
+    return tinyae_layout_of_i8(model).total;
 }
 
 /* Everything tinyae_run_i8 checks before touching output. */
@@ -434,21 +491,26 @@ static tinyae_status tinyae_check_i8(const tinyae_model_i8 *model, const int8_t 
 tinyae_status tinyae_run_i8(const tinyae_model_i8 *model, const int8_t *input, int8_t *output, int32_t *scratch,
                             size_t scratch_words)
 {
-    uint32_t *wide; /* (2 * ceil(max in_size / 4)) words: the current layer's widened input */
-    int8_t *mid;    /* (max intermediate size) int8: each intermediate in turn */
+    tinyae_layout_i8 layout;
+    int8_t *mid; /* (layout.mid_bytes) int8: the intermediates, alternating between its two ends */
     const int8_t *in = input;
-    uint32_t max_in, max_mid;
     uint16_t i;
     const tinyae_status status = tinyae_check_i8(model, input, output, scratch, scratch_words);
     if (status != TINYAE_OK) {
         return status;
     }
-    tinyae_extents_i8(model, &max_in, &max_mid);
-    wide = (uint32_t *)(void *)scratch;
-    mid = (int8_t *)(void *)(scratch + 2u * tinyae_words_for_bytes(max_in));
+    layout = tinyae_layout_of_i8(model);
+    mid = (int8_t *)(void *)scratch;
     for (i = 0; i < model->layer_count; i++) {
-        int8_t *out = (i + 1u == model->layer_count) ? output : mid;
-        tinyae_layer_forward_i8(&model->layers[i], in, out, wide);
+        const tinyae_layer_i8 *layer = &model->layers[i];
+        int8_t *out = output;
+        /* Outputs of layers 0, 2, ... start at mid[0], those of layers 1, 3,
+         * ... end at mid[mid_bytes - 1]: two consecutive ones never overlap. */
+        if (i + 1u < model->layer_count) {
+            out = (i % 2u == 0u) ? mid : mid + (layout.mid_bytes - layer->out_size);
+        }
+        tinyae_layer_forward_i8(layer, in, out, tinyae_chunk_inputs_i8(model, layer->in_size), scratch + layout.sums,
+                                (uint32_t *)(void *)(scratch + layout.wide));
         in = out;
     }
     return TINYAE_OK;

@@ -187,15 +187,21 @@ QuantizedNetwork random_network(std::mt19937_64& rng, const std::vector<std::int
 
 TEST(Runtime, MatchesReferenceOnRandomNetworks) {
   std::mt19937_64 rng(2024);
-  const std::vector<std::vector<std::int64_t>> shapes = {{1, 1},
-                                                         {4, 2},
-                                                         {3, 5},
-                                                         {16, 16, 16},
-                                                         {33, 31, 7, 9},
-                                                         {64, 47, 64},
-                                                         {128, 8, 128},
-                                                         {37, 30, 7, 13, 9},
-                                                         {784, 128, 64, 32, 64, 128, 784}};
+  const std::vector<std::vector<std::int64_t>> shapes = {
+      {1, 1},
+      {4, 2},
+      {3, 5},
+      {16, 16, 16},
+      {33, 31, 7, 9},
+      {64, 47, 64},
+      {128, 8, 128},
+      {37, 30, 7, 13, 9},
+      {784, 128, 64, 32, 64, 128, 784},
+      // inputs in several chunks, rows in several blocks, partial last ones
+      {400, 60},
+      {200, 97, 50},
+      {390, 101, 3},
+      {385, 49, 385}};
   for (int round = 0; round < 3; round++) {
     for (const auto& sizes : shapes) {
       const QuantizedNetwork net = random_network(rng, sizes);
@@ -217,44 +223,46 @@ TEST(Runtime, MatchesReferenceOnRandomNetworks) {
 TEST(Runtime, ScratchAndModelChecks) {
   std::mt19937_64 rng(5);
   const QuantizedNetwork net = random_network(rng, {784, 128, 64, 32, 64, 128, 784});
-  EXPECT_EQ(net.scratch_words(), 424u) << "2 * 784/4 + 128/4, the figure in tinyae.h";
+  EXPECT_EQ(net.scratch_words(), 192u) << "(128 + 64) / 4 + 64 + 2 * 160 / 4, the figure in tinyae.h";
   const RuntimeModel c(net);
   std::vector<std::int8_t> in(784), out(784, 55);
-  std::vector<std::int32_t> scratch(424);
-  EXPECT_EQ(tinyae_run_i8(&c.model(), in.data(), out.data(), scratch.data(), 423), TINYAE_ERR_SCRATCH_TOO_SMALL);
+  std::vector<std::int32_t> scratch(192);
+  EXPECT_EQ(tinyae_run_i8(&c.model(), in.data(), out.data(), scratch.data(), 191), TINYAE_ERR_SCRATCH_TOO_SMALL);
   EXPECT_EQ(out[0], 55) << "nothing is written on an error";
-  EXPECT_EQ(tinyae_run_i8(&c.model(), in.data(), out.data(), nullptr, 424), TINYAE_ERR_NULL_ARGUMENT);
-  EXPECT_EQ(tinyae_run_i8(&c.model(), in.data(), out.data(), scratch.data(), 424), TINYAE_OK);
+  EXPECT_EQ(tinyae_run_i8(&c.model(), in.data(), out.data(), nullptr, 192), TINYAE_ERR_NULL_ARGUMENT);
+  EXPECT_EQ(tinyae_run_i8(&c.model(), in.data(), out.data(), scratch.data(), 192), TINYAE_OK);
   std::fill(out.begin(), out.end(), 55);
 
   tinyae_model_i8 bad = c.model();
   std::vector<tinyae_layer_i8> layers(bad.layers, bad.layers + bad.layer_count);
   bad.layers = layers.data();
   layers[2].input_zero_point = static_cast<std::int8_t>(layers[1].output_zero_point ^ 1);  // zero points do not chain
-  EXPECT_EQ(tinyae_run_i8(&bad, in.data(), out.data(), scratch.data(), 424), TINYAE_ERR_BAD_MODEL);
+  EXPECT_EQ(tinyae_run_i8(&bad, in.data(), out.data(), scratch.data(), 192), TINYAE_ERR_BAD_MODEL);
   layers[2] = c.model().layers[2];
   bad.scratch_words = 100;  // an exported size that would under-allocate
-  EXPECT_EQ(tinyae_run_i8(&bad, in.data(), out.data(), scratch.data(), 424), TINYAE_ERR_BAD_MODEL);
-  bad.scratch_words = 424;
+  EXPECT_EQ(tinyae_run_i8(&bad, in.data(), out.data(), scratch.data(), 192), TINYAE_ERR_BAD_MODEL);
+  bad.scratch_words = 192;
   bad.format_version = 99;
-  EXPECT_EQ(tinyae_run_i8(&bad, in.data(), out.data(), scratch.data(), 424), TINYAE_ERR_BAD_VERSION);
+  EXPECT_EQ(tinyae_run_i8(&bad, in.data(), out.data(), scratch.data(), 192), TINYAE_ERR_BAD_VERSION);
   bad.format_version = TINYAE_FORMAT_VERSION;
   const std::int8_t table[256] = {};
   layers[0].lut = table;  // a table on a ReLU layer
-  EXPECT_EQ(tinyae_run_i8(&bad, in.data(), out.data(), scratch.data(), 424), TINYAE_ERR_BAD_MODEL);
+  EXPECT_EQ(tinyae_run_i8(&bad, in.data(), out.data(), scratch.data(), 192), TINYAE_ERR_BAD_MODEL);
   EXPECT_EQ(out[0], 55);
 }
 
 TEST(Runtime, InputAndOutputMayBeTheSameBuffer) {
   std::mt19937_64 rng(9);
-  const QuantizedNetwork net = random_network(rng, {40, 40});
-  std::vector<std::int8_t> data(40);
-  for (std::size_t i = 0; i < data.size(); i++) data[i] = static_cast<std::int8_t>(i * 7);
-  const std::vector<std::int8_t> want = tinyae::run_reference(net, data.data(), 1);
-  const RuntimeModel c(net);
-  std::vector<std::int32_t> scratch(net.scratch_words());
-  ASSERT_EQ(tinyae_run_i8(&c.model(), data.data(), data.data(), scratch.data(), scratch.size()), TINYAE_OK);
-  EXPECT_EQ(data, want);
+  for (const std::int64_t size : {40, 300}) {  // 300: more inputs than one widened chunk
+    const QuantizedNetwork net = random_network(rng, {size, size});
+    std::vector<std::int8_t> data(static_cast<std::size_t>(size));
+    for (std::size_t i = 0; i < data.size(); i++) data[i] = static_cast<std::int8_t>(i * 7);
+    const std::vector<std::int8_t> want = tinyae::run_reference(net, data.data(), 1);
+    const RuntimeModel c(net);
+    std::vector<std::int32_t> scratch(net.scratch_words());
+    ASSERT_EQ(tinyae_run_i8(&c.model(), data.data(), data.data(), scratch.data(), scratch.size()), TINYAE_OK);
+    EXPECT_EQ(data, want) << size << " inputs";
+  }
 }
 
 TEST(Network, ValidateNamesTheProblem) {

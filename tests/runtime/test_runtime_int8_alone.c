@@ -20,7 +20,7 @@ static const uint8_t shift[2] = {31, 31};
 static const tinyae_layer_i8 layers[1] = {
     {4, 2, TINYAE_ACT_LINEAR, 0, 0, 0, weights, bias, multiplier, shift, NULL},
 };
-static const tinyae_model_i8 model = {TINYAE_FORMAT_VERSION, 1, layers, 4, 2, 2, 1.0f, 0, 0.5f, 0};
+static const tinyae_model_i8 model = {TINYAE_FORMAT_VERSION, 1, layers, 4, 2, 4, 1.0f, 0, 0.5f, 0};
 
 static int failures = 0;
 
@@ -38,17 +38,17 @@ int main(void)
     int8_t input[4];
     int8_t output[2] = {0, 0};
     float dequantized[2];
-    int32_t scratch[2]; /* (scratch_words) */
+    int32_t scratch[4]; /* (scratch_words) */
 
-    expect(tinyae_scratch_words_i8(&model) == 2u, "scratch: 2 * ceil(4 / 4) words");
+    expect(tinyae_scratch_words_i8(&model) == 4u, "scratch: 2 sums + 2 * ceil(4 / 4) words of widened input");
     expect(tinyae_quantize_input_i8(&model, values, input) == TINYAE_OK, "quantize the input");
     expect(input[0] == 1 && input[3] == 4, "input scale 1, zero point 0");
     /* acc = {1 + 4 + 9 + 16 + 0, -10 + 10} = {30, 0}; r = floor((acc + 1) / 2) */
-    expect(tinyae_run_i8(&model, input, output, scratch, 2) == TINYAE_OK, "run");
+    expect(tinyae_run_i8(&model, input, output, scratch, 4) == TINYAE_OK, "run");
     expect(output[0] == 15 && output[1] == 0, "outputs {15, 0}");
     expect(tinyae_dequantize_output_i8(&model, output, dequantized) == TINYAE_OK, "dequantize the output");
     expect(dequantized[0] == 7.5f && dequantized[1] == 0.0f, "output scale 0.5");
-    expect(tinyae_run_i8(&model, input, output, scratch, 1) == TINYAE_ERR_SCRATCH_TOO_SMALL, "scratch too small");
+    expect(tinyae_run_i8(&model, input, output, scratch, 3) == TINYAE_ERR_SCRATCH_TOO_SMALL, "scratch too small");
     expect(strcmp(tinyae_status_string(TINYAE_OK), "ok") == 0, "status strings come with tinyae_status.c");
     expect(strcmp(tinyae_status_string(TINYAE_STATUS_COUNT), "unknown status") == 0, "unknown status");
     if (failures == 0) {
