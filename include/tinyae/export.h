@@ -17,12 +17,14 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "tinyae/manifest.h"  // kHeaderFormatVersion
 #include "tinyae/model.h"
+#include "tinyae/normalize.h"
 #include "tinyae/number_format.h"
 #include "tinyae/quantize.h"
 
@@ -44,6 +46,14 @@ struct ExportLayer {
   std::vector<float> bias;     // (out_size)
 };
 
+// The anomaly decision exported with the autoencoder. The score of a vector is
+// the mean squared error between the model's input (scaled) and its output,
+// in the model's units; a vector is an anomaly iff score > threshold.
+struct AnomalyThreshold {
+  double threshold = 0;  // in model units (float32 models compare against it as float)
+  std::string rule;      // how it was chosen, for the banner and footprint.json
+};
+
 // One model to export, with its golden vectors: the input of a HeaderWriter.
 struct ModelToExport {
   std::string name;    // "encoder", "decoder" or "autoencoder"
@@ -59,6 +69,16 @@ struct ModelToExport {
   std::string quantization_source;
   std::vector<std::int8_t> golden_inputs_i8;   // (golden_count, input_size)
   std::vector<std::int8_t> golden_outputs_i8;  // (golden_count, output_size)
+  // Models that take raw readings (encoder, autoencoder; not the decoder):
+  // the scaling that turns a raw vector into the model's input (input_size
+  // is a multiple of its F features; element i belongs to feature i % F), and
+  // the golden inputs as raw readings, so the device can check its own
+  // scaling against the host's golden_inputs.
+  std::optional<Scaling> input_scaling;
+  std::vector<float> golden_raw_inputs;  // (golden_count, input_size); empty without input_scaling
+  // Autoencoder only: the threshold and the host's score of each golden vector.
+  std::optional<AnomalyThreshold> anomaly;
+  std::vector<double> golden_scores;  // (golden_count) float32: mean squared error; int8: see tinyae/anomaly.h
 
   std::int64_t input_size() const { return layers.empty() ? 0 : layers.front().in_size; }
   std::int64_t output_size() const { return layers.empty() ? 0 : layers.back().out_size; }
