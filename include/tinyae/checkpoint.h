@@ -6,8 +6,9 @@
 //                "optimizer.exp_avg.<i>", "optimizer.exp_inf.<i>"  F32, Adamax's state of
 //                parameter i (in model->parameters() order) for every i whose step is > 0
 //   __metadata__ "tinyae":         the run's metadata as a JSON string (src/train/checkpoint_meta.cpp):
-//                                  format_version, model, train_options, epoch, data_checksum,
-//                                  tool_version, torch_version, history, optimizer (options, steps)
+//                                  format_version, model, train_options, data, input_scaling, epoch,
+//                                  data_checksum, tool_version, torch_version, history,
+//                                  optimizer (options, steps)
 //                "tensors_sha256": SHA-256 (hex) of every tensor byte, in file order
 //
 // A truncated, foreign or corrupted file, or one of tinyae's earlier format,
@@ -24,6 +25,7 @@
 #include <torch/torch.h>
 
 #include "tinyae/adamax.h"
+#include "tinyae/data_source.h"
 #include "tinyae/model.h"
 #include "tinyae/train_options.h"
 
@@ -32,9 +34,11 @@ namespace tinyae {
 struct CheckpointMeta {
   ModelConfig model;
   TrainOptions options;
-  std::int64_t epoch = 0;     // epochs completed
-  std::string data_checksum;  // Mnist::checksum of the data trained on
-  std::string tool_version;   // tinyae::kVersion
+  DataSpec data;                            // what it trains on (format 2 checkpoints: MNIST, path unknown)
+  Scaling input_scaling = mnist_scaling();  // raw readings -> model input, fitted on the training split
+  std::int64_t epoch = 0;                   // epochs completed
+  std::string data_checksum;                // ModelData::checksum of the data trained on
+  std::string tool_version;                 // tinyae::kVersion
   std::string torch_version;
   std::vector<EpochResult> history;  // one row per completed epoch, numbered from 1
   bool operator==(const CheckpointMeta& other) const;
@@ -43,8 +47,10 @@ struct CheckpointMeta {
 
 // Whole files above this are refused before they are read.
 inline constexpr std::uint64_t kMaxCheckpointBytes = 2ull << 30;
-// The "format_version" this tinyae writes and reads.
-inline constexpr std::int64_t kCheckpointFormatVersion = 2;
+// The "format_version" this tinyae writes; it also reads format 2 (MNIST
+// only: no "data" and "input_scaling" keys).
+inline constexpr std::int64_t kCheckpointFormatVersion = 3;
+inline constexpr std::int64_t kOldestCheckpointFormatVersion = 2;
 
 struct Checkpoint {
   CheckpointMeta meta;

@@ -1,4 +1,5 @@
-// Training and evaluation of the autoencoder on MNIST.
+// Training and evaluation of the autoencoder on MNIST or a CSV time series
+// (tinyae/data_source.h).
 //
 // train() runs the tutorial's recipe (Adamax, MSE, shuffled mini-batches) on
 // tensors held whole in memory. A run lives in one directory:
@@ -20,6 +21,7 @@
 #include "tinyae/blas.h"
 #include "tinyae/checkpoint.h"
 #include "tinyae/data.h"
+#include "tinyae/data_source.h"
 #include "tinyae/model.h"
 #include "tinyae/train_options.h"
 
@@ -39,11 +41,13 @@ inline constexpr const char* kReconstructionsFigureFile = "reconstructions.png";
 struct TrainRequest {
   ModelConfig model;
   TrainOptions options;
-  // Test images used for val_loss: nullopt = all of them (on resume: as many
-  // as the run has used so far); n > 0 = the first n. It does not change the
-  // trained weights, only what val_loss measures.
+  // Validation vectors used for val_loss (MNIST: the test images): nullopt =
+  // all of them (on resume: as many as the run has used so far); n > 0 = the
+  // first n. It does not change the trained weights, only what val_loss
+  // measures.
   std::optional<std::int64_t> test_limit;
-  std::filesystem::path data_dir;
+  // The data; its kind and size must agree with model.input_size.
+  DataSpec data;
   std::filesystem::path out_dir;
   // Continue from out_dir/model.safetensors. `model` and `options` must then equal the
   // checkpoint's, except options.epochs (the new total, >= epochs done) and

@@ -1,7 +1,8 @@
 // The checkpoint's "tinyae" metadata schema (see checkpoint_meta.h):
 //
-//   {"format_version": 2,
+//   {"format_version": 3,
 //    "model": ModelConfig::to_json(), "train_options": TrainOptions::to_json(),
+//    "data": DataSpec::to_json(), "input_scaling": scaling_to_json(),
 //    "epoch": 3, "data_checksum": "...", "tool_version": "0.1.0", "torch_version": "1.13.1",
 //    "history": history_to_json(),
 //    "optimizer": null | {"name": "adamax", "lr", "beta1", "beta2", "eps", "weight_decay",
@@ -55,7 +56,8 @@ std::optional<OptimizerMeta> optimizer_from_json(const JsonObject& meta, std::si
 }  // namespace
 
 bool CheckpointMeta::operator==(const CheckpointMeta& other) const {
-  return model == other.model && options == other.options && epoch == other.epoch &&
+  return model == other.model && options == other.options && data == other.data &&
+         scaling_to_json(input_scaling) == scaling_to_json(other.input_scaling) && epoch == other.epoch &&
          data_checksum == other.data_checksum && tool_version == other.tool_version &&
          torch_version == other.torch_version && history == other.history;
 }
@@ -65,6 +67,8 @@ nlohmann::json checkpoint_meta_to_json(const StoredMeta& stored) {
   return {{"format_version", kCheckpointFormatVersion},
           {"model", meta.model.to_json()},
           {"train_options", meta.options.to_json()},
+          {"data", meta.data.to_json()},
+          {"input_scaling", scaling_to_json(meta.input_scaling)},
           {"epoch", meta.epoch},
           {"data_checksum", meta.data_checksum},
           {"tool_version", meta.tool_version},
@@ -81,16 +85,30 @@ StoredMeta checkpoint_meta_from_json(std::string_view text, const std::string& w
     throw Error(where + ": written by a newer tinyae: format_version " + std::to_string(version) + ", this reads " +
                 std::to_string(kCheckpointFormatVersion));
   }
-  if (version != kCheckpointFormatVersion) {
+  if (version < kOldestCheckpointFormatVersion) {
     throw Error(where + ": unsupported format_version " + std::to_string(version) + ", this reads " +
-                std::to_string(kCheckpointFormatVersion));
+                std::to_string(kOldestCheckpointFormatVersion) + " to " + std::to_string(kCheckpointFormatVersion));
   }
-  object.refuse_unknown_keys({"format_version", "model", "train_options", "epoch", "data_checksum", "tool_version",
-                              "torch_version", "history", "optimizer"});
+  const bool has_data = version >= 3;
+  if (has_data) {
+    object.refuse_unknown_keys({"format_version", "model", "train_options", "data", "input_scaling", "epoch",
+                                "data_checksum", "tool_version", "torch_version", "history", "optimizer"});
+  } else {
+    object.refuse_unknown_keys({"format_version", "model", "train_options", "epoch", "data_checksum", "tool_version",
+                                "torch_version", "history", "optimizer"});
+  }
   StoredMeta stored;
   CheckpointMeta& meta = stored.meta;
   meta.model = ModelConfig::from_json(object.at("model"), where + ".model");
   meta.options = TrainOptions::from_json(object.at("train_options"), where + ".train_options");
+  if (has_data) {
+    meta.data = DataSpec::from_json(object.at("data"), where + ".data");
+    meta.input_scaling = scaling_from_json(object.at("input_scaling"), where + ".input_scaling");
+    if (meta.model.input_size % static_cast<std::int64_t>(meta.input_scaling.offset.size()) != 0) {
+      throw Error(where + ".input_scaling: " + std::to_string(meta.input_scaling.offset.size()) +
+                  " features do not divide the model's " + std::to_string(meta.model.input_size) + " inputs");
+    }
+  }
   meta.epoch = object.integer("epoch", 0);
   meta.data_checksum = object.string("data_checksum");
   meta.tool_version = object.string("tool_version");

@@ -24,6 +24,7 @@
 
 #include <spdlog/fmt/fmt.h>
 
+#include "plot.h"
 #include "tinyae/common.h"
 #include "tinyae/train.h"
 
@@ -31,19 +32,7 @@ namespace tinyae {
 namespace {
 
 namespace fs = std::filesystem;
-
-// Colours as RGB in [0, 1].
-struct Rgb {
-  double r, g, b;
-};
-constexpr Rgb kBlack{0, 0, 0};
-constexpr Rgb kWhite{1, 1, 1};
-constexpr Rgb kGrid{0.88, 0.88, 0.88};
-constexpr Rgb kTrainColour{0.12, 0.47, 0.71};  // blue
-constexpr Rgb kValColour{1.00, 0.50, 0.05};    // orange
-
-// loss.png layout (pixels).
-constexpr double kPlotLeft = 90, kPlotRight = 30, kPlotTop = 50, kPlotBottom = 65;
+using namespace plot;
 
 // reconstructions.png layout (pixels): each image cell is 28 pixels x 3.
 constexpr int kCellSize = 84;
@@ -52,98 +41,6 @@ constexpr int kLabelWidth = 150;
 constexpr int kTitleHeight = 44;
 constexpr int kMargin = 12;
 constexpr int kRows = 3;
-
-using SurfacePtr = std::unique_ptr<cairo_surface_t, decltype(&cairo_surface_destroy)>;
-using ContextPtr = std::unique_ptr<cairo_t, decltype(&cairo_destroy)>;
-
-struct Canvas {
-  SurfacePtr surface{nullptr, cairo_surface_destroy};
-  ContextPtr cr{nullptr, cairo_destroy};
-};
-
-Canvas make_canvas(int width, int height, const fs::path& path) {
-  Canvas canvas;
-  canvas.surface.reset(cairo_image_surface_create(CAIRO_FORMAT_RGB24, width, height));
-  if (cairo_surface_status(canvas.surface.get()) != CAIRO_STATUS_SUCCESS) {
-    throw Error(fmt::format("{}: cannot create a {}x{} image: {}", path.string(), width, height,
-                            cairo_status_to_string(cairo_surface_status(canvas.surface.get()))));
-  }
-  canvas.cr.reset(cairo_create(canvas.surface.get()));
-  cairo_t* cr = canvas.cr.get();
-  cairo_set_source_rgb(cr, kWhite.r, kWhite.g, kWhite.b);
-  cairo_paint(cr);
-  cairo_select_font_face(cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
-  return canvas;
-}
-
-void set_colour(cairo_t* cr, Rgb c) { cairo_set_source_rgb(cr, c.r, c.g, c.b); }
-
-// One straight line from (x0, y0) to (x1, y1) in colour c.
-void stroke_line(cairo_t* cr, Rgb c, double x0, double y0, double x1, double y1) {
-  set_colour(cr, c);
-  cairo_move_to(cr, x0, y0);
-  cairo_line_to(cr, x1, y1);
-  cairo_stroke(cr);
-}
-
-// cairo_write_func_t that appends PNG bytes to a std::ostream.
-cairo_status_t write_to_stream(void* closure, const unsigned char* data, unsigned int length) {
-  auto* out = static_cast<std::ostream*>(closure);
-  out->write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(length));
-  return *out ? CAIRO_STATUS_SUCCESS : CAIRO_STATUS_WRITE_ERROR;
-}
-
-void write_png(const Canvas& canvas, const fs::path& path) {
-  cairo_surface_flush(canvas.surface.get());
-  write_file_atomically(path, [&](std::ostream& out) {
-    const cairo_status_t status = cairo_surface_write_to_png_stream(canvas.surface.get(), write_to_stream, &out);
-    if (status != CAIRO_STATUS_SUCCESS) {
-      throw Error(fmt::format("{}: cairo could not encode the PNG: {}", path.string(), cairo_status_to_string(status)));
-    }
-  });
-}
-
-enum class Align { kLeft, kCenter, kRight };
-
-// Draws `text` with its baseline's anchor at (x, y), or vertically centred on
-// y when `middle` is set.
-void draw_text(cairo_t* cr, const std::string& text, double x, double y, Align align, bool middle = false) {
-  cairo_text_extents_t extents;
-  cairo_text_extents(cr, text.c_str(), &extents);
-  double left = x - extents.x_bearing;
-  if (align == Align::kCenter) left = x - extents.x_bearing - extents.width / 2;
-  if (align == Align::kRight) left = x - extents.x_bearing - extents.width;
-  const double baseline = middle ? y - extents.y_bearing - extents.height / 2 : y;
-  cairo_move_to(cr, left, baseline);
-  cairo_show_text(cr, text.c_str());
-}
-
-// Tick positions covering [lo, hi] with about `target` steps of 1, 2 or 5
-// times a power of ten (at least `min_step`).
-struct Ticks {
-  double first = 0, step = 1;
-  int count = 0;
-  int decimals = 0;  // enough to tell adjacent labels apart
-};
-
-Ticks nice_ticks(double lo, double hi, int target, double min_step) {
-  const double raw = std::max((hi - lo) / target, min_step);
-  const double power = std::pow(10.0, std::floor(std::log10(raw)));
-  double step = 10 * power;
-  for (double m : {1.0, 2.0, 5.0}) {
-    if (m * power >= raw) {
-      step = m * power;
-      break;
-    }
-  }
-  step = std::max(step, min_step);
-  Ticks t;
-  t.step = step;
-  t.first = std::ceil(lo / step - 1e-9) * step;
-  t.count = static_cast<int>(std::floor((hi - t.first) / step + 1e-9)) + 1;
-  t.decimals = std::max(0, -static_cast<int>(std::floor(std::log10(step) + 1e-9)));
-  return t;
-}
 
 // Pixel value in [0, 1] as a grey square.
 void draw_grey_square(cairo_t* cr, double value, double x, double y, double size) {
@@ -221,45 +118,15 @@ void draw_loss_png(const fs::path& path, const std::vector<EpochResult>& history
   y_hi += pad;
   if (y_lo < 0 && y_lo + pad >= 0) y_lo = 0;  // a loss is never negative: don't show below 0 for padding's sake
 
-  const double left = kPlotLeft, top = kPlotTop;
-  const double width = kLossFigureWidth - kPlotLeft - kPlotRight;
-  const double height = kLossFigureHeight - kPlotTop - kPlotBottom;
-  auto px = [&](double epoch) { return left + (epoch - x_lo) / (x_hi - x_lo) * width; };
-  auto py = [&](double loss) { return top + height - (loss - y_lo) / (y_hi - y_lo) * height; };
-
-  // Grid and tick labels.
-  cairo_set_font_size(cr, 12);
-  cairo_set_line_width(cr, 1);
-  const Ticks xt = nice_ticks(x_lo, x_hi, 10, 1.0);
-  for (int i = 0; i < xt.count; ++i) {
-    const double epoch = xt.first + i * xt.step;
-    const double x = std::round(px(epoch)) + 0.5;
-    stroke_line(cr, kGrid, x, top, x, top + height);
-    stroke_line(cr, kBlack, x, top + height, x, top + height + 5);  // tick
-    draw_text(cr, fmt::format("{:.0f}", epoch), x, top + height + 20, Align::kCenter);
-  }
-  const Ticks yt = nice_ticks(y_lo, y_hi, 6, 0.0);
-  for (int i = 0; i < yt.count; ++i) {
-    const double loss = yt.first + i * yt.step;
-    const double y = std::round(py(loss)) + 0.5;
-    stroke_line(cr, kGrid, left, y, left + width, y);
-    stroke_line(cr, kBlack, left - 5, y, left, y);  // tick
-    draw_text(cr, fmt::format("{:.{}f}", loss, yt.decimals), left - 8, y, Align::kRight, true);
-  }
-  set_colour(cr, kBlack);
-  cairo_rectangle(cr, left + 0.5, top + 0.5, width, height);
-  cairo_stroke(cr);
-
-  // Axis labels and title.
-  cairo_set_font_size(cr, 14);
-  draw_text(cr, "Epoch", left + width / 2, kLossFigureHeight - 18, Align::kCenter);
-  cairo_save(cr);
-  cairo_translate(cr, 22, top + height / 2);
-  cairo_rotate(cr, -M_PI / 2);
-  draw_text(cr, "Loss (MSE)", 0, 0, Align::kCenter, true);
-  cairo_restore(cr);
-  cairo_set_font_size(cr, 16);
-  draw_text(cr, "Training and validation loss", left + width / 2, 30, Align::kCenter);
+  Frame frame = standard_frame(kLossFigureWidth, kLossFigureHeight);
+  frame.x_lo = x_lo;
+  frame.x_hi = x_hi;
+  frame.y_lo = y_lo;
+  frame.y_hi = y_hi;
+  draw_axes(cr, frame, kLossFigureHeight, 1.0, "Epoch", "Loss (MSE)", "Training and validation loss");
+  const double left = frame.left, top = frame.top, width = frame.width, height = frame.height;
+  auto px = [&](double epoch) { return frame.px(epoch); };
+  auto py = [&](double loss) { return frame.py(loss); };
 
   // The two series: lines through finite points, a dot on each.
   cairo_save(cr);
@@ -290,33 +157,13 @@ void draw_loss_png(const fs::path& path, const std::vector<EpochResult>& history
       cairo_fill(cr);
     }
   };
-  draw_series(&EpochResult::loss, kTrainColour);
-  draw_series(&EpochResult::val_loss, kValColour);
+  draw_series(&EpochResult::loss, kBlue);
+  draw_series(&EpochResult::val_loss, kOrange);
   cairo_restore(cr);
 
   // Legend, top right inside the plot (losses fall, so that corner is free).
-  cairo_set_font_size(cr, 13);
-  const double legend_w = 170, legend_h = 50;
-  const double lx = left + width - legend_w - 10, ly = top + 10;
-  set_colour(cr, kWhite);
-  cairo_rectangle(cr, lx, ly, legend_w, legend_h);
-  cairo_fill_preserve(cr);
-  set_colour(cr, kGrid);
-  cairo_set_line_width(cr, 1);
-  cairo_stroke(cr);
-  const std::pair<const char*, Rgb> entries[] = {{"Training loss", kTrainColour}, {"Validation loss", kValColour}};
-  for (int i = 0; i < 2; ++i) {
-    const double y = ly + 15 + i * 21;
-    set_colour(cr, entries[i].second);
-    cairo_set_line_width(cr, 2);
-    cairo_move_to(cr, lx + 10, y);
-    cairo_line_to(cr, lx + 40, y);
-    cairo_stroke(cr);
-    cairo_arc(cr, lx + 25, y, 3, 0, 2 * M_PI);
-    cairo_fill(cr);
-    set_colour(cr, kBlack);
-    draw_text(cr, entries[i].first, lx + 50, y, Align::kLeft, true);
-  }
+  const std::pair<std::string, Rgb> entries[] = {{"Training loss", kBlue}, {"Validation loss", kOrange}};
+  draw_legend(cr, left + width - 180, top + 10, 170, entries, 2);
   write_png(canvas, path);
 }
 

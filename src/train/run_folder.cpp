@@ -41,6 +41,13 @@ void check_resume_matches(const CheckpointMeta& meta, const TrainRequest& reques
   if (o.lr != meta.options.lr) conflicts.push_back(fmt::format("--lr {} (checkpoint: {})", o.lr, meta.options.lr));
   differs("--seed", std::to_string(o.seed), std::to_string(meta.options.seed));
   differs("--train-limit", std::to_string(o.train_limit), std::to_string(meta.options.train_limit));
+  // The data's settings (columns, windows, split, digit; format 2
+  // checkpoints record none); the file may have moved.
+  DataSpec requested = request.data, stored = meta.data;
+  requested.path = stored.path = "";
+  if (!meta.data.path.empty() && requested != stored) {
+    conflicts.push_back(fmt::format("data {} (checkpoint: {})", requested.to_json().dump(), stored.to_json().dump()));
+  }
   if (!conflicts.empty()) {
     std::string list;
     for (const auto& c : conflicts) list += (list.empty() ? "" : ", ") + c;
@@ -63,12 +70,16 @@ void check_resume_matches(const CheckpointMeta& meta, const TrainRequest& reques
 
 void check_paths(const TrainRequest& request) {
   std::error_code ec;
-  const fs::path& data = request.data_dir;
-  if (!fs::is_directory(data, ec)) {
+  const fs::path& data = request.data.path;
+  if (request.data.kind == DataKind::kMnist && !fs::is_directory(data, ec)) {
     throw Error(
         fmt::format("data directory '{}' {}; fetch MNIST with data/fetch_mnist.sh or point --data at the directory "
-                    "holding train-images-idx3-ubyte",
+                    "holding train-images-idx3-ubyte (or at a CSV file)",
                     data.string(), fs::exists(data, ec) ? "is not a directory" : "does not exist"));
+  }
+  if (request.data.kind == DataKind::kCsv && !fs::is_regular_file(data, ec)) {
+    throw Error(
+        fmt::format("CSV file '{}' {}", data.string(), fs::exists(data, ec) ? "is not a file" : "does not exist"));
   }
   const fs::path& out = request.out_dir;
   if (fs::exists(out, ec) && !fs::is_directory(out, ec)) {

@@ -94,9 +94,13 @@ class ProgressBar {
   std::chrono::steady_clock::time_point last_draw_{};
 };
 
+// Reconstructions are drawn as 28 x 28 images, which only MNIST-sized inputs are.
+bool is_image_model(const ModelConfig& config) { return config.input_size == 784; }
+
 void draw_figures(const fs::path& out, Autoencoder& model, const torch::Tensor& test_images,
                   const std::vector<EpochResult>& history) {
   draw_loss_png(out / kLossFigureFile, history);
+  if (!is_image_model(model->config())) return;
   torch::NoGradGuard no_grad;
   const bool was_training = model->is_training();
   model->eval();
@@ -148,7 +152,8 @@ void validate_train_request(const TrainRequest& request) {
   if (request.test_limit && *request.test_limit < 0) {
     throw Error(fmt::format("test limit must be >= 0 (0 = all), got {}", *request.test_limit));
   }
-  if (request.data_dir.empty()) throw Error("no data directory given (--data)");
+  if (request.data.path.empty()) throw Error("no data given (--data: an MNIST folder or a CSV file)");
+  request.data.validate();
   if (request.out_dir.empty()) throw Error("no run directory given (--out)");
 }
 
@@ -202,30 +207,40 @@ std::vector<EpochResult> train(const TrainRequest& request) {
     check_resume_matches(resumed.meta, request, checkpoint_path);
     history = resumed.meta.history;
   }
-  Mnist data = load_mnist(request.data_dir, options.train_limit, 0);
+  const ModelData data =
+      load_model_data(request.data, request.resume ? std::optional<Scaling>(resumed.meta.input_scaling) : std::nullopt,
+                      options.train_limit);
+  const std::string data_name = request.data.path.string();
   if (request.resume && resumed.meta.data_checksum != data.checksum) {
     throw Error(fmt::format(
         "cannot resume '{}': it was trained on data with checksum {}, but '{}' holds data with checksum {}; "
         "resume with the same --data",
-        checkpoint_path.string(), resumed.meta.data_checksum, request.data_dir.string(), data.checksum));
+        checkpoint_path.string(), resumed.meta.data_checksum, data_name, data.checksum));
   }
-  const torch::Tensor& train_images = data.train.images;  // (n_train, 784)
-  const std::int64_t test_count = data.test.images.size(0);
-  std::int64_t val_images = test_count;
-  if (request.test_limit && *request.test_limit > 0) val_images = std::min(*request.test_limit, test_count);
+  const torch::Tensor& train_images = data.train.x;  // (n_train, input)
+  if (train_images.size(1) != request.model.input_size) {
+    throw Error(fmt::format("the model takes {} inputs, but '{}' gives vectors of {} values", request.model.input_size,
+                            data_name, train_images.size(1)));
+  }
+  const std::int64_t validation_count = data.validation.size();
+  if (validation_count == 0) {
+    throw Error(fmt::format("'{}' leaves no vector for validation; raise the validation fraction", data_name));
+  }
+  std::int64_t val_images = validation_count;
+  if (request.test_limit && *request.test_limit > 0) val_images = std::min(*request.test_limit, validation_count);
   if (!history.empty() && history.back().val_images > 0) {
     if (!request.test_limit) {
-      val_images = std::min(history.back().val_images, test_count);
+      val_images = std::min(history.back().val_images, validation_count);
     } else if (val_images != history.back().val_images) {
       throw Error(
-          fmt::format("cannot resume '{}': its val_loss was measured on {} test images, --test-limit asks for {}; "
+          fmt::format("cannot resume '{}': its val_loss was measured on {} vectors, --test-limit asks for {}; "
                       "drop --test-limit to keep the run's",
                       checkpoint_path.string(), history.back().val_images, val_images));
     }
   }
-  const torch::Tensor val_set = data.test.images.slice(0, 0, val_images);  // (val_images, 784)
+  const torch::Tensor val_set = data.validation.x.slice(0, 0, val_images);  // (val_images, input)
   const std::int64_t n = train_images.size(0);
-  if (n == 0) throw Error(fmt::format("'{}' holds no training images", request.data_dir.string()));
+  if (n == 0) throw Error(fmt::format("'{}' holds no training vectors", data_name));
   const ModelConfig& config = request.resume ? resumed.meta.model : request.model;
   const std::int64_t batch_rows = std::min(options.batch_size, n);
   check_memory_fits(
@@ -252,6 +267,8 @@ std::vector<EpochResult> train(const TrainRequest& request) {
   meta.model = model->config();
   meta.options = options;
   meta.epoch = request.resume ? resumed.meta.epoch : 0;
+  meta.data = request.data;
+  meta.input_scaling = data.scaling;
   meta.data_checksum = data.checksum;
   meta.tool_version = kVersion;
   meta.torch_version = TORCH_VERSION;
@@ -259,8 +276,8 @@ std::vector<EpochResult> train(const TrainRequest& request) {
   const std::int64_t batch_size = options.batch_size;
   const std::int64_t batches = (n + batch_size - 1) / batch_size;  // the last batch may be smaller, as in Keras
   if (meta.epoch < options.epochs) {
-    spdlog::info("Training on {} images ({} batches of {}), validating on {} test images, epochs {} to {}", n, batches,
-                 batch_size, val_images, meta.epoch + 1, options.epochs);
+    spdlog::info("Training on {} vectors of {} ({} batches of {}), validating on {}, epochs {} to {}", n,
+                 request.data.describe(), batches, batch_size, val_images, meta.epoch + 1, options.epochs);
   } else {
     spdlog::info("'{}' has already trained {} epochs; raise --epochs to train longer", checkpoint_path.string(),
                  meta.epoch);
@@ -314,9 +331,9 @@ std::vector<EpochResult> train(const TrainRequest& request) {
   write_file_atomically(out / kHistoryFile, history_csv(history));
   run_directory.keep();
   if (request.figures) {
-    draw_figures(out, model, data.test.images, history);
-    spdlog::info("Run directory '{}': {}, {}, {}, {}", out.string(), kCheckpointFile, kHistoryFile, kLossFigureFile,
-                 kReconstructionsFigureFile);
+    draw_figures(out, model, data.test.x, history);
+    spdlog::info("Run directory '{}': {}, {}, {}{}", out.string(), kCheckpointFile, kHistoryFile, kLossFigureFile,
+                 is_image_model(model->config()) ? std::string(", ") + kReconstructionsFigureFile : std::string());
   }
   return history;
 }

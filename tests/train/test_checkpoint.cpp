@@ -395,11 +395,37 @@ TEST(CheckpointHostile, FlippedBytesFailTheChecksum) {
 
 TEST(CheckpointHostile, VersionsNotRead) {
   auto j = small_meta();
-  j["format_version"] = 3;
+  j["format_version"] = 4;
   expect_refused(forge(j.dump(), small_tensors()), "future.safetensors",
-                 {"written by a newer tinyae: format_version 3, this reads 2"});
+                 {"written by a newer tinyae: format_version 4, this reads 3"});
   j["format_version"] = 1;
   expect_refused(forge(j.dump(), small_tensors()), "old.safetensors", {"unsupported format_version 1"});
+}
+
+TEST(CheckpointHostile, Format3NeedsItsDataKeysAndChecksThem) {
+  auto j = small_meta();
+  j["format_version"] = 3;
+  expect_refused(forge(j.dump(), small_tensors()), "v3.safetensors", {"data"});
+  DataSpec spec;
+  spec.kind = DataKind::kCsv;
+  spec.path = "/tmp/sensors.csv";
+  spec.csv.columns.features = {"a", "b"};
+  spec.csv.windows.window = 2;
+  j["data"] = spec.to_json();
+  Scaling scaling{ScalingKind::kZScore, {"a", "b"}, {1.0f, 2.0f}, {0.5f, 0.25f}};
+  j["input_scaling"] = scaling_to_json(scaling);
+  const Checkpoint loaded = parse_checkpoint(forge(j.dump(), small_tensors()), "v3.safetensors");
+  EXPECT_EQ(loaded.meta.data, spec);
+  EXPECT_EQ(loaded.meta.input_scaling.scale, scaling.scale);
+  // Three features do not divide the small model's 20 inputs; a stride of 0 is no window.
+  j["input_scaling"] = scaling_to_json(Scaling{ScalingKind::kMinMax, {"a", "b", "c"}, {0, 0, 0}, {1, 1, 1}});
+  expect_refused(forge(j.dump(), small_tensors()), "v3.safetensors", {"input_scaling", "features do not divide"});
+  j["input_scaling"] = scaling_to_json(scaling);
+  j["data"]["stride"] = 0;
+  expect_refused(forge(j.dump(), small_tensors()), "v3.safetensors", {".data"});
+  j["data"] = spec.to_json();
+  j["data"]["kind"] = "parquet";
+  expect_refused(forge(j.dump(), small_tensors()), "v3.safetensors", {".data.kind", "parquet"});
 }
 
 TEST(CheckpointHostile, MetadataSealedButInconsistent) {

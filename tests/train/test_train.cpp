@@ -65,7 +65,7 @@ class TrainTest : public ::testing::Test {
     request.options.batch_size = 32;
     request.options.train_limit = kTrainImages;
     request.test_limit = kTestImages;
-    request.data_dir = kMnistDir;
+    request.data.path = kMnistDir;
     request.out_dir = dir_ / run;
     request.progress = false;
     request.figures = false;
@@ -274,7 +274,7 @@ TEST_F(TrainTest, RefusesToOverwriteOrResumeInconsistently) {
   labels.back() = static_cast<char>((labels.back() + 1) % 10);
   tinyae::write_file_atomically(other_data / "train-labels-idx1-ubyte", labels);
   TrainRequest other_data_request = resume_request(3);
-  other_data_request.data_dir = other_data;
+  other_data_request.data.path = other_data;
   expect_error_containing([&] { tinyae::train(other_data_request); }, "checksum");
 
   EXPECT_EQ(tinyae::sha256_file_hex(checkpoint), before) << "a refused command changed " << checkpoint;
@@ -290,11 +290,11 @@ TEST_F(TrainTest, CorruptDataLeavesNothingBehind) {
   const std::string images = tinyae::read_file(kMnistDir / "t10k-images-idx3-ubyte", 1u << 24);
   tinyae::write_file_atomically(bad_data / "t10k-images-idx3-ubyte", std::string_view(images).substr(0, 100000));
   TrainRequest request = small_request("run", 1);
-  request.data_dir = bad_data;
+  request.data.path = bad_data;
   expect_error_containing([&] { tinyae::train(request); }, "t10k-images-idx3-ubyte");
   EXPECT_FALSE(fs::exists(request.out_dir)) << "a failed run left " << request.out_dir;
 
-  request.data_dir = dir_ / "no-such-dir";
+  request.data.path = dir_ / "no-such-dir";
   expect_error_containing([&] { tinyae::train(request); }, "no-such-dir");
   EXPECT_FALSE(fs::exists(request.out_dir));
 }
@@ -333,7 +333,7 @@ TEST_F(TrainTest, RunFolderInUseIsRefused) {
 
 TEST(TrainRequestTest, RangesAreChecked) {
   TrainRequest ok;
-  ok.data_dir = "d";
+  ok.data.path = "d";
   ok.out_dir = "o";
   EXPECT_NO_THROW(tinyae::validate_train_request(ok));
   auto expect_refused = [&](auto change, const std::string& needle) {

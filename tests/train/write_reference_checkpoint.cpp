@@ -45,7 +45,7 @@ int main(int argc, char** argv) {
     request.options.batch_size = 64;
     request.options.train_limit = 512;
     request.test_limit = 100;
-    request.data_dir = argv[2];
+    request.data.path = argv[2];
     request.out_dir = run;
     request.progress = false;
     request.figures = false;

@@ -1,5 +1,7 @@
-// tinyae train --data DIR --out RUN [options]
+// tinyae train --data DIR|FILE.csv --out RUN [options]
 //
+// --data names an MNIST folder (the tutorial) or a CSV file (--features and
+// the other data flags then say how to read it; tinyae/data_source.h).
 // Parses and range-checks every option before any work (a wrong command
 // line is a UsageError: exit 2, one line naming the flag, the accepted range
 // and the value found), then hands a TrainRequest to tinyae::train().
@@ -19,6 +21,7 @@
 #include <spdlog/spdlog.h>
 
 #include "commands.h"
+#include "data_options.h"
 #include "options.h"
 #include "tinyae/checkpoint.h"
 #include "tinyae/common.h"
@@ -39,16 +42,18 @@ Activation parse_activation_flag(const std::string& flag, const std::string& tex
 }  // namespace
 
 int cmd_train(int argc, char** argv) {
-  cxxopts::Options options("tinyae train", "Train the dense MNIST autoencoder (the tutorial's recipe by default).");
-  options.custom_help("--data DIR --out RUN [options]");
-  options.add_options()("data", "directory holding the MNIST IDX files (raw or .gz)", cxxopts::value<std::string>())(
+  cxxopts::Options options("tinyae train",
+                           "Train a dense autoencoder on MNIST (the tutorial's recipe by default) or on a CSV file.");
+  options.custom_help("--data DIR|FILE.csv --out RUN [options]");
+  add_training_data_options(options);
+  options.add_options()("data", "MNIST folder (IDX files, raw or .gz) or CSV file", cxxopts::value<std::string>())(
       "out", "run directory: model.safetensors, history.csv, loss.png, reconstructions.png",
       cxxopts::value<std::string>())("hidden", "encoder hidden layer sizes, comma-separated (decoder mirrors them)",
                                      cxxopts::value<std::string>()->default_value("128,64"))(
       "latent", "latent code size", cxxopts::value<std::string>()->default_value("32"))(
-      "activation", "activation of the hidden and latent layers: relu, tanh, sigmoid, linear",
+      "activation", "activation of the hidden and latent layers: relu, tanh, sigmoid, linear (CSV default: tanh)",
       cxxopts::value<std::string>()->default_value("relu"))(
-      "output-activation", "activation of the decoder's last layer: relu, sigmoid, tanh, linear",
+      "output-activation", "activation of the decoder's last layer: relu, sigmoid, tanh, linear (CSV default: linear)",
       cxxopts::value<std::string>()->default_value("relu"))("epochs", "epochs to train (with --resume: the new total)",
                                                             cxxopts::value<std::string>()->default_value("50"))(
       "batch-size", "images per mini-batch", cxxopts::value<std::string>()->default_value("256"))(
@@ -69,7 +74,7 @@ int cmd_train(int argc, char** argv) {
     return 0;
   }
   reject_stray_and_repeated_arguments(args);
-  require_option(args, "data", "--data DIR is required (the directory holding the MNIST IDX files)");
+  require_option(args, "data", "--data is required (an MNIST folder or a CSV file)");
   require_option(args, "out", "--out RUN is required (the run directory to write)");
   auto text = [&](const char* flag) { return args[flag].as<std::string>(); };
   auto given = [&](const char* flag) { return args.count(flag) > 0; };
@@ -89,7 +94,6 @@ int cmd_train(int argc, char** argv) {
   const auto test_limit = parse_integer<std::int64_t>("test-limit", text("test-limit"), 0, kMaxLimit);
 
   TrainRequest request;
-  request.data_dir = text("data");
   request.out_dir = text("out");
   request.resume = given("resume");
   request.figures = !given("no-figures");
@@ -106,11 +110,30 @@ int cmd_train(int argc, char** argv) {
     const CheckpointMeta meta = load_checkpoint(checkpoint).meta;
     request.model = meta.model;
     request.options = meta.options;
+    request.data = meta.data;
   }
-  if (!request.resume || given("hidden")) request.model.hidden = hidden;
-  if (!request.resume || given("latent")) request.model.latent_size = latent;
-  if (!request.resume || given("activation")) request.model.activation = activation;
-  if (!request.resume || given("output-activation")) request.model.output_activation = output_activation;
+  request.data = parse_data_options(args, request.resume ? &request.data : nullptr);
+  if (!request.resume) request.model.input_size = input_size_of(request.data);
+  // A CSV vector is a few dozen values: the tutorial's 128-64-32 would learn
+  // the identity instead of the normal pattern, so the code narrows instead;
+  // and ReLU everywhere leaves a narrow network's units dead on scaled sensor
+  // readings (the loss stalls at predicting a constant), so CSV models
+  // default to tanh inside and a linear output.
+  const bool narrow = request.data.kind == DataKind::kCsv;
+  const std::int64_t inputs = request.model.input_size;
+  if (!request.resume || given("hidden")) {
+    request.model.hidden =
+        narrow && !given("hidden") ? std::vector<std::int64_t>{std::max<std::int64_t>(1, inputs / 2)} : hidden;
+  }
+  if (!request.resume || given("latent")) {
+    request.model.latent_size = narrow && !given("latent") ? std::max<std::int64_t>(1, inputs / 4) : latent;
+  }
+  if (!request.resume || given("activation")) {
+    request.model.activation = narrow && !given("activation") ? Activation::kTanh : activation;
+  }
+  if (!request.resume || given("output-activation")) {
+    request.model.output_activation = narrow && !given("output-activation") ? Activation::kLinear : output_activation;
+  }
   if (!request.resume || given("epochs")) request.options.epochs = epochs;
   if (!request.resume || given("batch-size")) request.options.batch_size = batch_size;
   if (!request.resume || given("lr")) request.options.lr = lr;
