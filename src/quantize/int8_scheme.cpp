@@ -38,7 +38,8 @@ QuantParams choose_activation_params(float min, float max) {
   }
   // lo maps to -128: zero_point = -128 - lo / scale, in [-128, 127] because lo <= 0 <= hi.
   const double zp = std::round(static_cast<double>(kInt8Min) - lo / static_cast<double>(p.scale));
-  p.zero_point = static_cast<std::int32_t>(std::clamp(zp, static_cast<double>(kInt8Min), static_cast<double>(kInt8Max)));
+  p.zero_point =
+      static_cast<std::int32_t>(std::clamp(zp, static_cast<double>(kInt8Min), static_cast<double>(kInt8Max)));
   return p;
 }
 
