@@ -85,8 +85,8 @@ AnomalyThreshold choose_anomaly_threshold(Autoencoder& model, const QuantizedNet
     throw Error("threshold percentile " + std::to_string(percentile) + " is outside [0, 100]");
   }
   if (labels != nullptr && static_cast<std::int64_t>(labels->size()) != validation.size(0)) {
-    throw Error("threshold: " + std::to_string(labels->size()) + " labels for " +
-                std::to_string(validation.size(0)) + " validation rows");
+    throw Error("threshold: " + std::to_string(labels->size()) + " labels for " + std::to_string(validation.size(0)) +
+                " validation rows");
   }
   const std::vector<double> scores = anomaly_scores(model, int8, validation);
   std::vector<double> normal;

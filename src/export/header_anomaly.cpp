@@ -32,7 +32,8 @@ void validate_anomaly_fields(const ModelToExport& model) {
   if (model.input_scaling) {
     const Scaling& s = *model.input_scaling;
     const std::size_t f = s.offset.size();
-    if (f == 0 || f > static_cast<std::size_t>(kMaxLayerSize) || size % f != 0 || s.scale.size() != f || s.feature_names.size() != f) {
+    if (f == 0 || f > static_cast<std::size_t>(kMaxLayerSize) || size % f != 0 || s.scale.size() != f ||
+        s.feature_names.size() != f) {
       throw Error(where + ": its input scaling has " + std::to_string(f) + " offsets, " +
                   std::to_string(s.scale.size()) + " scales and " + std::to_string(s.feature_names.size()) +
                   " feature names; expected one each per feature, the feature count dividing the input size " +
@@ -104,8 +105,8 @@ std::string golden_anomaly_arrays(const ModelToExport& model) {
   if (model.input_scaling) {
     out << "/* (golden_count, input_size) the golden inputs as raw readings: tinyae_scale_input_* turns them\n"
         << " * into the golden inputs above, bit for bit. */\n";
-    append_golden_array(out, model, "float", "raw_inputs", "_INPUT_SIZE", model.golden_raw_inputs,
-                        model.input_size(), kFloatsPerLine);
+    append_golden_array(out, model, "float", "raw_inputs", "_INPUT_SIZE", model.golden_raw_inputs, model.input_size(),
+                        kFloatsPerLine);
   }
   if (model.anomaly) {
     std::vector<float> scores(model.golden_scores.begin(), model.golden_scores.end());
