@@ -181,7 +181,9 @@ std::string render_library_properties(const std::string& library_name, const std
 
 // examples/tinyae_autoencoder/tinyae_autoencoder.ino: runs `model`'s golden
 // vectors, prints "Expected = X, predicted = Y" for every output and the
-// largest difference over Serial, and times inferences with micros().
+// largest difference over Serial, scales each vector's raw readings and
+// prints its anomaly score, the threshold and the flag next to the host's
+// (where the header has them), and times inferences with micros().
 std::string render_arduino_sketch(const ModelToExport& model, const NumberFormatInfo& format);
 
 // ---- Anomaly scores and threshold (LibTorch) --------------------------------
