@@ -190,9 +190,9 @@ TEST_F(Deploy, RealExportOfAShortTrainingRunMatchesLibTorch) {
       EXPECT_EQ(r.models.at(name).scaled_vectors, 2) << name;
       EXPECT_EQ(r.models.at(name).scaling_mismatched, 0) << name;
     }
-    const std::vector<DeployScore>& scores = r.models.at("autoencoder").scores;
+    const std::vector<tinyae::DeployScore>& scores = r.models.at("autoencoder").scores;
     ASSERT_EQ(scores.size(), 2u);
-    for (const DeployScore& s : scores) {
+    for (const tinyae::DeployScore& s : scores) {
       std::printf("    vector %lld: score device %.9g host %.9g (relative gap %.3g), threshold %.9g, flag %d/%d\n",
                   static_cast<long long>(s.vector), s.device, s.host, std::fabs(s.device - s.host) / s.host,
                   s.threshold, s.device_flag, s.host_flag);
