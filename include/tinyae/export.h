@@ -242,6 +242,7 @@ struct ExportedHeader {
 
 struct ExportResult {
   std::vector<ExportedHeader> models;        // encoder, decoder, autoencoder
+  std::optional<AnomalyThreshold> anomaly;   // the autoencoder's threshold, when data was read
   std::vector<std::filesystem::path> files;  // every file written, relative to out_dir
 };
 

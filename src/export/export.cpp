@@ -319,7 +319,6 @@ ExportResult export_models(const ExportOptions& options) {
   if (reads_data) {
     add_anomaly_fields(models, model, options, test_images,
                        "the " + std::to_string(test_images.size(0)) + " MNIST test images");
-    spdlog::info("anomaly threshold {:.9g}: {}", models[2].anomaly->threshold, models[2].anomaly->rule);
   }
 
   // 3. Every file, in memory.
@@ -332,6 +331,7 @@ ExportResult export_models(const ExportOptions& options) {
   }
 
   ExportResult result;
+  result.anomaly = models[2].anomaly;
   nlohmann::ordered_json footprint_doc;
   Manifest manifest;
   manifest.tinyae_version = kVersion;

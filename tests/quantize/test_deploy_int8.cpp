@@ -6,6 +6,7 @@
 // autoencoder stays at or below 1.5 instructions per multiply-accumulate,
 // its integer anomaly scores equal the host's, and a single changed golden
 // value or score fails the run.
+#include <functional>
 #include <iostream>
 #include <regex>
 
@@ -32,6 +33,24 @@ class DeployInt8 : public ::testing::TestWithParam<std::string> {
     const std::string missing = mnist_missing_message();
     if (!missing.empty()) GTEST_FAIL() << missing;
     ASSERT_EQ(export_.exit_code, 0) << export_.output;
+  }
+  // A copy of the export, folder `name`, whose model_autoencoder.h has the
+  // first value after "<array>[" that `value` matches (its one capture
+  // group) replaced by change(value).
+  static fs::path copy_with_changed_value(const std::string& name, const std::string& array, const std::regex& value,
+                                          const std::function<std::string(const std::string&)>& change) {
+    const fs::path copy = dir_ / name;
+    fs::remove_all(copy);
+    fs::copy(dir_ / "i8", copy, fs::copy_options::recursive);
+    std::string header = read_text(copy / "model_autoencoder.h");
+    const std::size_t table = header.find(array + "[");
+    EXPECT_NE(table, std::string::npos) << array;
+    std::smatch m;
+    const std::string tail = header.substr(table);
+    EXPECT_TRUE(std::regex_search(tail, m, value)) << array;
+    header.replace(table + static_cast<std::size_t>(m.position(1)), m.length(1), change(m[1]));
+    write_text(copy / "model_autoencoder.h", header);
+    return copy;
   }
   static fs::path dir_;
   static CommandResult export_;
@@ -91,18 +110,9 @@ TEST_P(DeployInt8, BitExactAndFast) {
 // A golden score sum off by one fails the vector, though every output matches.
 TEST_P(DeployInt8, OneWrongGoldenScoreFails) {
   if (GetParam() != "mps2-an386") GTEST_SKIP() << "the check is the same C code on every board";
-  const fs::path copy = dir_ / "wrong-score";
-  fs::remove_all(copy);
-  fs::copy(dir_ / "i8", copy, fs::copy_options::recursive);
-  std::string header = read_text(copy / "model_autoencoder.h");
-  const std::size_t table = header.find("autoencoder_golden_score_sums[");
-  ASSERT_NE(table, std::string::npos);
-  std::smatch m;
-  const std::string tail = header.substr(table);
-  ASSERT_TRUE(std::regex_search(tail, m, std::regex(R"(\{\s+([0-9]+),)")));
-  const std::size_t at = table + static_cast<std::size_t>(m.position(1));
-  header.replace(at, m.length(1), std::to_string(std::stoull(m[1]) + 1));
-  write_text(copy / "model_autoencoder.h", header);
+  const fs::path copy =
+      copy_with_changed_value("wrong-score", "autoencoder_golden_score_sums", std::regex(R"(\{\s+([0-9]+),)"),
+                              [](const std::string& sum) { return std::to_string(std::stoull(sum) + 1); });
 
   DeployOptions options;
   options.headers_dir = copy;
@@ -118,19 +128,9 @@ TEST_P(DeployInt8, OneWrongGoldenScoreFails) {
 
 TEST_P(DeployInt8, OneWrongGoldenValueFails) {
   // A copy of the export with one golden output of the autoencoder off by one.
-  const fs::path copy = dir_ / ("off-by-one-" + GetParam());
-  fs::remove_all(copy);
-  fs::copy(dir_ / "i8", copy, fs::copy_options::recursive);
-  std::string header = read_text(copy / "model_autoencoder.h");
-  const std::size_t table = header.find("autoencoder_golden_outputs[");
-  ASSERT_NE(table, std::string::npos);
-  std::smatch m;
-  const std::string tail = header.substr(table);
-  ASSERT_TRUE(std::regex_search(tail, m, std::regex(R"(/\* vector 0 \*/\s+(-?[0-9]+),)")));
-  const int value = std::stoi(m[1]);
-  const std::size_t at = table + static_cast<std::size_t>(m.position(1));
-  header.replace(at, m.length(1), std::to_string(value == 127 ? 126 : value + 1));
-  write_text(copy / "model_autoencoder.h", header);
+  const fs::path copy = copy_with_changed_value(
+      "off-by-one-" + GetParam(), "autoencoder_golden_outputs", std::regex(R"(/\* vector 0 \*/\s+(-?[0-9]+),)"),
+      [](const std::string& q) { return std::to_string(std::stoi(q) == 127 ? 126 : std::stoi(q) + 1); });
 
   DeployOptions options;
   options.headers_dir = copy;

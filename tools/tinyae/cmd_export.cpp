@@ -65,6 +65,9 @@ int cmd_export(int argc, char** argv) {
 
   const ExportResult result = export_models(options);
   std::cout << format_footprint_table(result.models);
+  if (result.anomaly) {
+    spdlog::info("anomaly threshold {:.9g} (model units): {}", result.anomaly->threshold, result.anomaly->rule);
+  }
   spdlog::info("wrote {} files ({}{}) to {}", result.files.size(), number_format_name(options.format),
                options.arduino ? ", Arduino library" : "", options.out_dir.string());
   return 0;
