@@ -51,6 +51,20 @@ struct DeployOptions {
   std::function<void(std::string_view)> on_progress;
 };
 
+// One golden vector's anomaly score on the device next to the host's
+// (TINYAE_SCORE lines of the firmware).
+struct DeployScore {
+  std::int64_t vector = 0;
+  bool ok = false;      // int8: equal; float32: within 1e-5 relative
+  double device = 0.0;  // model units
+  double host = 0.0;
+  double threshold = 0.0;
+  bool device_flag = false;  // score > threshold
+  bool host_flag = false;
+  std::uint64_t device_sum = 0;  // int8: the integer sums; 0 for float32
+  std::uint64_t host_sum = 0;
+};
+
 struct DeployModelResult {
   std::string name;
   bool ok = false;
@@ -59,6 +73,11 @@ struct DeployModelResult {
   double max_abs_err = 0.0;
   std::int64_t instructions_per_inference = 0;
   std::int64_t macs = 0;
+  // Raw golden inputs scaled on the device (models that take raw readings):
+  // how many were checked, and how many differed from the golden input.
+  std::int64_t scaled_vectors = 0;
+  std::int64_t scaling_mismatched = 0;
+  std::vector<DeployScore> scores;  // one per golden vector, for a model with a threshold
   double instructions_per_mac() const;
 };
 

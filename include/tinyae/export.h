@@ -75,10 +75,14 @@ struct ModelToExport {
   // the golden inputs as raw readings, so the device can check its own
   // scaling against the host's golden_inputs.
   std::optional<Scaling> input_scaling;
+  std::string raw_input_note;            // what the raw readings are, for the header: "MNIST pixel values 0..255"
   std::vector<float> golden_raw_inputs;  // (golden_count, input_size); empty without input_scaling
   // Autoencoder only: the threshold and the host's score of each golden vector.
   std::optional<AnomalyThreshold> anomaly;
-  std::vector<double> golden_scores;  // (golden_count) float32: mean squared error; int8: see tinyae/anomaly.h
+  // (golden_count) the host's scores in model units: float32: score_f32 of
+  // golden_inputs and golden_outputs; int8: score_from_sum_i8 of the int8
+  // golden vectors (tinyae/anomaly.h; the int8 header adds the exact sums).
+  std::vector<double> golden_scores;
 
   std::int64_t input_size() const { return layers.empty() ? 0 : layers.front().in_size; }
   std::int64_t output_size() const { return layers.empty() ? 0 : layers.back().out_size; }
@@ -177,8 +181,32 @@ std::string render_library_properties(const std::string& library_name, const std
 
 // examples/tinyae_autoencoder/tinyae_autoencoder.ino: runs `model`'s golden
 // vectors, prints "Expected = X, predicted = Y" for every output and the
-// largest difference over Serial, and times inferences with micros().
+// largest difference over Serial, scales each vector's raw readings and
+// prints its anomaly score, the threshold and the flag next to the host's
+// (where the header has them), and times inferences with micros().
 std::string render_arduino_sketch(const ModelToExport& model, const NumberFormatInfo& format);
+
+// ---- Anomaly scores and threshold (LibTorch) --------------------------------
+
+inline constexpr double kDefaultThresholdPercentile = 99.0;
+
+// The anomaly score (tinyae/anomaly.h, model units) of every row of `inputs`
+// (n, input_size), already scaled: float32 (int8 == nullptr): score_f32 of
+// the row and LibTorch's output for it; int8: the score of the quantized row
+// and the host reference's output (bit-exact with the device).
+std::vector<double> anomaly_scores(Autoencoder& model, const QuantizedNetwork* int8, const torch::Tensor& inputs);
+
+// The threshold a device compares scores with: the `percentile` percentile
+// (tinyae::threshold_at_percentile) of the scores of the validation rows
+// (n, input_size, scaled) that are normal (label 0; all rows when labels is
+// nullptr). float32 thresholds are rounded to float, the type the device
+// compares in, so host and device flag the same scores. `what` names the
+// rows in the rule text ("the 10000 MNIST test images"). Throws
+// tinyae::Error for a percentile outside [0, 100], no normal row, or labels
+// of another length than the rows.
+AnomalyThreshold choose_anomaly_threshold(Autoencoder& model, const QuantizedNetwork* int8,
+                                          const torch::Tensor& validation, const std::vector<std::uint8_t>* labels,
+                                          double percentile, const std::string& what);
 
 // ---- The export command ---------------------------------------------------
 
@@ -194,6 +222,10 @@ struct ExportOptions {
   // [1, kMaxCalibrationImages]; the accuracy report (DIR/quantization.json)
   // uses all MNIST test images, so int8 always reads data_dir.
   std::int64_t calibration_images = kDefaultCalibrationImages;
+  // The autoencoder's anomaly threshold: this percentile (0..100) of the
+  // scores of the validation images (MNIST: all test images). No threshold
+  // when no data is read (float32 with golden_count 0).
+  double threshold_percentile = kDefaultThresholdPercentile;
 };
 
 // What export_models() wrote for one model: its header and footprint (the
@@ -210,6 +242,7 @@ struct ExportedHeader {
 
 struct ExportResult {
   std::vector<ExportedHeader> models;        // encoder, decoder, autoencoder
+  std::optional<AnomalyThreshold> anomaly;   // the autoencoder's threshold, when data was read
   std::vector<std::filesystem::path> files;  // every file written, relative to out_dir
 };
 

@@ -24,6 +24,7 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include "tinyae/int8_scheme.h"  // QuantParams, FixedPointMultiplier, requantize
 #include "tinyae/model.h"
 
 namespace tinyae {
@@ -45,50 +46,6 @@ inline constexpr std::int64_t kMaxCalibrationImages = 60000;  // the MNIST train
 // steep middle more entries.
 inline constexpr double kSigmoidTableLimit = 8.0;
 inline constexpr double kTanhTableLimit = 4.0;
-
-// ---- The number scheme (plain integer and float math, no LibTorch) --------
-
-// real = scale * (q - zero_point), q in [-128, 127].
-struct QuantParams {
-  float scale = 1.0f;
-  std::int32_t zero_point = 0;
-};
-
-// Asymmetric int8 parameters for values seen in [min, max]: the range is
-// widened to include 0, scale = (max - min) / 255 and the zero point puts
-// min at -128 (rounded); so a range that starts at 0 (ReLU) gets zero point
-// -128. A range of width 0 (all values 0) gets scale 1. Throws tinyae::Error
-// for a non-finite bound or min > max.
-QuantParams choose_activation_params(float min, float max);
-
-// int8 value of x: clamp(round(x / scale) + zero_point, -128, 127) in float
-// arithmetic, round half away from zero, NaN -> zero_point (as
-// tinyae_quantize_input_i8).
-std::int8_t quantize_value(float x, const QuantParams& params);
-float dequantize_value(std::int8_t q, const QuantParams& params);  // scale * (q - zero_point), in float
-
-// real ~= multiplier * 2^-shift.
-struct FixedPointMultiplier {
-  std::int32_t multiplier = 0;  // Q31: in [2^30, 2^31), or smaller when real < 2^-32 (shift is then 62)
-  int shift = 62;               // in [1, 62]
-};
-
-// The nearest representable multiplier (31 significant bits) for real in
-// [0, 2^30). Throws tinyae::Error for a negative, non-finite or too large value.
-FixedPointMultiplier quantize_multiplier(double real);
-
-// floor((acc * multiplier + 2^(shift-1)) / 2^shift), exactly (the product
-// needs 62 bits). shift must be in [1, 62] (tinyae::Error otherwise).
-std::int64_t rounding_shift(std::int32_t acc, const FixedPointMultiplier& m);
-
-// The whole requantization step: clamp(rounding_shift + zero_point, lowest, highest).
-std::int8_t requantize(std::int32_t acc, const FixedPointMultiplier& m, std::int32_t zero_point,
-                       std::int32_t lowest = -128, std::int32_t highest = 127);
-
-// Largest |bias| a layer with in_size inputs may have: the int32 sum
-// bias + sum of in_size products (each |q_w * (q_x - zp)| <= 127 * 255)
-// then never overflows, whatever the order of addition.
-std::int64_t bias_limit(std::int64_t in_size);
 
 // ---- A quantized network -------------------------------------------------
 

@@ -115,6 +115,24 @@ nlohmann::json DeployResult::to_json() const {
                          {"instructions_per_inference", m.instructions_per_inference},
                          {"macs", m.macs},
                          {"instructions_per_mac", number(m.instructions_per_mac())}};
+    if (m.scaled_vectors > 0) {
+      j["models"][name]["scaling"] = {{"vectors", m.scaled_vectors}, {"mismatched", m.scaling_mismatched}};
+    }
+    if (!m.scores.empty()) {
+      nlohmann::json scores = nlohmann::json::array();
+      for (const DeployScore& s : m.scores) {
+        nlohmann::json one = {{"vector", s.vector},         {"ok", s.ok},
+                              {"device", number(s.device)}, {"host", number(s.host)},
+                              {"threshold", s.threshold},   {"device_flag", s.device_flag},
+                              {"host_flag", s.host_flag}};
+        if (parse_number_format(number_format).exact) {  // exact formats score with integer sums
+          one["device_sum"] = s.device_sum;
+          one["host_sum"] = s.host_sum;
+        }
+        scores.push_back(one);
+      }
+      j["models"][name]["scores"] = scores;
+    }
   }
   return j;
 }

@@ -51,8 +51,24 @@ void FirmwareOutput::add_line(std::string_view line) {
   last_lines_.emplace_back(line);
   if (last_lines_.size() > kTailLines) last_lines_.pop_front();
   Fields f;
-  if (parse_tagged_line(line, "TINYAE_MODEL", f)) {
-    DeployModelResult m;
+  if (parse_tagged_line(line, "TINYAE_SCALING", f)) {
+    pending_.scaled_vectors += 1;
+    pending_.scaling_mismatched += field(f, "ok") == "1" ? 0 : 1;
+  } else if (parse_tagged_line(line, "TINYAE_SCORE", f)) {
+    DeployScore s;
+    s.vector = to_int(f, "vector", line);
+    s.ok = field(f, "ok") == "1";
+    s.device = to_double(f, "device", line);
+    s.host = to_double(f, "host", line);
+    s.threshold = to_double(f, "threshold", line);
+    s.device_flag = field(f, "device_flag") == "1";
+    s.host_flag = field(f, "host_flag") == "1";
+    s.device_sum = std::strtoull(field(f, "device_sum").c_str(), nullptr, 10);
+    s.host_sum = std::strtoull(field(f, "host_sum").c_str(), nullptr, 10);
+    pending_.scores.push_back(s);
+  } else if (parse_tagged_line(line, "TINYAE_MODEL", f)) {
+    DeployModelResult m = std::move(pending_);
+    pending_ = DeployModelResult();
     m.name = field(f, "name");
     m.ok = field(f, "ok") == "1";
     m.vectors = to_int(f, "vectors", line);

@@ -1,4 +1,6 @@
 // What the self-test firmware reports (tools/firmware/main.c prints it):
+//   TINYAE_SCALING model=autoencoder vector=0 ok=1 mismatches=0
+//   TINYAE_SCORE model=autoencoder vector=0 ok=1 device=... host=... threshold=... device_flag=0 host_flag=0 ...
 //   TINYAE_MODEL name=encoder format=float32 ok=1 vectors=2 failed=0 max_abs_err=... instructions=... macs=...
 //   TINYAE_SUMMARY ok=1 models=3 max_abs_err=... instructions_per_tick=... cpuid=...
 // read line by line as QEMU prints them, and turned into a DeployResult.
@@ -17,8 +19,10 @@ namespace tinyae {
 
 class FirmwareOutput {
  public:
-  // Parses a TINYAE_MODEL or TINYAE_SUMMARY line (others are kept only for
-  // tail()); throws tinyae::Error if such a line lacks a field.
+  // Parses a TINYAE_SCALING, TINYAE_SCORE, TINYAE_MODEL or TINYAE_SUMMARY
+  // line (others are kept only for tail()); throws tinyae::Error if such a
+  // line lacks a field. A model's scaling and score lines come before its
+  // TINYAE_MODEL line and are attached to it there.
   void add_line(std::string_view line);
   // The last lines, indented, for a message about a firmware that stopped early.
   std::string tail() const;
@@ -31,6 +35,7 @@ class FirmwareOutput {
 
  private:
   std::deque<std::string> last_lines_;  // at most kTailLines
+  DeployModelResult pending_;           // scaling and scores of the model whose TINYAE_MODEL line comes next
 };
 
 // Fills result's verdict and figures from `output` and the firmware's exit

@@ -2,7 +2,8 @@
 // (library.properties, src/ with the runtime and the model headers) and an
 // example sketch that checks the autoencoder against LibTorch's golden outputs
 // on the board, like the tutorial's sketch ("Expected = X, predicted = Y"),
-// and times inferences with micros().
+// checks the scaling of raw readings and the anomaly score and flag against
+// the host's, and times inferences with micros().
 #include <cctype>
 #include <sstream>
 
@@ -39,6 +40,79 @@ std::string render_library_properties(const std::string& library_name, const std
   return out.str();
 }
 
+namespace {
+
+// check_anomaly(v): scales golden vector v's raw readings on the board (they
+// must give the golden input exactly), scores the output of its run and
+// flags it, printing the board's score next to the host's. Each part
+// compiles only if the header has it (the decoder takes no raw readings;
+// only the autoencoder has a threshold). Exact formats (int8) score with
+// tinyae_score_i8's integer sum, which must equal the host's.
+std::string anomaly_check_source(const ModelToExport& model, const NumberFormatInfo& format) {
+  const std::string& p = model.prefix;
+  const std::string m = upper_case(p);
+  const std::string suffix(format.suffix);
+  std::ostringstream out;
+  out << "#ifdef " << m << "_FEATURE_COUNT\n"
+      << "static " << format.io_type << " scaled[" << m << "_INPUT_SIZE];  /* (input_size) */\n"
+      << "#endif\n\n"
+      << "/* Scales golden vector v's raw readings and scores the output of its run; false if\n"
+      << " * the scaled input or the score differs from the host's. */\n"
+      << "static bool check_anomaly(int v) {\n"
+      << "    bool ok = true;\n"
+      << "    (void)v;\n"
+      << "#ifdef " << m << "_FEATURE_COUNT\n"
+      << "    int mismatches = 0;\n"
+      << "    tinyae_scale_input_" << suffix << "(&" << p << "_model, &" << p << "_scaling, " << p
+      << "_golden_raw_inputs[v], scaled);\n"
+      << "    for (int i = 0; i < " << m << "_INPUT_SIZE; ++i) mismatches += scaled[i] != " << p
+      << "_golden_inputs[v][i];\n"
+      << "    Serial.println(mismatches == 0 ? \"Scaled raw input = golden input\" : \"Scaled raw input DIFFERS\");\n"
+      << "    ok = mismatches == 0;\n"
+      << "#endif\n"
+      << "#ifdef " << m << "_ANOMALY_THRESHOLD\n";
+  if (format.exact) {
+    out << "    uint64_t sum = 0;\n"
+        << "    tinyae_score_i8(&" << p << "_model, &" << p << "_anomaly, " << p
+        << "_golden_inputs[v], output, &sum);\n"
+        << "    const uint64_t host = " << p << "_golden_score_sums[v];\n"
+        << "    const bool flag = tinyae_is_anomaly_i8(&" << p << "_anomaly, sum);\n"
+        << "    const bool host_flag = tinyae_is_anomaly_i8(&" << p << "_anomaly, host);\n"
+        << "    const float unit = " << m << "_OUTPUT_SCALE * " << m << "_OUTPUT_SCALE / " << m << "_INPUT_SIZE;\n"
+        << "    Serial.print(\"Score = \");\n"
+        << "    Serial.print(unit * (float)sum, 9);\n"
+        << "    Serial.print(\" (sum \");\n"
+        << "    Serial.print((double)sum, 0);\n"
+        << "    Serial.print(\"), host = \");\n"
+        << "    Serial.print(unit * (float)host, 9);\n"
+        << "    Serial.print(\" (sum \");\n"
+        << "    Serial.print((double)host, 0);\n"
+        << "    Serial.print(\")\");\n"
+        << "    ok = ok && sum == host;\n";
+  } else {
+    out << "    float score = 0.0f;\n"
+        << "    tinyae_score_f32(&" << p << "_model, " << p << "_golden_inputs[v], output, &score);\n"
+        << "    const float host = " << p << "_golden_scores[v];\n"
+        << "    const bool flag = tinyae_is_anomaly_f32(score, " << m << "_ANOMALY_THRESHOLD);\n"
+        << "    const bool host_flag = tinyae_is_anomaly_f32(host, " << m << "_ANOMALY_THRESHOLD);\n"
+        << "    Serial.print(\"Score = \");\n"
+        << "    Serial.print(score, 9);\n"
+        << "    Serial.print(\", host = \");\n"
+        << "    Serial.print(host, 9);\n"
+        << "    ok = ok && fabsf(score - host) <= 1e-5f * fabsf(host);\n";
+  }
+  out << "    Serial.print(\", threshold = \");\n"
+      << "    Serial.print(" << m << "_ANOMALY_THRESHOLD, 9);\n"
+      << "    Serial.print(flag ? \", anomaly\" : \", normal\");\n"
+      << "    Serial.println(host_flag ? \" (host: anomaly)\" : \" (host: normal)\");\n"
+      << "#endif\n"
+      << "    return ok;\n"
+      << "}\n\n";
+  return out.str();
+}
+
+}  // namespace
+
 std::string render_arduino_sketch(const ModelToExport& model, const NumberFormatInfo& format) {
   const std::string& p = model.prefix;
   const std::string m = upper_case(p);
@@ -63,7 +137,9 @@ std::string render_arduino_sketch(const ModelToExport& model, const NumberFormat
       << " * Self-test of the exported " << model.name << " (" << format.name << "): runs its " << m
       << "_GOLDEN_COUNT golden\n"
       << " * vectors, prints LibTorch's expected value next to the predicted one for\n"
-      << " * every output, the largest difference and the time per inference (micros()).\n"
+      << " * every output, the largest difference and the time per inference (micros()),\n"
+      << " * then scales the raw readings of each vector and prints its anomaly score,\n"
+      << " * the threshold and the flag next to the host's.\n"
       << " * For the encoder or decoder alone, include model_encoder.h or model_decoder.h\n"
       << " * and replace the " << p << " / " << m << " names; include one model per sketch\n"
       << " * (each header holds its own copy of the weights).\n"
@@ -92,9 +168,12 @@ std::string render_arduino_sketch(const ModelToExport& model, const NumberFormat
       << "    Serial.print(elapsed);\n"
       << "    Serial.println(\" us\");\n"
       << "}\n\n"
+      << "#if " << m << "_GOLDEN_COUNT > 0\n"
+      << anomaly_check_source(model, format) << "#endif\n\n"
       << "static void run_golden_vectors() {\n"
       << "#if " << m << "_GOLDEN_COUNT > 0\n"
       << "    float max_diff = 0.0f;\n"
+      << "    bool anomaly_ok = true;\n"
       << "    for (int v = 0; v < " << m << "_GOLDEN_COUNT; ++v) {\n"
       << "        unsigned long elapsed = timed_run(" << p << "_golden_inputs[v]);\n"
       << "        Serial.print(\"Golden vector \");\n"
@@ -110,10 +189,11 @@ std::string render_arduino_sketch(const ModelToExport& model, const NumberFormat
       << "            float diff = fabsf(expected - output[i]);\n"
       << "            if (!(diff <= max_diff)) max_diff = diff; /* NaN counts as a failure */\n"
       << "        }\n"
+      << "        anomaly_ok = check_anomaly(v) && anomaly_ok;\n"
       << "    }\n"
       << "    Serial.print(\"Max abs diff = \");\n"
       << "    Serial.println(max_diff, 9);\n"
-      << "    Serial.println(max_diff <= kTolerance ? \"Self-test passed\" : \"Self-test FAILED\");\n"
+      << "    Serial.println(max_diff <= kTolerance && anomaly_ok ? \"Self-test passed\" : \"Self-test FAILED\");\n"
       << "#else\n"
       << "    Serial.println(\"No golden vectors (exported with --golden 0)\");\n"
       << "#endif\n"

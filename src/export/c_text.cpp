@@ -1,17 +1,30 @@
 // Pure helpers of the exporter: sizes (scratch, MACs), symbol prefixes, float
-// literals that round-trip, and model validation. No LibTorch here.
+// literals that round-trip, model validation and the footprint table. No
+// LibTorch here.
 #include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <cstdio>
+#include <iomanip>
 #include <limits>
 #include <sstream>
 
+#include "export_internal.h"
 #include "tinyae/common.h"
 #include "tinyae/export.h"
 #include "tinyae/text.h"
 
 namespace tinyae {
+
+namespace {
+
+std::string with_thousands(std::uint64_t value) {
+  std::string digits = std::to_string(value);
+  for (int i = static_cast<int>(digits.size()) - 3; i > 0; i -= 3) digits.insert(static_cast<std::size_t>(i), ",");
+  return digits;
+}
+
+}  // namespace
 
 std::uint64_t scratch_elements(const std::vector<std::int64_t>& sizes) {
   // sizes = {input, out_1, ..., out_L}; the intermediates are out_1 .. out_{L-1}.
@@ -141,11 +154,25 @@ void validate_export_model(const ModelToExport& model) {
       model.golden_outputs.size() != n * static_cast<std::size_t>(model.output_size())) {
     throw Error(where + ": golden vectors do not match golden count " + std::to_string(n) + " and the model's sizes");
   }
+  validate_anomaly_fields(model);
   for (const std::vector<float>* values : {&model.golden_inputs, &model.golden_outputs}) {
     for (float v : *values) {
       if (!std::isfinite(v)) throw Error(where + ": a golden vector holds a non-finite value");
     }
   }
+}
+
+std::string format_footprint_table(const std::vector<ExportedHeader>& models) {
+  std::ostringstream out;
+  out << std::left << std::setw(13) << "model" << std::right << std::setw(23) << "weights bytes (flash)"
+      << std::setw(22) << "scratch bytes (RAM)" << std::setw(21) << "MACs per inference"
+      << "\n";
+  for (const ExportedHeader& m : models) {
+    out << std::left << std::setw(13) << m.name << std::right << std::setw(23)
+        << with_thousands(m.footprint.weights_bytes) << std::setw(22) << with_thousands(m.footprint.scratch_bytes)
+        << std::setw(21) << with_thousands(m.footprint.macs) << "\n";
+  }
+  return out.str();
 }
 
 }  // namespace tinyae

@@ -13,7 +13,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <iomanip>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -110,11 +109,13 @@ std::vector<ExportLayer> to_export_layers(const std::vector<LayerView>& views) {
   return layers;
 }
 
-// The first `count` MNIST test images, (count, 784) in [0, 1], and a description for the banner.
-torch::Tensor load_golden_images(const fs::path& data_dir, std::int64_t count, std::int64_t input_size,
-                                 const std::string& trained_checksum, std::string& source, std::string& checksum) {
+// All MNIST test images, (n, 784) in [0, 1] (the first `count` are the golden
+// vectors, all of them validate the anomaly threshold), and a description
+// of the golden vectors for the banner.
+torch::Tensor load_test_images(const fs::path& data_dir, std::int64_t count, std::int64_t input_size,
+                               const std::string& trained_checksum, std::string& source, std::string& checksum) {
   // train_limit 1: the training images are not needed, only the test split.
-  const Mnist mnist = load_mnist(data_dir, 1, count);
+  const Mnist mnist = load_mnist(data_dir, 1, 0);
   const torch::Tensor& images = mnist.test.images;
   if (images.size(0) < count) {
     throw Error("--golden " + std::to_string(count) + " asks for more images than the " +
@@ -129,7 +130,7 @@ torch::Tensor load_golden_images(const fs::path& data_dir, std::int64_t count, s
   if (!checksum.empty()) {
     source += checksum == trained_checksum ? " (the files it was trained on)" : " (sha256 " + checksum + ")";
   }
-  return images.slice(0, 0, count).contiguous();
+  return images;
 }
 
 nlohmann::ordered_json footprint_json(const Footprint& f) {
@@ -221,12 +222,6 @@ fs::path without_trailing_separator(const fs::path& path) {
   return p;
 }
 
-std::string with_thousands(std::uint64_t value) {
-  std::string digits = std::to_string(value);
-  for (int i = static_cast<int>(digits.size()) - 3; i > 0; i -= 3) digits.insert(static_cast<std::size_t>(i), ",");
-  return digits;
-}
-
 }  // namespace
 
 ExportResult export_models(const ExportOptions& options) {
@@ -238,6 +233,9 @@ ExportResult export_models(const ExportOptions& options) {
   if (options.calibration_images < 1 || options.calibration_images > kMaxCalibrationImages) {
     throw Error("--calibration " + std::to_string(options.calibration_images) + " is outside [1, " +
                 std::to_string(kMaxCalibrationImages) + "]");
+  }
+  if (!(options.threshold_percentile >= 0.0 && options.threshold_percentile <= 100.0)) {
+    throw Error("--threshold-percentile " + std::to_string(options.threshold_percentile) + " is outside [0, 100]");
   }
   const std::unique_ptr<HeaderWriter> writer = make_header_writer(options.format);
   const std::string encoder_prefix = symbol_prefix(options.name_prefix, "encoder");  // validates the prefix
@@ -251,10 +249,10 @@ ExportResult export_models(const ExportOptions& options) {
                 "' does not exist (train one with 'tinyae train --out RUN', then pass --model RUN/model.safetensors)");
   }
   Checkpoint checkpoint = load_checkpoint(options.model_path);
-  // The golden images, and for int8 the MNIST test set (10,000 images) the
-  // accuracy is measured on, go through the model in one pass.
-  const std::int64_t rows =
-      std::max<std::int64_t>(options.golden_count, options.format == NumberFormat::kInt8 ? 10000 : 0);
+  // The golden images, and whenever data is read the MNIST test set (10,000
+  // images: int8 accuracy, anomaly threshold), go through the model in one pass.
+  const bool reads_data = options.golden_count > 0 || options.format == NumberFormat::kInt8;
+  const std::int64_t rows = std::max<std::int64_t>(options.golden_count, reads_data ? 10000 : 0);
   check_memory_fits(checkpoint.meta.model.inference_memory_bytes(rows),
                     "exporting this model (" + std::to_string(checkpoint.meta.model.parameter_count()) +
                         " parameters) with " + std::to_string(rows) + " images through it",
@@ -286,11 +284,16 @@ ExportResult export_models(const ExportOptions& options) {
     m.golden_count = options.golden_count;
   }
 
+  // float32 with --golden 0 reads no data (and has no anomaly threshold).
+  torch::Tensor test_images;    // (10000, input): validates the anomaly threshold; undefined without data
   torch::Tensor golden_images;  // (golden_count, input); undefined with --golden 0
+  std::string data_checksum;
+  if (reads_data) {
+    test_images = load_test_images(options.data_dir, options.golden_count, model->config().input_size,
+                                   provenance.data_checksum, provenance.golden_source, data_checksum);
+  }
   if (options.golden_count > 0) {
-    std::string data_checksum;
-    const torch::Tensor images = load_golden_images(options.data_dir, options.golden_count, model->config().input_size,
-                                                    provenance.data_checksum, provenance.golden_source, data_checksum);
+    const torch::Tensor images = test_images.slice(0, 0, options.golden_count).contiguous();
     if (!provenance.data_checksum.empty() && !data_checksum.empty() && data_checksum != provenance.data_checksum) {
       spdlog::warn(
           "the golden images come from MNIST files (sha256 {}) other than those the checkpoint was "
@@ -313,6 +316,10 @@ ExportResult export_models(const ExportOptions& options) {
   if (options.format == NumberFormat::kInt8) {
     quantization = quantize_for_export(models, model, options, golden_images);
   }
+  if (reads_data) {
+    add_anomaly_fields(models, model, options, test_images,
+                       "the " + std::to_string(test_images.size(0)) + " MNIST test images");
+  }
 
   // 3. Every file, in memory.
   const fs::path header_dir = options.arduino ? "src" : "";
@@ -324,6 +331,7 @@ ExportResult export_models(const ExportOptions& options) {
   }
 
   ExportResult result;
+  result.anomaly = models[2].anomaly;
   nlohmann::ordered_json footprint_doc;
   Manifest manifest;
   manifest.tinyae_version = kVersion;
@@ -351,6 +359,7 @@ ExportResult export_models(const ExportOptions& options) {
       if (info.name == name) footprint_doc[name] = footprint_json(info.footprint);
     }
   }
+  if (models[2].anomaly) footprint_doc["autoencoder"]["anomaly"] = anomaly_json(models[2]);
 
   if (options.arduino) {
     const ModelToExport& autoencoder = models[2];
@@ -378,19 +387,6 @@ ExportResult export_models(const ExportOptions& options) {
   write_output(out_dir, files);
   for (const OutputFile& file : files) result.files.push_back(file.path);
   return result;
-}
-
-std::string format_footprint_table(const std::vector<ExportedHeader>& models) {
-  std::ostringstream out;
-  out << std::left << std::setw(13) << "model" << std::right << std::setw(23) << "weights bytes (flash)"
-      << std::setw(22) << "scratch bytes (RAM)" << std::setw(21) << "MACs per inference"
-      << "\n";
-  for (const ExportedHeader& m : models) {
-    out << std::left << std::setw(13) << m.name << std::right << std::setw(23)
-        << with_thousands(m.footprint.weights_bytes) << std::setw(22) << with_thousands(m.footprint.scratch_bytes)
-        << std::setw(21) << with_thousands(m.footprint.macs) << "\n";
-  }
-  return out.str();
 }
 
 }  // namespace tinyae

@@ -39,7 +39,8 @@ struct HeaderSections {
   std::string layer_rows;              // one "    {...},\n" initialiser per layer
   std::string model_fields;            // model struct fields after the scratch size: ",\n    X, Y"
   std::string golden_comment;          // after "Golden vectors ...: <source>", before "(golden_count, size) */"
-  std::string golden_arrays;           // append_golden_arrays()
+  std::string golden_arrays;           // golden_arrays(), and a format's own golden arrays
+  std::string anomaly_part;            // after <PREFIX>_ANOMALY_THRESHOLD: the format's own threshold macros
 };
 
 // The complete model_<name>.h: the shared layout filled with `sections`.
@@ -84,28 +85,51 @@ void append_array(std::ostringstream& out, std::string_view type, const std::str
   out << "};\n";
 }
 
-// The two golden arrays, <prefix>_golden_inputs[<PREFIX>_GOLDEN_COUNT][<PREFIX>_INPUT_SIZE]
-// and _outputs, one braced row per vector (-Wmissing-braces).
+// One golden array, static const <type> <prefix>_golden_<what>[<PREFIX>_GOLDEN_COUNT][<PREFIX><size_macro>],
+// one braced row of `size` values per vector (-Wmissing-braces).
+template <typename T>
+void append_golden_array(std::ostringstream& out, const ModelToExport& model, std::string_view type, const char* what,
+                         const char* size_macro, const std::vector<T>& values, std::int64_t size,
+                         std::size_t per_line) {
+  out << "static const " << type << " " << model.prefix << "_golden_" << what << "[" << upper_case(model.prefix)
+      << "_GOLDEN_COUNT][" << upper_case(model.prefix) << size_macro << "] = {\n";
+  for (std::int64_t i = 0; i < model.golden_count; ++i) {
+    out << "    { /* vector " << i << " */\n";
+    append_values(out, values.data() + i * size, static_cast<std::size_t>(size), static_cast<std::size_t>(size),
+                  per_line, "", "        ");
+    out << "    },\n";
+  }
+  out << "};\n";
+}
+
+// The two golden arrays, <prefix>_golden_inputs[<PREFIX>_GOLDEN_COUNT][<PREFIX>_INPUT_SIZE] and _outputs.
 template <typename T>
 std::string golden_arrays(const ModelToExport& model, std::string_view type, const std::vector<T>& inputs,
                           const std::vector<T>& outputs, std::size_t per_line) {
   std::ostringstream out;
-  const std::string m = upper_case(model.prefix);
-  const auto append = [&](const char* what, const char* size_macro, const std::vector<T>& values, std::int64_t size) {
-    out << "static const " << type << " " << model.prefix << "_golden_" << what << "[" << m << "_GOLDEN_COUNT][" << m
-        << size_macro << "] = {\n";
-    for (std::int64_t i = 0; i < model.golden_count; ++i) {
-      out << "    { /* vector " << i << " */\n";
-      append_values(out, values.data() + i * size, static_cast<std::size_t>(size), static_cast<std::size_t>(size),
-                    per_line, "", "        ");
-      out << "    },\n";
-    }
-    out << "};\n";
-  };
-  append("inputs", "_INPUT_SIZE", inputs, model.input_size());
-  append("outputs", "_OUTPUT_SIZE", outputs, model.output_size());
+  append_golden_array(out, model, type, "inputs", "_INPUT_SIZE", inputs, model.input_size(), per_line);
+  append_golden_array(out, model, type, "outputs", "_OUTPUT_SIZE", outputs, model.output_size(), per_line);
   return out.str();
 }
+
+// ---- Input scaling and anomaly threshold (header_anomaly.cpp) -------------
+
+// Throws tinyae::Error naming the model if its scaling does not fit its
+// input (feature count, array lengths, finite values, non-zero scales), its
+// raw golden inputs or golden scores do not match the golden count, or its
+// threshold is negative or not finite.
+void validate_anomaly_fields(const ModelToExport& model);
+
+// <PREFIX>_FEATURE_COUNT, <prefix>_scaling_offset/_scale and <prefix>_scaling
+// (tinyae_scaling), with the feature names in a comment; "" without scaling.
+std::string scaling_section(const ModelToExport& model);
+
+// <PREFIX>_ANOMALY_THRESHOLD with its rule, then `format_part` (the int8
+// integer threshold); "" without a threshold.
+std::string anomaly_section(const ModelToExport& model, const std::string& format_part);
+
+// <prefix>_golden_raw_inputs and <prefix>_golden_scores, those the model has.
+std::string golden_anomaly_arrays(const ModelToExport& model);
 
 // int8 (header_int8.cpp): the step export_models() adds for it: calibrate the
 // autoencoder on the first options.calibration_images MNIST training images,
@@ -115,5 +139,17 @@ std::string golden_arrays(const ModelToExport& model, std::string_view type, con
 // quantization.json's contents.
 nlohmann::ordered_json quantize_for_export(std::vector<ModelToExport>& models, Autoencoder& model,
                                            const ExportOptions& options, const torch::Tensor& golden_images);
+
+// anomaly_export.cpp: fills what the device needs to scale raw readings and
+// flag anomalies: the input scaling and raw golden inputs of the encoder and
+// the autoencoder (MNIST's /255), and the autoencoder's threshold (from
+// `validation`, (n, input) scaled, named `what` in the rule) and golden
+// scores. Call after the golden vectors (and, for int8, quantize_for_export).
+void add_anomaly_fields(std::vector<ModelToExport>& models, Autoencoder& model, const ExportOptions& options,
+                        const torch::Tensor& validation, const std::string& what);
+
+// footprint.json's "anomaly" entry of a model with a threshold: the score,
+// the rule, the threshold (and for int8 the integer threshold sum).
+nlohmann::ordered_json anomaly_json(const ModelToExport& model);
 
 }  // namespace tinyae

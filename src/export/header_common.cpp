@@ -6,8 +6,10 @@
 //
 // Layout of a generated header (see tests/export for the checks):
 //   banner, #ifndef guard, #include "tinyae.h", #error unless the runtime has
-//   the same TINYAE_FORMAT_VERSION, size macros, the format's macros, every
-//   layer's arrays, the layer table, the model struct, the golden vectors.
+//   the same TINYAE_FORMAT_VERSION, size macros, the format's macros, the
+//   input scaling and anomaly threshold (header_anomaly.cpp), every layer's
+//   arrays, the layer table, the model struct, the golden vectors (with raw
+//   inputs and host scores).
 // Every symbol starts with the model's prefix, so the three headers can be
 // included in one translation unit.
 #include <cctype>
@@ -107,7 +109,7 @@ void append_golden_vectors(std::ostringstream& out, const ModelToExport& model, 
   }
   out << "/* Golden vectors for an on-device self-test: " << comment_safe(provenance.golden_source) << s.golden_comment
       << "(golden_count, size) */\n"
-      << s.golden_arrays;
+      << s.golden_arrays << golden_anomaly_arrays(model);
 }
 
 }  // namespace
@@ -126,6 +128,7 @@ std::string render_header(const HeaderWriter& writer, const ModelToExport& model
   out << sections.banner_tail;
   append_guard_and_version_check(out, model, m);
   append_size_macros(out, model, provenance, format, writer.footprint(model), sections, m);
+  out << scaling_section(model) << anomaly_section(model, sections.anomaly_part);
   out << sections.layer_arrays;
   append_layer_table_and_model(out, model, format, sections, m);
   append_golden_vectors(out, model, provenance, sections);

@@ -14,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include "export_internal.h"
+#include "tinyae/anomaly.h"
 #include "tinyae/common.h"
 #include "tinyae/data.h"
 #include "tinyae/export.h"
@@ -113,7 +114,49 @@ class Int8HeaderWriter final : public HeaderWriter {
                        ", and the host reference's int8 outputs; a device must match them exactly.\n * ";
     s.golden_arrays =
         golden_arrays(model, format().io_type, model.golden_inputs_i8, model.golden_outputs_i8, kInt8PerLine);
+    if (model.anomaly) {
+      s.anomaly_part = anomaly_part(model);
+      s.golden_arrays += golden_score_sums(model);
+    }
     return s;
+  }
+
+  // The integer threshold and multiplier of tinyae_score_i8, as <prefix>_anomaly.
+  static std::string anomaly_part(const ModelToExport& model) {
+    const QuantizedNetwork& net = model.quantized;
+    const std::string p = model.prefix;
+    const std::string m = upper_case(p);
+    const AnomalyI8 a =
+        anomaly_i8(net.input(), net.output(), static_cast<std::size_t>(model.input_size()), model.anomaly->threshold);
+    std::ostringstream out;
+    out << "/* int8, integers only: an anomaly iff the sum of tinyae_score_i8 > " << m << "_ANOMALY_THRESHOLD_SUM\n"
+        << " * = floor(threshold * input_size / output_scale^2), computed on the host in double; the flag\n"
+        << " * equals score > threshold unless that quotient is within rounding of an integer. The\n"
+        << " * input is brought to the output's quantization with input_scale / output_scale ~=\n"
+        << " * multiplier * 2^-shift. */\n"
+        << "#define " << m << "_ANOMALY_THRESHOLD_SUM UINT64_C(" << a.threshold_sum << ")\n"
+        << "#define " << m << "_SCORE_MULTIPLIER " << a.input_to_output.multiplier << "\n"
+        << "#define " << m << "_SCORE_SHIFT " << a.input_to_output.shift << "\n"
+        << "static const tinyae_anomaly_i8 " << p << "_anomaly = {" << m << "_SCORE_MULTIPLIER, " << m
+        << "_SCORE_SHIFT, " << m << "_ANOMALY_THRESHOLD_SUM};\n";
+    return out.str();
+  }
+
+  // The host's exact integer sums of the golden vectors (tinyae/anomaly.h).
+  static std::string golden_score_sums(const ModelToExport& model) {
+    const QuantizedNetwork& net = model.quantized;
+    const auto size = static_cast<std::size_t>(model.input_size());
+    const FixedPointMultiplier mult = anomaly_i8(net.input(), net.output(), size, 0.0).input_to_output;
+    std::vector<std::uint64_t> sums;
+    for (std::size_t at = 0; at < static_cast<std::size_t>(model.golden_count) * size; at += size) {
+      sums.push_back(score_sum_i8(&model.golden_inputs_i8[at], &model.golden_outputs_i8[at], size, net.input(),
+                                  net.output(), mult));
+    }
+    std::ostringstream out;
+    out << "/* (golden_count) the host's tinyae_score_i8 sums of the golden vectors, exact */\n";
+    append_array(out, "uint64_t", model.prefix + "_golden_score_sums", upper_case(model.prefix) + "_GOLDEN_COUNT",
+                 false, sums, sums.size(), kInt32PerLine);
+    return out.str();
   }
 
   // Layer i's weights, bias, requantization multipliers and shifts, and its

@@ -1,4 +1,4 @@
-// The int8 number scheme and the host reference inference (no LibTorch here
+// Quantized networks and the host reference inference (no LibTorch here
 // beyond the tensor conversions at the bottom). Deliberately written apart
 // from src/runtime/tinyae_int8.c: the rounding uses a truncating division
 // corrected to a floor, the sums are plain loops over natural order, and
@@ -17,10 +17,6 @@ namespace tinyae {
 
 namespace {
 
-constexpr std::int64_t kQMin = -128;
-constexpr std::int64_t kQMax = 127;
-constexpr std::int64_t kMaxWeightMagnitude = 127;  // symmetric weights never use -128
-constexpr std::int64_t kMaxInputDifference = 255;  // |q_x - zero_point| for q_x, zero_point in [-128, 127]
 constexpr std::size_t kTableSize = 256;
 
 bool uses_table(Activation a) { return a == Activation::kSigmoid || a == Activation::kTanh; }
@@ -29,100 +25,10 @@ std::string layer_name(std::size_t index) { return "layer " + std::to_string(ind
 
 }  // namespace
 
-// ---- scheme -----------------------------------------------------------------
-
-QuantParams choose_activation_params(float min, float max) {
-  if (!std::isfinite(min) || !std::isfinite(max) || min > max) {
-    throw Error("activation range [" + std::to_string(min) + ", " + std::to_string(max) +
-                "] is not a finite range with min <= max");
-  }
-  const double lo = std::min(0.0, static_cast<double>(min));
-  const double hi = std::max(0.0, static_cast<double>(max));
-  QuantParams p;
-  if (hi - lo == 0.0) {
-    p.scale = 1.0f;
-    p.zero_point = static_cast<std::int32_t>(kQMin);
-    return p;
-  }
-  p.scale = static_cast<float>((hi - lo) / static_cast<double>(kQMax - kQMin));
-  if (!(p.scale >= std::numeric_limits<float>::min())) {
-    p.scale = std::numeric_limits<float>::min();  // a range too narrow for a normal float step
-  }
-  // lo maps to -128: zero_point = -128 - lo / scale, in [-128, 127] because lo <= 0 <= hi.
-  const double zp = std::round(static_cast<double>(kQMin) - lo / static_cast<double>(p.scale));
-  p.zero_point = static_cast<std::int32_t>(std::clamp(zp, static_cast<double>(kQMin), static_cast<double>(kQMax)));
-  return p;
-}
-
-std::int8_t quantize_value(float x, const QuantParams& params) {
-  float q = std::round(x / params.scale) + static_cast<float>(params.zero_point);
-  if (std::isnan(q)) {
-    return static_cast<std::int8_t>(params.zero_point);
-  }
-  q = std::clamp(q, static_cast<float>(kQMin), static_cast<float>(kQMax));
-  return static_cast<std::int8_t>(q);
-}
-
-float dequantize_value(std::int8_t q, const QuantParams& params) {
-  return params.scale * static_cast<float>(static_cast<std::int32_t>(q) - params.zero_point);
-}
-
-FixedPointMultiplier quantize_multiplier(double real) {
-  if (!std::isfinite(real) || real < 0.0 || real >= std::ldexp(1.0, 30)) {
-    throw Error("requantization multiplier " + std::to_string(real) + " is outside [0, 2^30)");
-  }
-  FixedPointMultiplier m;
-  if (real == 0.0) {
-    return m;  // multiplier 0, shift 62: every sum maps to the zero point
-  }
-  int exponent = 0;
-  const double fraction = std::frexp(real, &exponent);  // real = fraction * 2^exponent, fraction in [0.5, 1)
-  std::int64_t q31 = std::llround(std::ldexp(fraction, 31));
-  if (q31 == (std::int64_t{1} << 31)) {  // fraction rounded up to 1.0
-    q31 = std::int64_t{1} << 30;
-    exponent += 1;
-  }
-  int shift = 31 - exponent;
-  if (shift < 1) {
-    throw Error("requantization multiplier " + std::to_string(real) + " needs a shift below 1");
-  }
-  if (shift > 62) {  // real < 2^-32: the largest shift, and a multiplier below 2^30
-    shift = 62;
-    q31 = std::llround(std::ldexp(real, 62));
-  }
-  m.multiplier = static_cast<std::int32_t>(q31);
-  m.shift = shift;
-  return m;
-}
-
-std::int64_t rounding_shift(std::int32_t acc, const FixedPointMultiplier& m) {
-  if (m.shift < 1 || m.shift > 62) {
-    throw Error("requantization shift " + std::to_string(m.shift) + " is outside [1, 62]");
-  }
-  // |acc * multiplier| <= 2^62 and the rounding term <= 2^61: no int64 overflow.
-  const std::int64_t value = static_cast<std::int64_t>(acc) * m.multiplier + (std::int64_t{1} << (m.shift - 1));
-  const std::int64_t divisor = std::int64_t{1} << m.shift;
-  std::int64_t quotient = value / divisor;  // truncates towards zero...
-  if (value % divisor < 0) {
-    quotient -= 1;  // ...so step down once for negative values with a remainder: floor
-  }
-  return quotient;
-}
-
-std::int8_t requantize(std::int32_t acc, const FixedPointMultiplier& m, std::int32_t zero_point, std::int32_t lowest,
-                       std::int32_t highest) {
-  const std::int64_t y = rounding_shift(acc, m) + zero_point;
-  return static_cast<std::int8_t>(std::clamp<std::int64_t>(y, lowest, highest));
-}
-
-std::int64_t bias_limit(std::int64_t in_size) {
-  return std::int64_t{std::numeric_limits<std::int32_t>::max()} - in_size * kMaxWeightMagnitude * kMaxInputDifference;
-}
-
 // ---- network ----------------------------------------------------------------
 
 std::int32_t QuantizedLayer::lowest() const {
-  return activation == Activation::kRelu ? output.zero_point : static_cast<std::int32_t>(kQMin);
+  return activation == Activation::kRelu ? output.zero_point : static_cast<std::int32_t>(kInt8Min);
 }
 
 std::int64_t QuantizedNetwork::input_size() const { return layers.empty() ? 0 : layers.front().in_size; }
@@ -198,7 +104,7 @@ void QuantizedNetwork::validate() const {
                   std::to_string(l.out_size));
     }
     for (const QuantParams* p : {&l.input, &l.output, &l.requant}) {
-      if (p->zero_point < kQMin || p->zero_point > kQMax || !(p->scale > 0.0f) || !std::isfinite(p->scale)) {
+      if (p->zero_point < kInt8Min || p->zero_point > kInt8Max || !(p->scale > 0.0f) || !std::isfinite(p->scale)) {
         throw Error(where + ": a scale is not positive and finite or a zero point is outside [-128, 127]");
       }
     }
@@ -216,7 +122,7 @@ void QuantizedNetwork::validate() const {
       throw Error(where + ": input does not match the output of " + layer_name(i - 1) + " (size " +
                   std::to_string(layers[i - 1].out_size) + " vs " + std::to_string(l.in_size) + ")");
     }
-    if (std::find(l.weights.begin(), l.weights.end(), static_cast<std::int8_t>(kQMin)) != l.weights.end()) {
+    if (std::find(l.weights.begin(), l.weights.end(), static_cast<std::int8_t>(kInt8Min)) != l.weights.end()) {
       throw Error(where + ": a weight is -128 (symmetric weights stay in [-127, 127])");
     }
     const std::int64_t limit = bias_limit(l.in_size);
@@ -262,9 +168,9 @@ std::vector<std::int8_t> run_reference(const QuantizedNetwork& network, const st
           dot += static_cast<std::int32_t>(row[i]) * centered[i];
         }
         const auto acc = static_cast<std::int32_t>(std::int64_t{l.bias[o]} + dot);  // bias_limit keeps this in range
-        std::int8_t q = requantize(acc, l.multipliers[o], l.requant.zero_point, l.lowest(), kQMax);
+        std::int8_t q = requantize(acc, l.multipliers[o], l.requant.zero_point, l.lowest(), kInt8Max);
         if (!l.table.empty()) {
-          q = l.table[static_cast<std::size_t>(q - kQMin)];
+          q = l.table[static_cast<std::size_t>(q - kInt8Min)];
         }
         y[o] = q;
       }

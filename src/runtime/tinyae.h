@@ -67,6 +67,44 @@ typedef enum {
     TINYAE_ACT_COUNT = 4
 } tinyae_activation;
 
+/* Input scaling: raw readings -> the model's input, per feature,
+ *   y = (x - offset[f]) * scale[f]     in float32, f = i % feature_count
+ * for element i of an input (inputs are feature_count values per time step,
+ * time-major). The host applies exactly these two float32 operations (no
+ * fused multiply-add can form: a subtraction then a product), so a device
+ * and the host get bit-identical inputs. The exporter writes <PREFIX>_scaling
+ * for models that take raw readings (MNIST: one feature, offset 0, scale
+ * 1.0f / 255, raw = pixel values 0..255). Used by tinyae_scale_input_f32
+ * and tinyae_scale_input_i8. */
+typedef struct {
+    uint16_t feature_count; /* F; divides the model's input_size */
+    const float *offset;    /* (F) */
+    const float *scale;     /* (F) */
+} tinyae_scaling;
+
+/* The checks both scale_input functions make: TINYAE_ERR_NULL_ARGUMENT for a
+ * NULL pointer, TINYAE_ERR_BAD_MODEL for a feature count of 0 or one that
+ * does not divide input_size. static inline so that each format's file
+ * ships alone. */
+static inline tinyae_status tinyae_check_scaling(const tinyae_scaling *scaling, uint32_t input_size, const void *raw,
+                                                 const void *input)
+{
+    if (scaling == NULL || scaling->offset == NULL || scaling->scale == NULL || raw == NULL || input == NULL) {
+        return TINYAE_ERR_NULL_ARGUMENT;
+    }
+    if (scaling->feature_count == 0u || input_size % scaling->feature_count != 0u) {
+        return TINYAE_ERR_BAD_MODEL;
+    }
+    return TINYAE_OK;
+}
+
+/* Anomaly scores. The score of one input is the mean squared error of the
+ * model's output against its (scaled) input, in the model's units; an input
+ * is an anomaly iff score > threshold, strictly (a score equal to the
+ * threshold is normal), as on the host (tinyae/anomaly.h). The exporter
+ * writes the threshold as <PREFIX>_ANOMALY_THRESHOLD (float, model units);
+ * int8 models compare an integer sum instead (see the int8 section). */
+
 /* --------------------------------------------------------------- float32 -- */
 
 /* One dense layer: out = act(weights * in + bias). */
@@ -109,6 +147,23 @@ uint32_t tinyae_scratch_floats_f32(const tinyae_model_f32 *model);
  * tanh to +-1). */
 tinyae_status tinyae_run_f32(const tinyae_model_f32 *model, const float *input, float *output, float *scratch,
                              size_t scratch_len);
+
+/* raw (input_size floats, sensor units) -> input (input_size floats), with
+ * the scaling above. raw and input may be the same memory. */
+tinyae_status tinyae_scale_input_f32(const tinyae_model_f32 *model, const tinyae_scaling *scaling, const float *raw,
+                                     float *input);
+
+/* *score = sum / input_size with, in float32 and index order i = 0, 1, ...,
+ *   d = output[i] - input[i];  sum = sum + d * d
+ * input: (input_size) the scaled input, output: (output_size) the model's
+ * output for it. TINYAE_ERR_BAD_MODEL if input_size != output_size or is 0.
+ * Compile with -ffp-contract=off (implied by ISO modes such as -std=c99, as
+ * tinyae deploy and the CMake build use) for the host's exact order; a fused
+ * d * d + sum changes the last bits only. */
+tinyae_status tinyae_score_f32(const tinyae_model_f32 *model, const float *input, const float *output, float *score);
+
+/* 1 if score > threshold (an anomaly), else 0; 0 for a NaN score. */
+int tinyae_is_anomaly_f32(float score, float threshold);
 
 /* ------------------------------------------------------------------ int8 --
  * Implemented in tinyae_int8.c.
@@ -230,6 +285,40 @@ int8_t tinyae_requantize_i8(int32_t acc, int32_t multiplier, uint8_t shift, int8
  * TINYAE_ERR_BAD_MODEL if the scale is not a positive finite number. */
 tinyae_status tinyae_quantize_input_i8(const tinyae_model_i8 *model, const float *input, int8_t *quantized);
 tinyae_status tinyae_dequantize_output_i8(const tinyae_model_i8 *model, const int8_t *quantized, float *output);
+
+/* raw (input_size floats, sensor units) -> quantized input in one pass: the
+ * float32 scaling of tinyae_scale_input_f32, then the quantization of
+ * tinyae_quantize_input_i8, per element (no float buffer). */
+tinyae_status tinyae_scale_input_i8(const tinyae_model_i8 *model, const tinyae_scaling *scaling, const float *raw,
+                                    int8_t *input);
+
+/* The int8 anomaly score, integers only (no FPU). Each int8 input is first
+ * brought to the output's quantization with the requantization rule above,
+ * not clamped to int8:
+ *   r[i] = floor(((input[i] - input_zero_point) * multiplier + 2^(shift-1)) / 2^shift)
+ * with multiplier * 2^-shift ~= input_scale / output_scale; then
+ *   sum = sum over i of ((output[i] - output_zero_point) - r[i])^2      (uint64)
+ * In model units the score is output_scale^2 * sum / input_size, and
+ *   score > threshold  <=>  sum > floor(threshold * input_size / output_scale^2)
+ * exactly for an integer sum; the exporter computes that floor in double
+ * (<PREFIX>_ANOMALY_THRESHOLD_SUM), so the device's flag equals the host's
+ * (score > threshold) except when threshold * input_size / output_scale^2
+ * lies within double rounding of an integer. The exporter also checks that
+ * the sum cannot overflow 64 bits for the model's scales. */
+typedef struct {
+    int32_t multiplier;     /* Q31, as a layer's: input_scale / output_scale ~= multiplier * 2^-shift */
+    uint8_t shift;          /* in [1, 62] */
+    uint64_t threshold_sum; /* an input is an anomaly iff its sum > threshold_sum */
+} tinyae_anomaly_i8;
+
+/* *sum as above for input (input_size int8, as passed to tinyae_run_i8) and
+ * output (output_size int8, its result). TINYAE_ERR_BAD_MODEL if
+ * input_size != output_size or is 0. */
+tinyae_status tinyae_score_i8(const tinyae_model_i8 *model, const tinyae_anomaly_i8 *anomaly, const int8_t *input,
+                              const int8_t *output, uint64_t *sum);
+
+/* 1 if sum > anomaly->threshold_sum (an anomaly), else 0; 0 for NULL. */
+int tinyae_is_anomaly_i8(const tinyae_anomaly_i8 *anomaly, uint64_t sum);
 
 #ifdef __cplusplus
 }

@@ -283,3 +283,47 @@ tinyae_status tinyae_run_f32(const tinyae_model_f32 *model, const float *input, 
     }
     return TINYAE_OK;
 }
+
+/* ---------------------------------------------------- scaling and score -- */
+
+tinyae_status tinyae_scale_input_f32(const tinyae_model_f32 *model, const tinyae_scaling *scaling, const float *raw,
+                                     float *input)
+{
+    uint32_t i, f = 0;
+    tinyae_status status;
+    if (model == NULL) {
+        return TINYAE_ERR_NULL_ARGUMENT;
+    }
+    status = tinyae_check_scaling(scaling, model->input_size, raw, input);
+    if (status != TINYAE_OK) {
+        return status;
+    }
+    for (i = 0; i < model->input_size; i++) {
+        input[i] = (raw[i] - scaling->offset[f]) * scaling->scale[f];
+        f = f + 1u == scaling->feature_count ? 0u : f + 1u;
+    }
+    return TINYAE_OK;
+}
+
+tinyae_status tinyae_score_f32(const tinyae_model_f32 *model, const float *input, const float *output, float *score)
+{
+    float sum = 0.0f;
+    uint32_t i;
+    if (model == NULL || input == NULL || output == NULL || score == NULL) {
+        return TINYAE_ERR_NULL_ARGUMENT;
+    }
+    if (model->input_size == 0u || model->input_size != model->output_size) {
+        return TINYAE_ERR_BAD_MODEL;
+    }
+    for (i = 0; i < model->input_size; i++) {
+        const float d = output[i] - input[i];
+        sum = sum + d * d;
+    }
+    *score = sum / (float)model->input_size;
+    return TINYAE_OK;
+}
+
+int tinyae_is_anomaly_f32(float score, float threshold)
+{
+    return score > threshold;
+}

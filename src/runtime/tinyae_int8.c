@@ -535,6 +535,20 @@ static tinyae_status tinyae_check_conversion_i8(const tinyae_model_i8 *model, co
     return tinyae_scale_ok(output_side ? model->output_scale : model->input_scale) ? TINYAE_OK : TINYAE_ERR_BAD_MODEL;
 }
 
+/* One value quantized with the model's input parameters. */
+static int8_t tinyae_quantize_one_i8(const tinyae_model_i8 *model, float x)
+{
+    /* Clamped as a float before the conversion: converting an out-of-range
+     * float to an integer is undefined. NaN fails every comparison, so it is
+     * caught first (q != q only for NaN). */
+    float q = roundf(x / model->input_scale) + (float)model->input_zero_point;
+    if (q != q) {
+        q = (float)model->input_zero_point;
+    }
+    q = q < -128.0f ? -128.0f : (q > 127.0f ? 127.0f : q);
+    return (int8_t)q;
+}
+
 tinyae_status tinyae_quantize_input_i8(const tinyae_model_i8 *model, const float *input, int8_t *quantized)
 {
     uint32_t i;
@@ -543,15 +557,7 @@ tinyae_status tinyae_quantize_input_i8(const tinyae_model_i8 *model, const float
         return status;
     }
     for (i = 0; i < model->input_size; i++) {
-        /* Clamped as a float before the conversion: converting an
-         * out-of-range float to an integer is undefined. NaN fails every
-         * comparison, so it is caught first (q != q only for NaN). */
-        float q = roundf(input[i] / model->input_scale) + (float)model->input_zero_point;
-        if (q != q) {
-            q = (float)model->input_zero_point;
-        }
-        q = q < -128.0f ? -128.0f : (q > 127.0f ? 127.0f : q);
-        quantized[i] = (int8_t)q;
+        quantized[i] = tinyae_quantize_one_i8(model, input[i]);
     }
     return TINYAE_OK;
 }
@@ -567,4 +573,52 @@ tinyae_status tinyae_dequantize_output_i8(const tinyae_model_i8 *model, const in
         output[i] = model->output_scale * (float)((int32_t)quantized[i] - model->output_zero_point);
     }
     return TINYAE_OK;
+}
+
+/* ---------------------------------------------------- scaling and score -- */
+
+tinyae_status tinyae_scale_input_i8(const tinyae_model_i8 *model, const tinyae_scaling *scaling, const float *raw,
+                                    int8_t *input)
+{
+    uint32_t i, f = 0;
+    tinyae_status status = tinyae_check_conversion_i8(model, raw, input, 0);
+    if (status != TINYAE_OK) {
+        return status;
+    }
+    status = tinyae_check_scaling(scaling, model->input_size, raw, input);
+    if (status != TINYAE_OK) {
+        return status;
+    }
+    for (i = 0; i < model->input_size; i++) {
+        input[i] = tinyae_quantize_one_i8(model, (raw[i] - scaling->offset[f]) * scaling->scale[f]);
+        f = f + 1u == scaling->feature_count ? 0u : f + 1u;
+    }
+    return TINYAE_OK;
+}
+
+tinyae_status tinyae_score_i8(const tinyae_model_i8 *model, const tinyae_anomaly_i8 *anomaly, const int8_t *input,
+                              const int8_t *output, uint64_t *sum)
+{
+    uint64_t total = 0;
+    uint32_t i;
+    if (model == NULL || anomaly == NULL || input == NULL || output == NULL || sum == NULL) {
+        return TINYAE_ERR_NULL_ARGUMENT;
+    }
+    if (model->input_size == 0u || model->input_size != model->output_size) {
+        return TINYAE_ERR_BAD_MODEL;
+    }
+    for (i = 0; i < model->input_size; i++) {
+        /* |r| <= 2^30 (tinyae_rescale saturates), so |d| < 2^31 and d * d is exact in int64. */
+        const int32_t r =
+            tinyae_rescale((int32_t)input[i] - model->input_zero_point, anomaly->multiplier, anomaly->shift);
+        const int64_t d = (int64_t)((int32_t)output[i] - model->output_zero_point) - r;
+        total += (uint64_t)(d * d);
+    }
+    *sum = total;
+    return TINYAE_OK;
+}
+
+int tinyae_is_anomaly_i8(const tinyae_anomaly_i8 *anomaly, uint64_t sum)
+{
+    return anomaly != NULL && sum > anomaly->threshold_sum;
 }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -157,7 +158,8 @@ TEST_F(Deploy, TutorialAutoencoderOnCortexM4FIsAtMostTwoInstructionsPerMac) {
 }
 
 // The whole pipeline with LibTorch's goldens: a short training run, `tinyae
-// export`, then deploy of all three models on the Cortex-M4F.
+// export`, then deploy of all three models on the Cortex-M4F and M7, with
+// the anomaly scores of the autoencoder next to the host's.
 TEST_F(Deploy, RealExportOfAShortTrainingRunMatchesLibTorch) {
   const fs::path mnist = fs::path(TINYAE_SOURCE_DIR) / "data" / "mnist";
   if (!fs::exists(mnist / "t10k-images-idx3-ubyte") && !fs::exists(mnist / "t10k-images-idx3-ubyte.gz")) {
@@ -173,14 +175,32 @@ TEST_F(Deploy, RealExportOfAShortTrainingRunMatchesLibTorch) {
       run_command({TINYAE_EXE, "export", "--model", (run_dir / "model.safetensors").string(), "--out", headers.string(),
                    "--data", mnist.string(), "--golden", "2"});
   ASSERT_EQ(export_status, 0) << export_out;
-  const DeployResult r = run(headers, "mps2-an386");
-  EXPECT_TRUE(r.ok);
-  EXPECT_EQ(r.models.size(), 3u);
-  EXPECT_EQ(r.headline_model, "autoencoder");
-  EXPECT_LE(r.max_abs_err, 1e-5) << "largest |device - LibTorch| over all outputs";
-  EXPECT_LE(r.instructions_per_mac, 2.0);
-  std::printf("  trained model on Cortex-M4F: max_abs_err vs LibTorch %.3g, %.3f instructions per MAC\n", r.max_abs_err,
-              r.instructions_per_mac);
+  for (const char* board : {"mps2-an386", "mps2-an500"}) {
+    const DeployResult r = run(headers, board);
+    EXPECT_TRUE(r.ok) << board;
+    EXPECT_EQ(r.models.size(), 3u);
+    EXPECT_EQ(r.headline_model, "autoencoder");
+    EXPECT_LE(r.max_abs_err, 1e-5) << "largest |device - LibTorch| over all outputs";
+    EXPECT_LE(r.instructions_per_mac, 2.0);
+    std::printf("  trained model on %s: max_abs_err vs LibTorch %.3g, %.3f instructions per MAC\n", board,
+                r.max_abs_err, r.instructions_per_mac);
+    // The device scales the raw pixels to the golden inputs bit for bit, and
+    // its anomaly scores are within 1e-5 relative of the host's.
+    for (const char* name : {"encoder", "autoencoder"}) {
+      EXPECT_EQ(r.models.at(name).scaled_vectors, 2) << name;
+      EXPECT_EQ(r.models.at(name).scaling_mismatched, 0) << name;
+    }
+    const std::vector<tinyae::DeployScore>& scores = r.models.at("autoencoder").scores;
+    ASSERT_EQ(scores.size(), 2u);
+    for (const tinyae::DeployScore& s : scores) {
+      std::printf("    vector %lld: score device %.9g host %.9g (relative gap %.3g), threshold %.9g, flag %d/%d\n",
+                  static_cast<long long>(s.vector), s.device, s.host, std::fabs(s.device - s.host) / s.host,
+                  s.threshold, s.device_flag, s.host_flag);
+      EXPECT_TRUE(s.ok);
+      EXPECT_LE(std::fabs(s.device - s.host), 1e-5 * s.host);
+      EXPECT_GT(s.threshold, 0.0);
+    }
+  }
 }
 
 // -------------------------------------------------------------------- CLI --

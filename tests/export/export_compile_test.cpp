@@ -178,6 +178,22 @@ TEST_F(ExportedHeaders, ArduinoSketchPrintsLibTorchsValues) {
   EXPECT_NE(run.output.find("Self-test passed"), std::string::npos) << run.output.substr(run.output.size() - 500);
   EXPECT_TRUE(std::regex_search(run.output, std::regex(R"(Golden vector 0: [0-9]+ us)")));
   EXPECT_TRUE(std::regex_search(run.output, std::regex(R"(Inference time = [0-9]+ us)")));
+  // Per vector: the raw pixels scaled on the board equal the golden input,
+  // and the score is printed next to the host's, with threshold and flags.
+  const std::regex scaled("Scaled raw input = golden input");
+  EXPECT_EQ(std::distance(std::sregex_iterator(run.output.begin(), run.output.end(), scaled), std::sregex_iterator()),
+            2);
+  const std::regex score(
+      R"(Score = ([0-9.]+), host = ([0-9.]+), threshold = ([0-9.]+), (anomaly|normal) \(host: (anomaly|normal)\))");
+  int scores = 0;
+  for (auto it = std::sregex_iterator(run.output.begin(), run.output.end(), score); it != std::sregex_iterator();
+       ++it) {
+    const double device = std::stod((*it)[1]), host = std::stod((*it)[2]);
+    std::cout << "sketch: " << it->str() << "\n";
+    EXPECT_NEAR(device, host, 1e-5 * host + 1e-9);
+    ++scores;
+  }
+  EXPECT_EQ(scores, 2);
 }
 
 }  // namespace

@@ -300,6 +300,62 @@ TEST(ExportHeaderText, FollowsTheContract) {
   }
 }
 
+// A model that takes raw readings and has an anomaly threshold: the header
+// carries the scaling (macros, arrays, tinyae_scaling), the threshold macro
+// with its rule, the raw golden inputs and the host's golden scores.
+TEST(ExportHeaderText, ScalingAndAnomalyThreshold) {
+  ModelToExport model = model_of_sizes("autoencoder", {4, 2, 4}, 0.5f);
+  model.golden_count = 1;
+  model.golden_inputs = {0.0f, 1.0f, 0.5f, 0.25f};
+  model.golden_outputs = {1.0f, 1.0f, 1.0f, 1.0f};
+  model.input_scaling = Scaling{ScalingKind::kZScore, {"humidity", "temp*/"}, {10.0f, -2.0f}, {0.5f, 4.0f}};
+  model.raw_input_note = "two sensors";
+  model.golden_raw_inputs = {10.0f, -1.75f, 11.0f, -1.9375f};
+  model.anomaly = AnomalyThreshold{0.25, "percentile 99 of something"};
+  model.golden_scores = {0.4375};
+  Provenance provenance;
+  provenance.checkpoint_sha256 = std::string(64, 'b');
+  const std::string text = make_header_writer(NumberFormat::kFloat32)->render(model, provenance);
+  for (const std::string& expected :
+       {std::string("Input scaling (zscore)"), std::string(" * Raw readings: two sensors.\n"),
+        std::string(" * Features, f = 0 .. 1: humidity, temp* /"), std::string("#define AUTOENCODER_FEATURE_COUNT 2\n"),
+        std::string(
+            "static const float autoencoder_scaling_offset[AUTOENCODER_FEATURE_COUNT] = {\n    10.0f, -2.0f,\n"),
+        std::string("static const float autoencoder_scaling_scale[AUTOENCODER_FEATURE_COUNT] = {\n    0.5f, 4.0f,\n"),
+        std::string("static const tinyae_scaling autoencoder_scaling = {AUTOENCODER_FEATURE_COUNT, "
+                    "autoencoder_scaling_offset, autoencoder_scaling_scale};\n"),
+        std::string(" * Threshold: percentile 99 of something */\n"
+                    "#define AUTOENCODER_ANOMALY_THRESHOLD 0.25f  /* model units */\n"),
+        std::string("static const float "
+                    "autoencoder_golden_raw_inputs[AUTOENCODER_GOLDEN_COUNT][AUTOENCODER_INPUT_SIZE] = {\n"
+                    "    { /* vector 0 */\n        10.0f, -1.75f, 11.0f, -1.9375f,\n"),
+        std::string("static const float autoencoder_golden_scores[AUTOENCODER_GOLDEN_COUNT] = {\n    0.4375f,\n")}) {
+    EXPECT_NE(text.find(expected), std::string::npos) << "missing:\n" << expected << "\nin:\n" << text;
+  }
+
+  // Each broken field is refused with a message naming the model and the field.
+  const auto refused = [&](const ModelToExport& broken, const std::vector<std::string>& parts) {
+    try {
+      validate_export_model(broken);
+      ADD_FAILURE() << "accepted a model that should fail with " << parts.back();
+    } catch (const Error& e) {
+      for (const std::string& part : parts) EXPECT_NE(std::string(e.what()).find(part), std::string::npos) << e.what();
+    }
+  };
+  ModelToExport short_raw = model;
+  short_raw.golden_raw_inputs.pop_back();
+  refused(short_raw, {"autoencoder", "raw golden input"});
+  ModelToExport three_offsets = model;
+  three_offsets.input_scaling->offset = {1.0f, 2.0f, 3.0f};
+  refused(three_offsets, {"autoencoder", "input scaling", "3 offsets"});
+  ModelToExport negative = model;
+  negative.anomaly->threshold = -1.0;
+  refused(negative, {"autoencoder", "anomaly threshold"});
+  ModelToExport no_scores = model;
+  no_scores.golden_scores.clear();
+  refused(no_scores, {"autoencoder", "golden scores"});
+}
+
 TEST(ExportHeaderText, NoGoldenVectorsMeansNoGoldenArrays) {
   const ModelToExport model = model_of_sizes("decoder", {2, 3});
   const std::string text = make_header_writer(NumberFormat::kFloat32)->render(model, Provenance{});

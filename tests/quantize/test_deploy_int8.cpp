@@ -3,8 +3,10 @@
 // (mps2-an386) and the Cortex-M7 (mps2-an500) with the SXTB16/SMLAD kernel,
 // and every output equals the golden one -- the host reference's -- bit for
 // bit (test_export_int8 checks the same headers on the host). The
-// autoencoder stays at or below 1.5 instructions per multiply-accumulate, and
-// a single changed golden value fails the run.
+// autoencoder stays at or below 1.5 instructions per multiply-accumulate,
+// its integer anomaly scores equal the host's, and a single changed golden
+// value or score fails the run.
+#include <functional>
 #include <iostream>
 #include <regex>
 
@@ -31,6 +33,24 @@ class DeployInt8 : public ::testing::TestWithParam<std::string> {
     const std::string missing = mnist_missing_message();
     if (!missing.empty()) GTEST_FAIL() << missing;
     ASSERT_EQ(export_.exit_code, 0) << export_.output;
+  }
+  // A copy of the export, folder `name`, whose model_autoencoder.h has the
+  // first value after "<array>[" that `value` matches (its one capture
+  // group) replaced by change(value).
+  static fs::path copy_with_changed_value(const std::string& name, const std::string& array, const std::regex& value,
+                                          const std::function<std::string(const std::string&)>& change) {
+    const fs::path copy = dir_ / name;
+    fs::remove_all(copy);
+    fs::copy(dir_ / "i8", copy, fs::copy_options::recursive);
+    std::string header = read_text(copy / "model_autoencoder.h");
+    const std::size_t table = header.find(array + "[");
+    EXPECT_NE(table, std::string::npos) << array;
+    std::smatch m;
+    const std::string tail = header.substr(table);
+    EXPECT_TRUE(std::regex_search(tail, m, value)) << array;
+    header.replace(table + static_cast<std::size_t>(m.position(1)), m.length(1), change(m[1]));
+    write_text(copy / "model_autoencoder.h", header);
+    return copy;
   }
   static fs::path dir_;
   static CommandResult export_;
@@ -64,23 +84,53 @@ TEST_P(DeployInt8, BitExactAndFast) {
   EXPECT_EQ(r.macs, 221184);
   EXPECT_LE(r.instructions_per_mac, kMaxInstructionsPerMac) << GetParam();
   EXPECT_GT(r.instructions_per_mac, 1.0) << "below one instruction per MAC: the count is wrong";
+
+  // Raw readings scaled straight to int8 on the device equal the golden
+  // inputs; the integer anomaly scores equal the host's, and so do the flags.
+  for (const char* name : {"encoder", "autoencoder"}) {
+    EXPECT_EQ(r.models.at(name).scaled_vectors, 3) << name;
+    EXPECT_EQ(r.models.at(name).scaling_mismatched, 0) << name;
+  }
+  const std::vector<DeployScore>& scores = r.models.at("autoencoder").scores;
+  ASSERT_EQ(scores.size(), 3u) << j.dump(2);
+  for (const DeployScore& s : scores) {
+    std::cout << "  vector " << s.vector << ": score sum device " << s.device_sum << " host " << s.host_sum
+              << ", score " << s.device << ", threshold " << s.threshold << ", flag device " << s.device_flag
+              << " host " << s.host_flag << "\n";
+    EXPECT_TRUE(s.ok);
+    EXPECT_GT(s.host_sum, 0u);
+    EXPECT_EQ(s.device_sum, s.host_sum);
+    EXPECT_EQ(s.device, s.host);
+    EXPECT_EQ(s.device_flag, s.host_flag);
+  }
+  EXPECT_EQ(j["models"]["autoencoder"]["scores"].size(), 3u);
+  EXPECT_TRUE(r.models.at("decoder").scores.empty()) << "only the autoencoder has a threshold";
+}
+
+// A golden score sum off by one fails the vector, though every output matches.
+TEST_P(DeployInt8, OneWrongGoldenScoreFails) {
+  if (GetParam() != "mps2-an386") GTEST_SKIP() << "the check is the same C code on every board";
+  const fs::path copy =
+      copy_with_changed_value("wrong-score", "autoencoder_golden_score_sums", std::regex(R"(\{\s+([0-9]+),)"),
+                              [](const std::string& sum) { return std::to_string(std::stoull(sum) + 1); });
+
+  DeployOptions options;
+  options.headers_dir = copy;
+  options.board = GetParam();
+  const DeployResult r = deploy(options);
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.max_abs_err, 0.0) << "the outputs still match";
+  EXPECT_EQ(r.models.at("autoencoder").failed_vectors, 1);
+  ASSERT_EQ(r.models.at("autoencoder").scores.size(), 3u);
+  EXPECT_FALSE(r.models.at("autoencoder").scores[0].ok);
+  EXPECT_EQ(r.models.at("autoencoder").scores[0].host_sum, r.models.at("autoencoder").scores[0].device_sum + 1);
 }
 
 TEST_P(DeployInt8, OneWrongGoldenValueFails) {
   // A copy of the export with one golden output of the autoencoder off by one.
-  const fs::path copy = dir_ / ("off-by-one-" + GetParam());
-  fs::remove_all(copy);
-  fs::copy(dir_ / "i8", copy, fs::copy_options::recursive);
-  std::string header = read_text(copy / "model_autoencoder.h");
-  const std::size_t table = header.find("autoencoder_golden_outputs[");
-  ASSERT_NE(table, std::string::npos);
-  std::smatch m;
-  const std::string tail = header.substr(table);
-  ASSERT_TRUE(std::regex_search(tail, m, std::regex(R"(/\* vector 0 \*/\s+(-?[0-9]+),)")));
-  const int value = std::stoi(m[1]);
-  const std::size_t at = table + static_cast<std::size_t>(m.position(1));
-  header.replace(at, m.length(1), std::to_string(value == 127 ? 126 : value + 1));
-  write_text(copy / "model_autoencoder.h", header);
+  const fs::path copy = copy_with_changed_value(
+      "off-by-one-" + GetParam(), "autoencoder_golden_outputs", std::regex(R"(/\* vector 0 \*/\s+(-?[0-9]+),)"),
+      [](const std::string& q) { return std::to_string(std::stoi(q) == 127 ? 126 : std::stoi(q) + 1); });
 
   DeployOptions options;
   options.headers_dir = copy;

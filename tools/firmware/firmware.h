@@ -4,11 +4,11 @@
  * folder: fw_model_<prefix>.c per model (includes the model's header, owns
  * its scratch and output buffers) and fw_models.c (the table, the tolerance).
  *
- * main.c knows nothing about number formats: each table entry carries a
- * `run` function and a `value` reader for its format. float32 uses
- * tinyae_fw_run_f32 / tinyae_fw_value_f32 (run_f32.c), int8
- * tinyae_fw_run_i8 / tinyae_fw_value_i8 (run_i8.c); deploy picks the file,
- * the functions and the buffer types from the manifest's number_format.
+ * main.c knows nothing about number formats: each table entry carries
+ * `run`, `value`, `scale` and `score` functions for its format:
+ * tinyae_fw_*_f32 (run_f32.c) or tinyae_fw_*_i8 (run_i8.c); deploy picks the
+ * file, the functions and the buffer types from the manifest's
+ * number_format.
  */
 #ifndef TINYAE_FIRMWARE_H
 #define TINYAE_FIRMWARE_H
@@ -17,6 +17,16 @@
 #include <stdint.h>
 
 typedef struct tinyae_fw_model tinyae_fw_model;
+
+/* One golden vector's anomaly score on the device and on the host. */
+typedef struct {
+  double device;                 /* model units */
+  double host;                   /* the header's golden score (int8: from its exact sum) */
+  int device_flag;               /* device > threshold (int8: device sum > threshold sum) */
+  int host_flag;                 /* the same rule on the host's score */
+  unsigned long long device_sum; /* int8: tinyae_score_i8's integer sum; 0 for float32 */
+  unsigned long long host_sum;
+} tinyae_fw_score;
 
 struct tinyae_fw_model {
   const char *name;          /* manifest "name", e.g. "autoencoder" */
@@ -39,17 +49,38 @@ struct tinyae_fw_model {
   /* Element `index` of an array of the format's output type, as a float
    * (exact for int8), for comparing and printing outside the timed run. */
   float (*value)(const void *values, size_t index);
+
+  /* Raw readings and anomaly scores; NULL where the header has none (the
+   * decoder takes no raw readings; only the autoencoder has a threshold). */
+  const void *scaling;               /* tinyae_scaling */
+  const float *golden_raw_inputs;    /* (golden_count, input_size) */
+  void *scaled;                      /* (input_size) of the format's input type: where scale writes */
+  const float *golden_scores;        /* (golden_count) the host's scores, model units */
+  float threshold;                   /* <PREFIX>_ANOMALY_THRESHOLD, model units */
+  const void *anomaly;               /* int8: tinyae_anomaly_i8 */
+  const uint64_t *golden_score_sums; /* int8: (golden_count) the host's exact sums */
+  /* Scales golden raw input `vector` into m->scaled; returns how many values
+   * differ from golden input `vector` (0: bit-identical), -1 on an error. */
+  int (*scale)(const tinyae_fw_model *m, uint32_t vector);
+  /* The score of m->predicted (the run of golden vector `vector`) against
+   * golden input `vector`; returns a tinyae_status. */
+  int (*score)(const tinyae_fw_model *m, uint32_t vector, tinyae_fw_score *score);
 };
 
 /* Defined by the generated fw_models.c. */
 extern const tinyae_fw_model *const tinyae_fw_models[]; /* (tinyae_fw_model_count) */
 extern const uint32_t tinyae_fw_model_count;
 extern const double tinyae_fw_tolerance; /* max |predicted - expected| per output */
+extern const int tinyae_fw_exact;        /* 1: scores must equal the host's (int8), 0: within 1e-5 relative */
 
 /* Run and value functions, one pair per number format (run_<format>.c). */
 int tinyae_fw_run_f32(const tinyae_fw_model *m, uint32_t vector);
 float tinyae_fw_value_f32(const void *values, size_t index);
 int tinyae_fw_run_i8(const tinyae_fw_model *m, uint32_t vector);
 float tinyae_fw_value_i8(const void *values, size_t index);
+int tinyae_fw_scale_f32(const tinyae_fw_model *m, uint32_t vector);
+int tinyae_fw_score_f32(const tinyae_fw_model *m, uint32_t vector, tinyae_fw_score *score);
+int tinyae_fw_scale_i8(const tinyae_fw_model *m, uint32_t vector);
+int tinyae_fw_score_i8(const tinyae_fw_model *m, uint32_t vector, tinyae_fw_score *score);
 
 #endif /* TINYAE_FIRMWARE_H */

@@ -3,6 +3,7 @@
 //
 //   tinyae export --model RUN/model.safetensors --out DIR [--data data/mnist] [--golden 4]
 //                 [--arduino] [--name-prefix PREFIX] [--format float32|int8] [--calibration 1000]
+//                 [--threshold-percentile 99]
 #include <iostream>
 #include <string>
 
@@ -34,8 +35,10 @@ int cmd_export(int argc, char** argv) {
       "format", "number format: float32, or int8 (quantized; also writes quantization.json)",
       cxxopts::value<std::string>()->default_value("float32"))(
       "calibration", "int8: calibrate on the first N MNIST training images (1 to 60000)",
-      cxxopts::value<std::string>()->default_value(std::to_string(kDefaultCalibrationImages)))("h,help",
-                                                                                               "print this help");
+      cxxopts::value<std::string>()->default_value(std::to_string(kDefaultCalibrationImages)))(
+      "threshold-percentile",
+      "anomaly threshold: this percentile (0 to 100) of the autoencoder's scores on the MNIST test images",
+      cxxopts::value<std::string>()->default_value("99"))("h,help", "print this help");
   const cxxopts::ParseResult args = parser.parse(argc, argv);
   if (args.count("help")) {
     std::cout << parser.help();
@@ -57,8 +60,14 @@ int cmd_export(int argc, char** argv) {
   options.calibration_images =
       parse_integer<std::int64_t>("calibration", args["calibration"].as<std::string>(), 1, kMaxCalibrationImages);
 
+  options.threshold_percentile =
+      parse_real("threshold-percentile", args["threshold-percentile"].as<std::string>(), 0.0, 100.0, true);
+
   const ExportResult result = export_models(options);
   std::cout << format_footprint_table(result.models);
+  if (result.anomaly) {
+    spdlog::info("anomaly threshold {:.9g} (model units): {}", result.anomaly->threshold, result.anomaly->rule);
+  }
   spdlog::info("wrote {} files ({}{}) to {}", result.files.size(), number_format_name(options.format),
                options.arduino ? ", Arduino library" : "", options.out_dir.string());
   return 0;
