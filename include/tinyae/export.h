@@ -27,6 +27,7 @@
 #include "tinyae/normalize.h"
 #include "tinyae/number_format.h"
 #include "tinyae/quantize.h"
+#include "tinyae/scoring.h"
 
 namespace tinyae {
 
@@ -188,44 +189,45 @@ std::string render_arduino_sketch(const ModelToExport& model, const NumberFormat
 
 // ---- Anomaly scores and threshold (LibTorch) --------------------------------
 
-inline constexpr double kDefaultThresholdPercentile = 99.0;
-
 // The anomaly score (tinyae/anomaly.h, model units) of every row of `inputs`
 // (n, input_size), already scaled: float32 (int8 == nullptr): score_f32 of
 // the row and LibTorch's output for it; int8: the score of the quantized row
 // and the host reference's output (bit-exact with the device).
 std::vector<double> anomaly_scores(Autoencoder& model, const QuantizedNetwork* int8, const torch::Tensor& inputs);
 
-// The threshold a device compares scores with: the `percentile` percentile
-// (tinyae::threshold_at_percentile) of the scores of the validation rows
-// (n, input_size, scaled) that are normal (label 0; all rows when labels is
-// nullptr). float32 thresholds are rounded to float, the type the device
-// compares in, so host and device flag the same scores. `what` names the
-// rows in the rule text ("the 10000 MNIST test images"). Throws
-// tinyae::Error for a percentile outside [0, 100], no normal row, or labels
-// of another length than the rows.
+// The threshold a device compares scores with: `rule` (tinyae/scoring.h)
+// applied to the scores of the validation rows (n, input_size, scaled;
+// labels: 1 anomaly, empty when all are normal). float32 thresholds are
+// rounded to float, the type the device compares in, so host and device
+// flag the same scores. Throws
+// tinyae::Error for a rule out of range, no normal row, or labels of
+// another length than the rows.
 AnomalyThreshold choose_anomaly_threshold(Autoencoder& model, const QuantizedNetwork* int8,
-                                          const torch::Tensor& validation, const std::vector<std::uint8_t>* labels,
-                                          double percentile, const std::string& what);
+                                          const torch::Tensor& validation, const std::vector<std::uint8_t>& labels,
+                                          const ThresholdRule& rule);
 
 // ---- The export command ---------------------------------------------------
 
 struct ExportOptions {
   std::filesystem::path model_path;               // RUN/model.safetensors
   std::filesystem::path out_dir;                  // DIR
-  std::filesystem::path data_dir = "data/mnist";  // for golden vectors (not read when golden_count is 0)
-  std::int64_t golden_count = 4;                  // first N MNIST test images
+  // The data the golden vectors, the int8 calibration and the anomaly
+  // threshold come from: "" = what the checkpoint records (tinyae/data_source.h),
+  // otherwise that MNIST folder or CSV file in its place. Not read when
+  // golden_count is 0 and the format is float32.
+  std::filesystem::path data_dir;
+  std::int64_t golden_count = 4;  // first N test vectors
   bool arduino = false;                           // write DIR as an Arduino library
   std::string name_prefix;                        // prepended to every symbol; "" for none
   NumberFormat format = NumberFormat::kFloat32;
-  // int8: calibrate on the first N MNIST training images of data_dir, in
+  // int8: calibrate on the first N training vectors, in
   // [1, kMaxCalibrationImages]; the accuracy report (DIR/quantization.json)
-  // uses all MNIST test images, so int8 always reads data_dir.
+  // uses the whole test split, so int8 always reads the data.
   std::int64_t calibration_images = kDefaultCalibrationImages;
-  // The autoencoder's anomaly threshold: this percentile (0..100) of the
-  // scores of the validation images (MNIST: all test images). No threshold
-  // when no data is read (float32 with golden_count 0).
-  double threshold_percentile = kDefaultThresholdPercentile;
+  // The autoencoder's anomaly threshold, chosen on the validation split's
+  // scores as the device computes them (tinyae/scoring.h: p99 by default).
+  // No threshold when no data is read (float32 with golden_count 0).
+  ThresholdRule threshold;
 };
 
 // What export_models() wrote for one model: its header and footprint (the

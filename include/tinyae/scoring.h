@@ -47,11 +47,6 @@ struct ChosenThreshold {
 ChosenThreshold choose_threshold(const ThresholdRule& rule, const std::vector<double>& scores,
                                  const std::vector<std::uint8_t>& labels);
 
-// Per-row score of `x` (n, input): mean over the row of (model(x) - x)^2,
-// from LibTorch's float32 forward pass, averaged in double. Eval mode, no
-// gradients, in batches.
-std::vector<double> reconstruction_scores(Autoencoder& model, const torch::Tensor& x, std::int64_t batch_size);
-
 // A score that needs no training, to compare against: the largest distance,
 // in training standard deviations, of a vector's per-feature mean from the
 // training mean of that feature. `features` = F of the scaled inputs.

@@ -21,33 +21,9 @@ namespace {
 
 constexpr std::int64_t kScoreBatch = 1000;  // rows per LibTorch forward pass
 
-// MNIST's scaling as load_mnist applies it: one feature, pixel values 0..255
-// times 1.0f / 255.
-Scaling mnist_scaling() { return {ScalingKind::kMinMax, {"pixel"}, {0.0f}, {1.0f / 255.0f}}; }
-
 std::vector<float> rows_as_floats(const torch::Tensor& rows) {
   const torch::Tensor t = rows.detach().to(torch::kCPU, torch::kFloat32).contiguous();
   return std::vector<float>(t.data_ptr<float>(), t.data_ptr<float>() + t.numel());
-}
-
-// The raw pixel values of scaled MNIST images, checked to scale back to them
-// bit for bit (so the device's tinyae_scale_input_* must reproduce the
-// golden inputs exactly).
-std::vector<float> mnist_raw_inputs(const std::vector<float>& inputs, const Scaling& scaling) {
-  std::vector<float> raw(inputs.size());
-  for (std::size_t i = 0; i < inputs.size(); ++i) raw[i] = std::round(inputs[i] * 255.0f);
-  std::vector<float> scaled = raw;
-  scaling.apply(scaled);
-  if (scaled != inputs) {
-    throw Error("internal: the MNIST golden inputs are not pixel values times 1/255; was the loader changed?");
-  }
-  return raw;
-}
-
-double percentile_rank(const std::vector<double>& sorted_scores, double threshold) {
-  std::size_t above = 0;
-  for (double s : sorted_scores) above += is_anomaly(s, threshold) ? 1 : 0;
-  return sorted_scores.empty() ? 0.0 : 100.0 * static_cast<double>(above) / static_cast<double>(sorted_scores.size());
 }
 
 }  // namespace
@@ -79,45 +55,40 @@ std::vector<double> anomaly_scores(Autoencoder& model, const QuantizedNetwork* i
 }
 
 AnomalyThreshold choose_anomaly_threshold(Autoencoder& model, const QuantizedNetwork* int8,
-                                          const torch::Tensor& validation, const std::vector<std::uint8_t>* labels,
-                                          double percentile, const std::string& what) {
-  if (!(percentile >= 0.0 && percentile <= 100.0)) {
-    throw Error("threshold percentile " + std::to_string(percentile) + " is outside [0, 100]");
-  }
-  if (labels != nullptr && static_cast<std::int64_t>(labels->size()) != validation.size(0)) {
-    throw Error("threshold: " + std::to_string(labels->size()) + " labels for " + std::to_string(validation.size(0)) +
+                                          const torch::Tensor& validation, const std::vector<std::uint8_t>& labels,
+                                          const ThresholdRule& rule) {
+  if (!labels.empty() && static_cast<std::int64_t>(labels.size()) != validation.size(0)) {
+    throw Error("threshold: " + std::to_string(labels.size()) + " labels for " + std::to_string(validation.size(0)) +
                 " validation rows");
   }
   const std::vector<double> scores = anomaly_scores(model, int8, validation);
-  std::vector<double> normal;
-  for (std::size_t i = 0; i < scores.size(); ++i) {
-    if (labels == nullptr || (*labels)[i] == 0) normal.push_back(scores[i]);
-  }
-  if (normal.empty()) throw Error("threshold: no normal rows among " + what);
+  const ChosenThreshold chosen = choose_threshold(rule, scores, labels);
   AnomalyThreshold t;
-  t.threshold = threshold_at_percentile(normal, percentile);
-  if (int8 == nullptr) t.threshold = static_cast<double>(static_cast<float>(t.threshold));
-  char rule[512];
-  std::snprintf(rule, sizeof rule, "percentile %g of the %s scores of %s (%zu normal rows; %.3g%% of them above it)",
-                percentile, int8 == nullptr ? "float32" : "int8", what.c_str(), normal.size(),
-                percentile_rank(normal, t.threshold));
-  t.rule = rule;
+  t.threshold = int8 == nullptr ? static_cast<double>(static_cast<float>(chosen.value)) : chosen.value;
+  t.rule = chosen.rule + (int8 == nullptr ? " (float32 scores)" : " (int8 scores)");
   return t;
 }
 
 void add_anomaly_fields(std::vector<ModelToExport>& models, Autoencoder& model, const ExportOptions& options,
-                        const torch::Tensor& validation, const std::string& what) {
+                        const ModelData& data, const std::string& raw_note) {
   // models: encoder, decoder, autoencoder (as export_models builds them).
   const bool int8 = options.format == NumberFormat::kInt8;
+  const std::int64_t golden = models[2].golden_count;
+  const std::vector<float> raw = rows_as_floats(data.test_raw.slice(0, 0, golden));
   for (ModelToExport* m : {&models[0], &models[2]}) {
-    m->input_scaling = mnist_scaling();
-    m->raw_input_note = "MNIST pixel values 0..255; the model's input is pixel * (1.0f / 255)";
-    m->golden_raw_inputs = mnist_raw_inputs(m->golden_inputs, *m->input_scaling);
+    m->input_scaling = data.scaling;
+    m->raw_input_note = raw_note;
+    m->golden_raw_inputs = raw;
+    std::vector<float> scaled = raw;
+    data.scaling.apply(scaled);
+    if (scaled != m->golden_inputs) {
+      throw Error("internal: the golden inputs are not their raw readings scaled; the device could not check them");
+    }
   }
   ModelToExport& autoencoder = models[2];
   const QuantizedNetwork* network = int8 ? &autoencoder.quantized : nullptr;
-  autoencoder.anomaly =
-      choose_anomaly_threshold(model, network, validation, nullptr, options.threshold_percentile, what);
+  autoencoder.anomaly = choose_anomaly_threshold(model, network, data.validation.x, data.validation.labels,
+                                                 options.threshold);
   const auto size = static_cast<std::size_t>(autoencoder.input_size());
   autoencoder.golden_scores.clear();
   for (std::size_t at = 0; at < static_cast<std::size_t>(autoencoder.golden_count) * size; at += size) {

@@ -109,28 +109,39 @@ std::vector<ExportLayer> to_export_layers(const std::vector<LayerView>& views) {
   return layers;
 }
 
-// All MNIST test images, (n, 784) in [0, 1] (the first `count` are the golden
-// vectors, all of them validate the anomaly threshold), and a description
-// of the golden vectors for the banner.
-torch::Tensor load_test_images(const fs::path& data_dir, std::int64_t count, std::int64_t input_size,
-                               const std::string& trained_checksum, std::string& source, std::string& checksum) {
-  // train_limit 1: the training images are not needed, only the test split.
-  const Mnist mnist = load_mnist(data_dir, 1, 0);
-  const torch::Tensor& images = mnist.test.images;
-  if (images.size(0) < count) {
-    throw Error("--golden " + std::to_string(count) + " asks for more images than the " +
-                std::to_string(images.size(0)) + " MNIST test images in '" + data_dir.string() + "'");
+// "a, b, c".
+std::string joined(const std::vector<std::string>& names) {
+  std::string text;
+  for (const std::string& name : names) text += (text.empty() ? "" : ", ") + name;
+  return text;
+}
+
+// The data the checkpoint records (or --data in its place), loaded with the
+// checkpoint's scaling, and a name for it in messages and banners.
+ModelData load_export_data(const ExportOptions& options, const CheckpointMeta& meta, std::string& name) {
+  DataSpec spec = meta.data;
+  if (!options.data_dir.empty()) {
+    spec.path = fs::absolute(options.data_dir).lexically_normal();
+  } else if (spec.path.empty()) {
+    throw Error("'" + options.model_path.string() +
+                "' does not record the data it was trained on (an older checkpoint): give --data");
+  } else if (!fs::exists(spec.path)) {
+    throw Error("'" + options.model_path.string() + "' was trained on " + spec.describe() +
+                ", which is not there any more: give --data (the same " +
+                (spec.kind == DataKind::kMnist ? "MNIST folder" : "CSV file") + ", checksum " + meta.data_checksum +
+                ")");
   }
-  if (images.size(1) != input_size) {
-    throw Error("the checkpoint's model takes " + std::to_string(input_size) + " inputs, but the MNIST images in '" +
-                data_dir.string() + "' have " + std::to_string(images.size(1)) + " pixels");
+  name = spec.describe();
+  ModelData data = load_model_data(spec, meta.input_scaling);
+  if (data.input_size() != meta.model.input_size) {
+    throw Error("'" + options.model_path.string() + "' takes " + std::to_string(meta.model.input_size) +
+                " inputs, but " + name + " gives vectors of " + std::to_string(data.input_size()) + " values");
   }
-  checksum = mnist.checksum;
-  source = "the first " + std::to_string(count) + " MNIST test images of " + data_dir.string();
-  if (!checksum.empty()) {
-    source += checksum == trained_checksum ? " (the files it was trained on)" : " (sha256 " + checksum + ")";
+  if (!meta.data_checksum.empty() && data.checksum != meta.data_checksum) {
+    spdlog::warn("{} holds other data (sha256 {}) than the checkpoint was trained on (sha256 {})", name,
+                 data.checksum, meta.data_checksum);
   }
-  return images;
+  return data;
 }
 
 nlohmann::ordered_json footprint_json(const Footprint& f) {
@@ -234,9 +245,6 @@ ExportResult export_models(const ExportOptions& options) {
     throw Error("--calibration " + std::to_string(options.calibration_images) + " is outside [1, " +
                 std::to_string(kMaxCalibrationImages) + "]");
   }
-  if (!(options.threshold_percentile >= 0.0 && options.threshold_percentile <= 100.0)) {
-    throw Error("--threshold-percentile " + std::to_string(options.threshold_percentile) + " is outside [0, 100]");
-  }
   const std::unique_ptr<HeaderWriter> writer = make_header_writer(options.format);
   const std::string encoder_prefix = symbol_prefix(options.name_prefix, "encoder");  // validates the prefix
   const fs::path out_dir = without_trailing_separator(options.out_dir);
@@ -285,21 +293,19 @@ ExportResult export_models(const ExportOptions& options) {
   }
 
   // float32 with --golden 0 reads no data (and has no anomaly threshold).
-  torch::Tensor test_images;    // (10000, input): validates the anomaly threshold; undefined without data
+  ModelData data;
+  std::string data_name;
   torch::Tensor golden_images;  // (golden_count, input); undefined with --golden 0
-  std::string data_checksum;
-  if (reads_data) {
-    test_images = load_test_images(options.data_dir, options.golden_count, model->config().input_size,
-                                   provenance.data_checksum, provenance.golden_source, data_checksum);
-  }
+  if (reads_data) data = load_export_data(options, checkpoint.meta, data_name);
   if (options.golden_count > 0) {
-    const torch::Tensor images = test_images.slice(0, 0, options.golden_count).contiguous();
-    if (!provenance.data_checksum.empty() && !data_checksum.empty() && data_checksum != provenance.data_checksum) {
-      spdlog::warn(
-          "the golden images come from MNIST files (sha256 {}) other than those the checkpoint was "
-          "trained on (sha256 {})",
-          data_checksum, provenance.data_checksum);
+    if (data.test.size() < options.golden_count) {
+      throw Error("--golden " + std::to_string(options.golden_count) + " asks for more vectors than the " +
+                  std::to_string(data.test.size()) + " of the test split of " + data_name);
     }
+    const torch::Tensor images = data.test.x.slice(0, 0, options.golden_count).contiguous();
+    provenance.golden_source = "the first " + std::to_string(options.golden_count) + " test vectors of " + data_name +
+                               (data.checksum == provenance.data_checksum ? " (the data it was trained on)"
+                                                                         : " (sha256 " + data.checksum + ")");
     torch::NoGradGuard no_grad;
     const torch::Tensor latents = model->encode(images);         // (n, latent)
     const torch::Tensor decoded = model->decode(latents);        // (n, input)
@@ -314,11 +320,14 @@ ExportResult export_models(const ExportOptions& options) {
   }
   nlohmann::ordered_json quantization;  // quantization.json, int8 only
   if (options.format == NumberFormat::kInt8) {
-    quantization = quantize_for_export(models, model, options, golden_images);
+    quantization = quantize_for_export(models, model, options, golden_images, data, data_name);
   }
   if (reads_data) {
-    add_anomaly_fields(models, model, options, test_images,
-                       "the " + std::to_string(test_images.size(0)) + " MNIST test images");
+    const std::string raw_note =
+        checkpoint.meta.data.kind == DataKind::kCsv
+            ? "readings of the CSV columns " + joined(data.scaling.feature_names) + ", oldest row first"
+            : "MNIST pixel values 0..255; the model's input is pixel * (1.0f / 255)";
+    add_anomaly_fields(models, model, options, data, raw_note);
   }
 
   // 3. Every file, in memory.

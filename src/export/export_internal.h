@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tinyae/data_source.h"
 #include "tinyae/export.h"
 #include "tinyae/text.h"
 
@@ -132,21 +133,23 @@ std::string anomaly_section(const ModelToExport& model, const std::string& forma
 std::string golden_anomaly_arrays(const ModelToExport& model);
 
 // int8 (header_int8.cpp): the step export_models() adds for it: calibrate the
-// autoencoder on the first options.calibration_images MNIST training images,
-// quantize it, give each of `models` (encoder, decoder, autoencoder) its
-// slice and int8 golden vectors for golden_images (n, input; undefined or
-// empty for none), and evaluate on all MNIST test images; returns
-// quantization.json's contents.
+// autoencoder on the first options.calibration_images training vectors of
+// `data`, quantize it, give each of `models` (encoder, decoder, autoencoder)
+// its slice and int8 golden vectors for golden_images (n, input; undefined or
+// empty for none), and evaluate on the whole test split; returns
+// quantization.json's contents. `data_name` names the data in messages.
 nlohmann::ordered_json quantize_for_export(std::vector<ModelToExport>& models, Autoencoder& model,
-                                           const ExportOptions& options, const torch::Tensor& golden_images);
+                                           const ExportOptions& options, const torch::Tensor& golden_images,
+                                           const ModelData& data, const std::string& data_name);
 
 // anomaly_export.cpp: fills what the device needs to scale raw readings and
-// flag anomalies: the input scaling and raw golden inputs of the encoder and
-// the autoencoder (MNIST's /255), and the autoencoder's threshold (from
-// `validation`, (n, input) scaled, named `what` in the rule) and golden
-// scores. Call after the golden vectors (and, for int8, quantize_for_export).
+// flag anomalies: the input scaling (the checkpoint's) and raw golden inputs
+// (the first golden_count rows of data.test_raw, described by `raw_note`) of
+// the encoder and the autoencoder, and the autoencoder's threshold (on
+// data.validation) and golden scores. Call after the golden vectors (and, for
+// int8, quantize_for_export).
 void add_anomaly_fields(std::vector<ModelToExport>& models, Autoencoder& model, const ExportOptions& options,
-                        const torch::Tensor& validation, const std::string& what);
+                        const ModelData& data, const std::string& raw_note);
 
 // footprint.json's "anomaly" entry of a model with a threshold: the score,
 // the rule, the threshold (and for int8 the integer threshold sum).

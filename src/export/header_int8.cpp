@@ -1,6 +1,6 @@
 // The int8 side of the exporter: quantize_for_export() (calibrate the
 // autoencoder on training images, quantize it, give every exported model its
-// slice and int8 golden vectors, measure the accuracy on the MNIST test set)
+// slice and int8 golden vectors, measure the accuracy on the test split)
 // and the int8 HeaderWriter that renders model_<name>.h for tinyae_int8.c.
 //
 // An int8 header fills the layout every header shares (header_common.cpp)
@@ -199,24 +199,23 @@ class Int8HeaderWriter final : public HeaderWriter {
 std::unique_ptr<HeaderWriter> make_int8_header_writer() { return std::make_unique<Int8HeaderWriter>(); }
 
 nlohmann::ordered_json quantize_for_export(std::vector<ModelToExport>& models, Autoencoder& model,
-                                           const ExportOptions& options, const torch::Tensor& golden_images) {
+                                           const ExportOptions& options, const torch::Tensor& golden_images,
+                                           const ModelData& data, const std::string& data_name) {
   // models: encoder, decoder, autoencoder (as export_models builds them).
   const std::size_t encoder_layers = models.at(0).layers.size();
-  const Mnist mnist = load_mnist(options.data_dir, options.calibration_images, 0);
-  if (mnist.train.images.size(0) < options.calibration_images) {
-    throw Error("--calibration " + std::to_string(options.calibration_images) + " asks for more images than the " +
-                std::to_string(mnist.train.images.size(0)) + " MNIST training images in '" + options.data_dir.string() +
-                "'");
+  if (data.train.size() < options.calibration_images) {
+    throw Error("--calibration " + std::to_string(options.calibration_images) + " asks for more vectors than the " +
+                std::to_string(data.train.size()) + " training vectors of " + data_name);
   }
+  const torch::Tensor calibration_rows = data.train.x.slice(0, 0, options.calibration_images);
   const std::vector<LayerView> layers = autoencoder_layers(model);
-  const Calibration calibration = calibrate(layers, mnist.train.images);
+  const Calibration calibration = calibrate(layers, calibration_rows);
   const QuantizedNetwork network = quantize_network(layers, calibration);
-  spdlog::info("int8: calibrated on the first {} MNIST training images:\n{}", calibration.images,
+  spdlog::info("int8: calibrated on the first {} training vectors:\n{}", calibration.images,
                describe_quantization(network));
 
   const std::string source = "int8, TensorFlow Lite's scheme (see tinyae.h), calibrated on the first " +
-                             std::to_string(calibration.images) + " MNIST training images of " +
-                             options.data_dir.string();
+                             std::to_string(calibration.images) + " training vectors of " + data_name;
   models[0].quantized = network.slice(0, encoder_layers);
   models[1].quantized = network.slice(encoder_layers, network.layers.size() - encoder_layers);
   models[2].quantized = network;
@@ -235,10 +234,10 @@ nlohmann::ordered_json quantize_for_export(std::vector<ModelToExport>& models, A
     models[2].golden_outputs_i8 = run_reference(network, inputs.data(), n);
   }
 
-  QuantizationReport report = evaluate_quantization(model, network, encoder_layers, mnist.test.images);
+  QuantizationReport report = evaluate_quantization(model, network, encoder_layers, data.test.x);
   report.calibration_images = calibration.images;
   spdlog::info(
-      "int8 on {} MNIST test images: float MSE {:.6g}, int8 MSE {:.6g} (ratio {:.4f}), latent max abs error "
+      "int8 on {} test vectors: float MSE {:.6g}, int8 MSE {:.6g} (ratio {:.4f}), latent max abs error "
       "{:.4g}",
       report.images, report.float_mse, report.int8_mse, report.ratio, report.latent_max_abs_err);
   return report.to_json();

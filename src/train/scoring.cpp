@@ -71,24 +71,6 @@ ChosenThreshold choose_threshold(const ThresholdRule& rule, const std::vector<do
   return chosen;
 }
 
-std::vector<double> reconstruction_scores(Autoencoder& model, const torch::Tensor& x, std::int64_t batch_size) {
-  if (x.dim() != 2) throw Error("reconstruction_scores: expected an (n, inputs) tensor");
-  if (batch_size < 1) throw Error("reconstruction_scores: batch size must be >= 1");
-  torch::NoGradGuard no_grad;
-  const bool was_training = model->is_training();
-  model->eval();
-  std::vector<double> scores;
-  scores.reserve(static_cast<std::size_t>(x.size(0)));
-  for (std::int64_t begin = 0; begin < x.size(0); begin += batch_size) {
-    const torch::Tensor rows = x.slice(0, begin, std::min(x.size(0), begin + batch_size));
-    const torch::Tensor mse = (model->forward(rows) - rows).square().to(torch::kDouble).mean(1).contiguous();
-    const double* p = mse.data_ptr<double>();
-    scores.insert(scores.end(), p, p + mse.numel());
-  }
-  model->train(was_training);
-  return scores;
-}
-
 MeanShiftBaseline::MeanShiftBaseline(const torch::Tensor& train_x, std::int64_t features) : features_(features) {
   if (features < 1 || train_x.dim() != 2 || train_x.size(1) % features != 0 || train_x.size(0) == 0) {
     throw Error("mean-shift baseline: the training vectors do not hold whole rows of the features");

@@ -499,10 +499,10 @@ std::vector<Case> all_cases() {
   }
   cases.push_back({"eval_checkpoint_four_inputs",
                    {"eval", "--model", "{F}/ckpt/four_inputs.safetensors", "--data", "{M}"},
-                   "784 pixels"});
+                   "784 values"});
   cases.push_back({"export_checkpoint_four_inputs",
                    {"export", "--model", "{F}/ckpt/four_inputs.safetensors", "--out", "{C}/out", "--data", "{M}"},
-                   "784 pixels"});
+                   "784 values"});
   cases.push_back({"train_resume_without_checkpoint", train_args("{M}", run, {"--resume"}), "model.safetensors",
                    [](const fs::path& c) { fs::create_directories(c / "run"); }});
   cases.push_back({"train_over_existing_run", train_args("{M}", run, {}), "--resume", [](const fs::path& c) {

@@ -26,6 +26,9 @@
 #include "tinyae/checkpoint.h"
 #include "tinyae/common.h"
 #include "tinyae/data_source.h"
+#include "tinyae/export.h"
+#include "tinyae/number_format.h"
+#include "tinyae/quantize.h"
 #include "tinyae/scoring.h"
 #include "tinyae/train.h"
 
@@ -92,6 +95,10 @@ int cmd_eval(int argc, char** argv) {
       cxxopts::value<std::string>())(
       "threshold", "threshold rule on the validation split: pP (P-th percentile of normal scores) or fprF",
       cxxopts::value<std::string>()->default_value("p99"))(
+      "format", "score as the device would: float32, or int8 (quantized as export --format int8 does)",
+      cxxopts::value<std::string>()->default_value("float32"))(
+      "calibration", "int8: calibrate on the first N training vectors, as export does",
+      cxxopts::value<std::string>()->default_value(std::to_string(kDefaultCalibrationImages)))(
       "out", "write scores.csv, roc.png, scores.png and report.json into this folder", cxxopts::value<std::string>())(
       "json", "print the report as one JSON object on stdout and nothing else")(
       "batch-size", "vectors per forward pass", cxxopts::value<std::string>()->default_value("1000"))(
@@ -122,6 +129,9 @@ int cmd_eval(int argc, char** argv) {
   } catch (const Error& e) {
     throw UsageError(std::string("--threshold: ") + e.what());
   }
+  const NumberFormat format = parse_number_format(args["format"].as<std::string>()).format;
+  const std::int64_t calibration =
+      parse_integer<std::int64_t>("calibration", args["calibration"].as<std::string>(), 1, kMaxCalibrationImages);
   const fs::path out_dir = args.count("out") ? fs::path(args["out"].as<std::string>()) : fs::path();
   if (args.count("out") && out_dir.empty()) throw UsageError("--out needs a folder");
   if (args.count("quiet")) spdlog::set_level(spdlog::level::warn);
@@ -156,16 +166,31 @@ int cmd_eval(int argc, char** argv) {
   }
   configure_compute_threads(threads);
 
-  // 2. Scores, the threshold from the validation split, the figures of merit.
+  // 2. Scores as the device computes them (float32, or the int8 network
+  // export would write), the threshold from the validation split exactly as
+  // export chooses it, the figures of merit.
   Autoencoder& model = checkpoint.model;
-  const std::vector<double> train_scores = reconstruction_scores(model, data.train.x, batch_size);
-  const std::vector<double> test_scores = reconstruction_scores(model, data.test.x, batch_size);
-  const std::vector<double> validation_scores = reconstruction_scores(model, data.validation.x, batch_size);
-  const ChosenThreshold threshold = choose_threshold(rule, validation_scores, data.validation.labels);
+  model->eval();
+  QuantizedNetwork network;
+  const QuantizedNetwork* int8 = nullptr;
+  if (format == NumberFormat::kInt8) {
+    if (data.train.size() < calibration) {
+      throw Error(fmt::format("--calibration {} asks for more vectors than the {} training vectors", calibration,
+                              data.train.size()));
+    }
+    const std::vector<LayerView> layers = autoencoder_layers(model);
+    network = quantize_network(layers, calibrate(layers, data.train.x.slice(0, 0, calibration)));
+    int8 = &network;
+  }
+  const std::vector<double> train_scores = anomaly_scores(model, int8, data.train.x);
+  const std::vector<double> test_scores = anomaly_scores(model, int8, data.test.x);
+  const AnomalyThreshold chosen =
+      choose_anomaly_threshold(model, int8, data.validation.x, data.validation.labels, rule);
+  const ChosenThreshold threshold{chosen.threshold, chosen.rule};
   const std::vector<std::uint8_t>& labels = data.test.labels;
   nlohmann::json report = {{"model", model_path.string()},
                            {"data", spec.describe()},
-                           {"format", "float32"},
+                           {"format", number_format_name(format)},
                            {"train_mse", finite_or_null(mean(train_scores))},
                            {"test_mse", finite_or_null(mean(test_scores))},
                            {"test_vectors", test_scores.size()},

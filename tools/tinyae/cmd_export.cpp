@@ -3,7 +3,7 @@
 //
 //   tinyae export --model RUN/model.safetensors --out DIR [--data data/mnist] [--golden 4]
 //                 [--arduino] [--name-prefix PREFIX] [--format float32|int8] [--calibration 1000]
-//                 [--threshold-percentile 99]
+//                 [--threshold p99]
 #include <iostream>
 #include <string>
 
@@ -25,8 +25,10 @@ int cmd_export(int argc, char** argv) {
   parser.add_options()("model", "checkpoint written by 'tinyae train' (RUN/model.safetensors)",
                        cxxopts::value<std::string>())("out", "output folder DIR (created if missing)",
                                                       cxxopts::value<std::string>())(
-      "data", "MNIST folder; its first test images become the golden vectors",
-      cxxopts::value<std::string>()->default_value("data/mnist"))(
+      "data",
+      "MNIST folder or CSV file in place of the data the checkpoint records (golden vectors, int8 calibration, "
+      "threshold)",
+      cxxopts::value<std::string>())(
       "golden", "number of golden vectors per model (0: none, and --data is not read)",
       cxxopts::value<std::string>()->default_value("4"))(
       "arduino", "write DIR as an Arduino library (library.properties, src/, examples/)")(
@@ -34,11 +36,10 @@ int cmd_export(int argc, char** argv) {
       cxxopts::value<std::string>()->default_value(""))(
       "format", "number format: float32, or int8 (quantized; also writes quantization.json)",
       cxxopts::value<std::string>()->default_value("float32"))(
-      "calibration", "int8: calibrate on the first N MNIST training images (1 to 60000)",
+      "calibration", "int8: calibrate on the first N training vectors (1 to 60000)",
       cxxopts::value<std::string>()->default_value(std::to_string(kDefaultCalibrationImages)))(
-      "threshold-percentile",
-      "anomaly threshold: this percentile (0 to 100) of the autoencoder's scores on the MNIST test images",
-      cxxopts::value<std::string>()->default_value("99"))("h,help", "print this help");
+      "threshold", "anomaly threshold on the validation split: pP (P-th percentile of normal scores) or fprF",
+      cxxopts::value<std::string>()->default_value("p99"))("h,help", "print this help");
   const cxxopts::ParseResult args = parser.parse(argc, argv);
   if (args.count("help")) {
     std::cout << parser.help();
@@ -51,7 +52,7 @@ int cmd_export(int argc, char** argv) {
   ExportOptions options;
   options.model_path = args["model"].as<std::string>();
   options.out_dir = args["out"].as<std::string>();
-  options.data_dir = args["data"].as<std::string>();
+  if (args.count("data")) options.data_dir = args["data"].as<std::string>();
   options.golden_count = parse_integer<std::int64_t>("golden", args["golden"].as<std::string>(), 0,
                                                      std::numeric_limits<std::int64_t>::max());
   options.arduino = args.count("arduino") > 0;
@@ -60,8 +61,11 @@ int cmd_export(int argc, char** argv) {
   options.calibration_images =
       parse_integer<std::int64_t>("calibration", args["calibration"].as<std::string>(), 1, kMaxCalibrationImages);
 
-  options.threshold_percentile =
-      parse_real("threshold-percentile", args["threshold-percentile"].as<std::string>(), 0.0, 100.0, true);
+  try {
+    options.threshold = parse_threshold_rule(args["threshold"].as<std::string>());
+  } catch (const Error& e) {
+    throw UsageError(std::string("--threshold: ") + e.what());
+  }
 
   const ExportResult result = export_models(options);
   std::cout << format_footprint_table(result.models);
