@@ -35,6 +35,12 @@ class TrainStep {
   // forward, MSE loss, backward, Adamax update. Returns the batch's mean
   // squared error before the update.
   double run(const torch::Tensor& x);
+  // run() as its three phases, for profiling (tools/bench/train_profile):
+  // forward_loss() returns the loss and leaves its gradient for backward(),
+  // backward() fills the gradients, update() is Adamax's step.
+  double forward_loss(const torch::Tensor& x);
+  void backward(const torch::Tensor& x);
+  void update();
 
   // Sum over all elements of (model(x) - x)^2, in double, through the
   // evaluation buffers (`images` in batches of eval_rows).
@@ -56,9 +62,6 @@ class TrainStep {
   // Fills rows 0..x.size(0) of b.activations[1..] for input `x`; returns
   // the output rows (a view into the last activation).
   torch::Tensor forward(Buffers& b, const torch::Tensor& x);
-  // Gradients of the batch `x` whose loss gradient is in diff_, into grads_.
-  void backward(const torch::Tensor& x);
-  void adamax_update();
 
   std::vector<Layer> layers_;
   std::vector<std::int64_t> widths_;  // {input, hidden..., latent, ..., input}

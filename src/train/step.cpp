@@ -156,6 +156,13 @@ torch::Tensor TrainStep::forward(Buffers& b, const torch::Tensor& x) {
 }
 
 double TrainStep::run(const torch::Tensor& x) {
+  const double loss = forward_loss(x);
+  backward(x);
+  update();
+  return loss;
+}
+
+double TrainStep::forward_loss(const torch::Tensor& x) {
   if (x.dim() != 2 || x.size(1) != widths_.front() || x.size(0) < 1 || x.size(0) > train_.activations[1].size(0) ||
       x.scalar_type() != torch::kFloat32 || !x.is_contiguous()) {
     throw Error("TrainStep::run: expected a contiguous (rows, " + std::to_string(widths_.front()) +
@@ -171,12 +178,11 @@ double TrainStep::run(const torch::Tensor& x) {
   const double loss = at::dot(flat, flat).item<double>() / numel;
   // mse_loss_backward with mean reduction: 2 (y - x) / numel.
   diff.mul_(2.0 / numel);
-  backward(x);
-  adamax_update();
   return loss;
 }
 
 void TrainStep::backward(const torch::Tensor& x) {
+  torch::NoGradGuard no_grad;
   const std::int64_t rows = x.size(0);
   torch::Tensor grad = diff_.narrow(0, 0, rows);  // (rows, width_i+1): dLoss/d output of layer i
   for (std::size_t k = layers_.size(); k-- > 0;) {
@@ -193,7 +199,8 @@ void TrainStep::backward(const torch::Tensor& x) {
   }
 }
 
-void TrainStep::adamax_update() {
+void TrainStep::update() {
+  torch::NoGradGuard no_grad;
   // Adamax::step's ops in its order, once over all parameters.
   const std::int64_t step = states_.front()->step() + 1;
   for (AdamaxParamState* state : states_) state->step(step);

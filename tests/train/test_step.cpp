@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdint>
 #include <iostream>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -114,6 +115,51 @@ TEST(TrainStep, UpdatesTheModelsOwnParameters) {
   step.run(torch::rand({4, 12}));
   EXPECT_FALSE(torch::equal(model->named_parameters()["encoder.0.weight"], before));
   EXPECT_EQ(optimizer.state_of(model->parameters()[0])->step(), 1);
+}
+
+// Bitwise: the same seed and batches give the same parameters and state,
+// and a TrainStep built on a copy of that state after step 2 (what a resume
+// restores from the checkpoint) continues exactly as the uninterrupted one.
+TEST(TrainStep, IsDeterministicAndResumesBitwise) {
+  torch::manual_seed(11);
+  const torch::Tensor data = torch::rand({4, 6, 12});  // 4 batches of (6, 12)
+  auto train_steps = [&](Autoencoder model, Adamax& optimizer, std::int64_t first, std::int64_t last) {
+    tinyae::TrainStep step(model, optimizer, 6, 6);
+    for (std::int64_t b = first; b < last; ++b) step.run(data[b].contiguous());
+  };
+  Autoencoder first = make_model(Activation::kRelu, Activation::kRelu);
+  Adamax first_optimizer(first->parameters(), AdamaxOptions(0.01));
+  train_steps(first, first_optimizer, 0, 4);
+  Autoencoder second = make_model(Activation::kRelu, Activation::kRelu);
+  Adamax second_optimizer(second->parameters(), AdamaxOptions(0.01));
+  train_steps(second, second_optimizer, 0, 4);
+
+  Autoencoder interrupted = make_model(Activation::kRelu, Activation::kRelu);
+  Adamax interrupted_optimizer(interrupted->parameters(), AdamaxOptions(0.01));
+  train_steps(interrupted, interrupted_optimizer, 0, 2);
+  Autoencoder resumed = make_model(Activation::kRelu, Activation::kRelu);
+  Adamax resumed_optimizer(resumed->parameters(), AdamaxOptions(0.01));
+  {
+    torch::NoGradGuard no_grad;
+    const auto from = interrupted_optimizer.all_parameters();
+    const auto to = resumed_optimizer.all_parameters();
+    for (std::size_t i = 0; i < from.size(); ++i) {
+      to[i].copy_(from[i]);
+      const tinyae::AdamaxParamState* state = interrupted_optimizer.state_of(from[i]);
+      auto copy = std::make_unique<tinyae::AdamaxParamState>();
+      copy->step(state->step());
+      copy->exp_avg(state->exp_avg().clone());
+      copy->exp_inf(state->exp_inf().clone());
+      resumed_optimizer.set_state_of(to[i], std::move(copy));
+    }
+  }
+  train_steps(resumed, resumed_optimizer, 2, 4);
+
+  const auto expected = state_tensors(first_optimizer);
+  for (Adamax* other : {&second_optimizer, &resumed_optimizer}) {
+    const auto found = state_tensors(*other);
+    for (std::size_t i = 0; i < expected.size(); ++i) EXPECT_TRUE(torch::equal(found[i], expected[i])) << i;
+  }
 }
 
 TEST(TrainStep, RefusesAForeignOptimizerAndBadBatches) {
