@@ -36,8 +36,9 @@ class TrainStep {
   // squared error before the update.
   double run(const torch::Tensor& x);
   // run() as its three phases, for profiling (tools/bench/train_profile):
-  // forward_loss() returns the loss and leaves its gradient for backward(),
-  // backward() fills the gradients, update() is Adamax's step.
+  // forward_loss() checks `x` and returns the loss, leaving its gradient for
+  // backward(x) (the same `x`), which fills the gradients; update() is
+  // Adamax's step.
   double forward_loss(const torch::Tensor& x);
   void backward(const torch::Tensor& x);
   void update();

@@ -165,7 +165,7 @@ double TrainStep::run(const torch::Tensor& x) {
 double TrainStep::forward_loss(const torch::Tensor& x) {
   if (x.dim() != 2 || x.size(1) != widths_.front() || x.size(0) < 1 || x.size(0) > train_.activations[1].size(0) ||
       x.scalar_type() != torch::kFloat32 || !x.is_contiguous()) {
-    throw Error("TrainStep::run: expected a contiguous (rows, " + std::to_string(widths_.front()) +
+    throw Error("TrainStep: expected a contiguous (rows, " + std::to_string(widths_.front()) +
                 ") float32 batch with 1.." + std::to_string(train_.activations[1].size(0)) + " rows");
   }
   torch::NoGradGuard no_grad;
