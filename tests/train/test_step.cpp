@@ -88,7 +88,8 @@ void expect_step_matches_autograd(Activation activation, Activation output_activ
   const auto manual_params = manual_optimizer.all_parameters();
   const auto reference_params = reference_optimizer.all_parameters();
   for (std::size_t i = 0; i < manual_params.size(); ++i) {
-    EXPECT_EQ(manual_optimizer.state_of(manual_params[i])->step(), reference_optimizer.state_of(reference_params[i])->step());
+    EXPECT_EQ(manual_optimizer.state_of(manual_params[i])->step(),
+              reference_optimizer.state_of(reference_params[i])->step());
   }
 
   // Evaluation through the step's buffers against the module's forward.

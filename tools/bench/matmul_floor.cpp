@@ -147,7 +147,8 @@ int main(int argc, char** argv) {
   options.add_options()("threads", "BLAS threads (0 = all cores, as tinyae train)",
                         cxxopts::value<int>()->default_value("0"))("repeats", "epochs timed; the median is reported",
                                                                    cxxopts::value<int>()->default_value("5"))(
-      "json", "one JSON object on stdout")("concurrent-gradients", "BLAS 1 thread, dW and dX of a layer at once")("h,help", "this help");
+      "json", "one JSON object on stdout")("concurrent-gradients", "BLAS 1 thread, dW and dX of a layer at once")(
+      "h,help", "this help");
   const auto args = options.parse(argc, argv);
   if (args.count("help")) {
     std::cout << options.help() << "\n";

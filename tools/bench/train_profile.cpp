@@ -221,7 +221,8 @@ void print_phase_table(const PhaseClock& timed, const PhaseClock& profiled, cons
     gemm_total += gemm;
     ops_total += all_ops;
     std::printf("| %s | %.3f | %.0f%% | %.3f | %.0f%% | %.3f | %.3f | %.3f | %.3f |\n", p.c_str(), timed_wall,
-                100 * timed_wall / timed_total, timed_cpu, 100 * timed_cpu / cpu_total, wall, gemm, all_ops - gemm, wall - all_ops);
+                100 * timed_wall / timed_total, timed_cpu, 100 * timed_cpu / cpu_total, wall, gemm, all_ops - gemm,
+                wall - all_ops);
   }
   std::printf("| **epoch** | **%.3f** | 100%% | **%.3f** | 100%% | %.3f | %.3f | %.3f | %.3f |\n", timed_total,
               cpu_total, profiled_total, gemm_total, ops_total - gemm_total, profiled_total - ops_total);
@@ -288,8 +289,8 @@ int main(int argc, char** argv) {
   std::printf(
       "tinyae epoch profile (engine %s): %lld training images, batch %lld, OpenBLAS kernel %s x %d thread(s), "
       "LibTorch 1 thread; epoch 2 loss %.5f\n",
-      engine.c_str(), static_cast<long long>(s.train_images.size(0)), static_cast<long long>(kBatch), blas.kernel.c_str(), blas.threads,
-      loss);
+      engine.c_str(), static_cast<long long>(s.train_images.size(0)), static_cast<long long>(kBatch),
+      blas.kernel.c_str(), blas.threads, loss);
   print_phase_table(timed, profiled, ops);
   print_op_table(ops);
   return 0;
