@@ -2,7 +2,8 @@
 //
 // Data lives whole in memory as float tensors (60,000 x 784 x 4 bytes =
 // 188 MB for the training set); each mini-batch is gathered with
-// index_select from a per-epoch permutation.
+// index_select from a per-epoch permutation into one preallocated batch, and
+// TrainStep (train_step.h) runs the step without autograd.
 //
 // Determinism: the model is initialised from torch::manual_seed(seed) right
 // before reset_parameters(), and epoch e shuffles with a generator of its own
@@ -33,6 +34,7 @@
 #include "tinyae/blas.h"
 #include "tinyae/common.h"
 #include "tinyae/figures.h"
+#include "tinyae/train_step.h"
 
 namespace tinyae {
 namespace {
@@ -157,12 +159,18 @@ void validate_train_request(const TrainRequest& request) {
   if (request.out_dir.empty()) throw Error("no run directory given (--out)");
 }
 
-double evaluate_mse(Autoencoder& model, const torch::Tensor& images, std::int64_t batch_size) {
+namespace {
+void check_evaluation_input(const torch::Tensor& images, std::int64_t batch_size) {
   if (images.dim() != 2 || images.size(0) == 0) {
     throw Error(fmt::format("evaluate_mse: expected a non-empty (n, features) tensor, got shape {}",
                             fmt::to_string(fmt::join(images.sizes(), "x"))));
   }
   if (batch_size < 1) throw Error(fmt::format("evaluate_mse: batch size must be >= 1, got {}", batch_size));
+}
+}  // namespace
+
+double evaluate_mse(Autoencoder& model, const torch::Tensor& images, std::int64_t batch_size) {
+  check_evaluation_input(images, batch_size);
   torch::NoGradGuard no_grad;
   const bool was_training = model->is_training();
   model->eval();
@@ -273,6 +281,8 @@ std::vector<EpochResult> train(const TrainRequest& request) {
   meta.tool_version = kVersion;
   meta.torch_version = TORCH_VERSION;
 
+  TrainStep step(model, optimizer, batch_rows, std::min(kEvalBatchSize, std::max<std::int64_t>(val_images, 1)));
+  torch::Tensor batch_buffer = torch::empty({batch_rows, train_images.size(1)});  // (batch_rows, 784)
   const std::int64_t batch_size = options.batch_size;
   const std::int64_t batches = (n + batch_size - 1) / batch_size;  // the last batch may be smaller, as in Keras
   if (meta.epoch < options.epochs) {
@@ -293,19 +303,17 @@ std::vector<EpochResult> train(const TrainRequest& request) {
     for (std::int64_t b = 0; b < batches; ++b) {
       const std::int64_t begin = b * batch_size;
       const std::int64_t end = std::min(n, begin + batch_size);
-      const torch::Tensor x = train_images.index_select(0, order.slice(0, begin, end));  // (rows, 784)
-      optimizer.zero_grad();
-      const torch::Tensor loss = torch::mse_loss(model->forward(x), x);
-      loss.backward();
-      optimizer.step();
-      weighted_loss += loss.item<double>() * static_cast<double>(end - begin);
+      torch::Tensor x = batch_buffer.narrow(0, 0, end - begin);  // (rows, 784)
+      at::index_select_out(x, train_images, 0, order.slice(0, begin, end));
+      weighted_loss += step.run(x) * static_cast<double>(end - begin);
       progress.update(b + 1);
     }
     progress.clear();
     EpochResult result;
     result.epoch = epoch;
     result.loss = weighted_loss / static_cast<double>(n);
-    result.val_loss = evaluate_mse(model, val_set, kEvalBatchSize);
+    check_evaluation_input(val_set, kEvalBatchSize);
+    result.val_loss = step.squared_error(val_set) / static_cast<double>(val_set.numel());
     result.val_images = val_images;
     result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (!std::isfinite(result.loss) || !std::isfinite(result.val_loss)) {

@@ -8,7 +8,8 @@
 #
 # Thread settings tried for PyTorch (C = the cores present):
 #   torch 1 + BLAS C, torch C + BLAS 1, torch 1 + BLAS 1, torch C + BLAS C,
-#   and PyTorch's defaults (nothing set).
+#   and PyTorch's defaults (nothing set). A setting more than 3x slower than
+#   the best in round 1 is dropped from the later rounds (and marked so).
 # Fairness: PyTorch runs with OPENBLAS_CORETYPE set to the kernel tinyae
 # reports in its first log line, so both use the same OpenBLAS kernel.
 #
@@ -37,7 +38,7 @@ while (($#)); do
     --data) data=$2; shift 2 ;;
     --coretype) coretype=$2; shift 2 ;;
     --json) json=1; shift ;;
-    -h|--help) sed -n '2,21p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    -h|--help) sed -n '2,22p' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) echo "bench_train_vs_pytorch.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -62,13 +63,54 @@ fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 results="$work/results.jsonl"
+
+# Runs "$@", a step that prints one JSON object, and appends that object to
+# $results tagged with who (and setting); a step that fails or prints
+# anything else stops the benchmark with the step's command and output.
+record() {
+  local who=$1 setting=$2
+  shift 2
+  if ! "$@" >"$work/step.out" 2>"$work/step.err"; then
+    echo "bench_train_vs_pytorch.sh: '$*' failed; its last messages:" >&2
+    tail -n 20 "$work/step.err" >&2
+    exit 1
+  fi
+  "$python" - "$work/step.out" "$who" "$setting" "$*" >>"$results" <<'EOF'
+import json, sys
+path, who, setting, command = sys.argv[1:]
+text = open(path).read()
+try:
+    r = json.loads(text)
+except json.JSONDecodeError as e:
+    sys.exit(f"bench_train_vs_pytorch.sh: '{command}' printed no single JSON object ({e}); stdout: {text[:400]!r}")
+r["who"] = who
+if setting:
+    r["setting"] = setting
+print(json.dumps(r))
+EOF
+}
+
+# After round 1, a PyTorch setting far slower than the best cannot become the
+# best (torch 2 + BLAS 2 takes close to a minute an epoch on 2 cores), so the
+# later rounds run only the settings within kSlowestKept times the best.
+kSlowestKept=3
+keep_competitive_settings() {
+  "$python" - "$results" "$kSlowestKept" <<'EOF'
+import json, statistics, sys
+rows = [json.loads(line) for line in open(sys.argv[1])]
+medians = {r["setting"]: statistics.median(r["epoch_seconds"]) for r in rows if r["who"] == "pytorch"}
+best = min(medians.values())
+print("\n".join(s for s, m in medians.items() if m <= float(sys.argv[2]) * best))
+EOF
+}
 cores=$(nproc)
 settings=("1 $cores" "$cores 1" "1 1" "$cores $cores" "0 0")  # torch threads, BLAS threads (0: default)
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 kernel=""
 for ((round = 1; round <= rounds; round++)); do
   log "round $round/$rounds: tinyae train ($epochs epochs)"
-  "$build/tinyae" train --data "$data" --out "$work/run$round" --epochs "$epochs" --no-figures 2>"$work/tinyae.log"
+  "$build/tinyae" train --data "$data" --out "$work/run$round" --epochs "$epochs" --no-figures 2>"$work/tinyae.log" ||
+    { echo "bench_train_vs_pytorch.sh: tinyae train failed:" >&2; tail -n 20 "$work/tinyae.log" >&2; exit 1; }
   first_line=$(head -n 1 "$work/tinyae.log")
   kernel=$(sed -n 's/.*, kernel \([A-Za-z0-9_]*\).*/\1/p' <<<"$first_line")
   "$python" - "$work/run$round/history.csv" "$first_line" >>"$results" <<'EOF'
@@ -82,14 +124,15 @@ EOF
     log "round $round/$rounds: PyTorch, torch threads ${torch_threads/#0/default}, BLAS threads ${blas_threads/#0/default}"
     same_kernel=()
     [[ -n "$kernel" ]] && same_kernel=("OPENBLAS_CORETYPE=$kernel")
-    env "${same_kernel[@]}" "$python" "$repo/tools/bench/pytorch_reference.py" \
-      --data "$data" --epochs "$epochs" --torch-threads "$torch_threads" --blas-threads "$blas_threads" --json |
-      "$python" -c 'import json, sys; r = json.load(sys.stdin); r["who"] = "pytorch"; r["setting"] = sys.argv[1]; print(json.dumps(r))' \
-        "$setting" >>"$results"
+    record pytorch "$setting" env "${same_kernel[@]}" "$python" "$repo/tools/bench/pytorch_reference.py" \
+      --data "$data" --epochs "$epochs" --torch-threads "$torch_threads" --blas-threads "$blas_threads" --json
   done
   log "round $round/$rounds: matrix-multiply floor"
-  "$build/bench/matmul_floor" --json 2>/dev/null |
-    "$python" -c 'import json, sys; r = json.load(sys.stdin); r["who"] = "floor"; print(json.dumps(r))' >>"$results"
+  record floor "" "$build/bench/matmul_floor" --json
+  if ((round == 1 && rounds > 1)); then
+    mapfile -t settings < <(keep_competitive_settings)
+    log "PyTorch settings (torch threads, BLAS threads) kept after round 1, within ${kSlowestKept}x of the best: $(printf '[%s] ' "${settings[@]}")"
+  fi
 done
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
@@ -128,6 +171,7 @@ result = {
     "tinyae": {"median_epoch_seconds": t_med, "final_test_mse": tinyae[-1]["final_test_mse"]},
     "pytorch": {label(s, rs[-1]): {"median_epoch_seconds": m, "final_test_mse": rs[-1]["final_test_mse"]}
                 for s, rs in settings.items() for m in [torch_medians[s]]},
+    "pytorch_dropped_after_round_1": [label(s, rs[-1]) for s, rs in settings.items() if len(rs) < int(rounds)],
     "pytorch_best": label(best, settings[best][-1]),
     "pytorch_best_median_epoch_seconds": torch_medians[best],
     "pytorch_best_final_test_mse": settings[best][-1]["final_test_mse"],
@@ -145,7 +189,9 @@ print(f"\nCPU: {cpu} ({cores} cores); load average {load_before} before, {load_a
 print(f"tinyae: {result['tinyae_blas_line']}")
 print(f"PyTorch ran with OPENBLAS_CORETYPE={kernel or '(unset)'}, the kernel tinyae uses "
       f"(PyTorch's OpenBLAS reported: {', '.join(result['pytorch_blas_kernels'])})")
-print(f"{rounds} alternating rounds of {epochs} epochs; medians of all epochs (validation included)\n")
+print(f"{rounds} alternating rounds of {epochs} epochs; medians of all epochs (validation included)")
+print("PyTorch thread settings tried: " + "; ".join(label(s, rs[-1]) + ("" if len(rs) == int(rounds) else
+      " (round 1 only: over 3x the best)") for s, rs in settings.items()) + "\n")
 print(f"| {'run':<48} | s/epoch | tinyae / it | final test MSE |")
 print(f"| {'-' * 48} | ------: | ----------: | -------------: |")
 print(f"| {'tinyae train':<48} | {t_med:7.3f} | {1:11.2f} | {result['tinyae']['final_test_mse']:14.5f} |")

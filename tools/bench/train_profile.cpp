@@ -1,10 +1,13 @@
 // train_profile: where one epoch of `tinyae train` spends its time.
 //
 // Reproduces train()'s epoch (src/train/train.cpp) with the tinyae libraries:
-// the same model, Adamax, seed, shuffle, batch gather, step and validation.
-// Epoch 1 warms up. Epoch 2 is timed by phase with a wall clock (no
-// profiler): permutation, batch gather, zero_grad, forward + loss, backward,
-// Adamax step, the loss read-back, validation. Epoch 3 runs under LibTorch's
+// the same model, Adamax, seed, shuffle, batch gather, step and validation,
+// with train()'s engine (`--engine step`: TrainStep, no autograd) or with
+// LibTorch's autograd, the module's forward and Adamax::step (`--engine
+// autograd`, the reference TrainStep is tested against). Epoch 1 warms up.
+// Epoch 2 is timed by phase with a wall clock (no profiler): permutation,
+// batch gather, zero_grad (autograd only), forward + loss, backward, Adamax
+// step, the loss read-back (autograd only), validation. Epoch 3 runs under LibTorch's
 // legacy autograd profiler, each phase inside a user scope, and every op's
 // self time (its time minus its children's) is summed per phase and per op:
 // GEMM = aten::addmm + aten::mm (their self time is the BLAS call), the rest
@@ -14,6 +17,7 @@
 // cost per op, so epoch 3 is slower than epoch 2; read it for proportions.
 //
 // usage: train_profile [--data DIR] [--threads N] [--train-limit N]
+//                      [--engine step|autograd]
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -34,6 +38,7 @@
 #include "tinyae/data.h"
 #include "tinyae/model.h"
 #include "tinyae/train.h"
+#include "tinyae/train_step.h"
 
 namespace {
 
@@ -53,7 +58,15 @@ struct Setup {
   torch::Tensor val_images;    // (10000, 784)
   tinyae::Autoencoder model{nullptr};
   std::unique_ptr<tinyae::Adamax> optimizer;
+  std::unique_ptr<tinyae::TrainStep> step;  // set for --engine step
+  torch::Tensor batch;                      // (kBatch, 784): the step engine's gathered batch
 };
+
+// A phase's seconds, 0 for a phase the engine does not have.
+double seconds_in(const std::map<std::string, double>& seconds, const std::string& phase) {
+  const auto it = seconds.find(phase);
+  return it == seconds.end() ? 0 : it->second;
+}
 
 // CPU seconds of all the process' threads (BLAS pool included): on a busy
 // shared machine the wall clock measures the neighbours as much as us.
@@ -89,15 +102,36 @@ struct PhaseClock {
   }
 };
 
+torch::Tensor epoch_order(std::int64_t epoch, std::int64_t n) {
+  at::Generator generator = at::detail::createCPUGenerator(kSeed * 1000003 + static_cast<std::uint64_t>(epoch));
+  return torch::randperm(n, generator, torch::kLong);  // (n) int64
+}
+
 // One epoch exactly as train() runs it, each phase on `clock`.
-double run_epoch(Setup& s, std::int64_t epoch, PhaseClock& clock) {
+double run_step_epoch(Setup& s, std::int64_t epoch, PhaseClock& clock) {
+  const std::int64_t n = s.train_images.size(0);
+  const std::int64_t batches = (n + kBatch - 1) / kBatch;
+  const torch::Tensor order = clock.run("permutation", [&] { return epoch_order(epoch, n); });
+  double weighted_loss = 0;
+  for (std::int64_t b = 0; b < batches; ++b) {
+    const std::int64_t begin = b * kBatch, end = std::min(n, begin + kBatch);
+    torch::Tensor x = s.batch.narrow(0, 0, end - begin);  // (rows, 784)
+    clock.run("gather", [&] { at::index_select_out(x, s.train_images, 0, order.slice(0, begin, end)); });
+    const double loss = clock.run("forward+loss", [&] { return s.step->forward_loss(x); });
+    clock.run("backward", [&] { s.step->backward(x); });
+    clock.run("adamax", [&] { s.step->update(); });
+    weighted_loss += loss * static_cast<double>(end - begin);
+  }
+  clock.run("validation", [&] { return s.step->squared_error(s.val_images); });
+  return weighted_loss / static_cast<double>(n);
+}
+
+// One epoch through autograd, each phase on `clock`.
+double run_autograd_epoch(Setup& s, std::int64_t epoch, PhaseClock& clock) {
   const std::int64_t n = s.train_images.size(0);
   const std::int64_t batches = (n + kBatch - 1) / kBatch;
   s.model->train();
-  const torch::Tensor order = clock.run("permutation", [&] {
-    at::Generator generator = at::detail::createCPUGenerator(kSeed * 1000003 + static_cast<std::uint64_t>(epoch));
-    return torch::randperm(n, generator, torch::kLong);  // (n) int64
-  });
+  const torch::Tensor order = clock.run("permutation", [&] { return epoch_order(epoch, n); });
   double weighted_loss = 0;
   for (std::int64_t b = 0; b < batches; ++b) {
     const std::int64_t begin = b * kBatch, end = std::min(n, begin + kBatch);
@@ -111,6 +145,10 @@ double run_epoch(Setup& s, std::int64_t epoch, PhaseClock& clock) {
   }
   clock.run("validation", [&] { return tinyae::evaluate_mse(s.model, s.val_images, kValBatch); });
   return weighted_loss / static_cast<double>(n);
+}
+
+double run_epoch(Setup& s, std::int64_t epoch, PhaseClock& clock) {
+  return s.step ? run_step_epoch(s, epoch, clock) : run_autograd_epoch(s, epoch, clock);
 }
 
 struct OpTotals {
@@ -165,9 +203,9 @@ OpTotals op_totals(const profiler::thread_event_lists& threads) {
 void print_phase_table(const PhaseClock& timed, const PhaseClock& profiled, const OpTotals& ops) {
   double timed_total = 0, cpu_total = 0, profiled_total = 0;
   for (const auto& p : kPhases) {
-    timed_total += timed.seconds.at(p);
-    cpu_total += timed.cpu_seconds.at(p);
-    profiled_total += profiled.seconds.at(p);
+    timed_total += seconds_in(timed.seconds, p);
+    cpu_total += seconds_in(timed.cpu_seconds, p);
+    profiled_total += seconds_in(profiled.seconds, p);
   }
   std::printf(
       "\n| phase | epoch 2 (no profiler): wall s | share | CPU s | share | epoch 3 (profiled): wall s | GEMM | "
@@ -175,14 +213,16 @@ void print_phase_table(const PhaseClock& timed, const PhaseClock& profiled, cons
   std::printf("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
   double gemm_total = 0, ops_total = 0;
   for (const auto& p : kPhases) {
-    const double wall = profiled.seconds.at(p);
+    if (timed.seconds.count(p) == 0) continue;  // a phase this engine does not have
+    const double wall = seconds_in(profiled.seconds, p);
+    const double timed_wall = seconds_in(timed.seconds, p), timed_cpu = seconds_in(timed.cpu_seconds, p);
     const double gemm = ops.phase_gemm_us.count(p) ? ops.phase_gemm_us.at(p) / 1e6 : 0;
     const double all_ops = ops.phase_ops_us.count(p) ? ops.phase_ops_us.at(p) / 1e6 : 0;
     gemm_total += gemm;
     ops_total += all_ops;
-    std::printf("| %s | %.3f | %.0f%% | %.3f | %.0f%% | %.3f | %.3f | %.3f | %.3f |\n", p.c_str(), timed.seconds.at(p),
-                100 * timed.seconds.at(p) / timed_total, timed.cpu_seconds.at(p),
-                100 * timed.cpu_seconds.at(p) / cpu_total, wall, gemm, all_ops - gemm, wall - all_ops);
+    std::printf("| %s | %.3f | %.0f%% | %.3f | %.0f%% | %.3f | %.3f | %.3f | %.3f |\n", p.c_str(), timed_wall,
+                100 * timed_wall / timed_total, timed_cpu, 100 * timed_cpu / cpu_total, wall, gemm, all_ops - gemm,
+                wall - all_ops);
   }
   std::printf("| **epoch** | **%.3f** | 100%% | **%.3f** | 100%% | %.3f | %.3f | %.3f | %.3f |\n", timed_total,
               cpu_total, profiled_total, gemm_total, ops_total - gemm_total, profiled_total - ops_total);
@@ -212,11 +252,17 @@ int main(int argc, char** argv) {
   options.add_options()("data", "MNIST folder", cxxopts::value<std::string>()->default_value("data/mnist"))(
       "threads", "BLAS threads (0 = all cores, as tinyae train)", cxxopts::value<int>()->default_value("0"))(
       "train-limit", "train on the first N images (0 = all)", cxxopts::value<std::int64_t>()->default_value("0"))(
+      "engine", "step (train()'s TrainStep) or autograd", cxxopts::value<std::string>()->default_value("step"))(
       "h,help", "this help");
   const auto args = options.parse(argc, argv);
   if (args.count("help")) {
     std::printf("%s\n", options.help().c_str());
     return 0;
+  }
+  const std::string engine = args["engine"].as<std::string>();
+  if (engine != "step" && engine != "autograd") {
+    spdlog::error("--engine must be step or autograd, got '{}'", engine);
+    return 2;
   }
   const tinyae::BlasInfo blas = tinyae::configure_compute_threads(args["threads"].as<int>());
   tinyae::Mnist data = tinyae::load_mnist(args["data"].as<std::string>(), args["train-limit"].as<std::int64_t>(), 0);
@@ -227,6 +273,10 @@ int main(int argc, char** argv) {
   torch::manual_seed(kSeed);
   s.model->reset_parameters();
   s.optimizer = std::make_unique<tinyae::Adamax>(s.model->parameters(), tinyae::AdamaxOptions(1e-3));
+  if (engine == "step") {
+    s.step = std::make_unique<tinyae::TrainStep>(s.model, *s.optimizer, kBatch, kValBatch);
+    s.batch = torch::empty({kBatch, s.train_images.size(1)});  // (256, 784)
+  }
 
   PhaseClock warm, timed, profiled;
   run_epoch(s, 1, warm);
@@ -237,10 +287,10 @@ int main(int argc, char** argv) {
   const OpTotals ops = op_totals(profiler::disableProfilerLegacy());
 
   std::printf(
-      "tinyae epoch profile: %lld training images, batch %lld, OpenBLAS kernel %s x %d thread(s), "
+      "tinyae epoch profile (engine %s): %lld training images, batch %lld, OpenBLAS kernel %s x %d thread(s), "
       "LibTorch 1 thread; epoch 2 loss %.5f\n",
-      static_cast<long long>(s.train_images.size(0)), static_cast<long long>(kBatch), blas.kernel.c_str(), blas.threads,
-      loss);
+      engine.c_str(), static_cast<long long>(s.train_images.size(0)), static_cast<long long>(kBatch),
+      blas.kernel.c_str(), blas.threads, loss);
   print_phase_table(timed, profiled, ops);
   print_op_table(ops);
   return 0;

@@ -1,0 +1,233 @@
+// TrainStep: the autoencoder's forward, backward and Adamax update over
+// preallocated buffers (see tinyae/train_step.h for what it promises).
+//
+// Why by hand: the architecture is a fixed chain of Linear + activation, so
+// autograd's graph, the fresh tensor for every op's output, zero_grad and
+// the gradient accumulation are pure overhead (docs/training-profile.md);
+// the GEMMs and elementwise kernels stay LibTorch's, called as autograd
+// calls them.
+#include <algorithm>
+#include <cmath>
+#include <memory>
+#include <string>
+
+#include "tinyae/common.h"
+#include "tinyae/train_step.h"
+
+namespace tinyae {
+namespace {
+
+// Moves `tensor`'s values into flat[offset, offset + numel) and makes
+// `tensor` a view of that range, so every holder of `tensor` sees the flat
+// buffer from now on.
+void move_into(torch::Tensor& tensor, const torch::Tensor& flat, std::int64_t offset) {
+  torch::NoGradGuard no_grad;
+  const torch::Tensor range = flat.narrow(0, offset, tensor.numel());  // (numel)
+  range.copy_(tensor.reshape({-1}));
+  tensor.set_(flat.storage(), flat.storage_offset() + offset, tensor.sizes(), c10::contiguous_strides(tensor.sizes()));
+}
+
+// In place: gradient of the layer's output -> gradient of its
+// pre-activation, from the output (as autograd's derivative formulas do).
+void activation_backward(Activation activation, torch::Tensor& grad, const torch::Tensor& output) {
+  switch (activation) {
+    case Activation::kLinear:
+      return;
+    case Activation::kRelu:
+      at::threshold_backward_out(grad, grad, output, 0);
+      return;
+    case Activation::kSigmoid:
+      at::sigmoid_backward_out(grad, grad, output);
+      return;
+    case Activation::kTanh:
+      at::tanh_backward_out(grad, grad, output);
+      return;
+  }
+}
+
+void activation_forward(Activation activation, torch::Tensor& z) {
+  switch (activation) {
+    case Activation::kLinear:
+      return;
+    case Activation::kRelu:
+      z.relu_();
+      return;
+    case Activation::kSigmoid:
+      z.sigmoid_();
+      return;
+    case Activation::kTanh:
+      z.tanh_();
+      return;
+  }
+}
+
+}  // namespace
+
+TrainStep::TrainStep(Autoencoder model, Adamax& optimizer, std::int64_t max_rows, std::int64_t eval_rows) {
+  std::vector<torch::Tensor> params = model->parameters();
+  const std::vector<torch::Tensor> optimized = optimizer.all_parameters();
+  bool same = params.size() == optimized.size() && optimizer.param_groups().size() == 1;
+  for (std::size_t i = 0; same && i < params.size(); ++i) same = params[i].is_same(optimized[i]);
+  if (!same) throw Error("TrainStep: the optimizer must hold exactly the model's parameters, in order, in one group");
+  if (max_rows < 1 || eval_rows < 1) throw Error("TrainStep: batch rows must be >= 1");
+  options_ = static_cast<const AdamaxOptions&>(optimizer.param_groups()[0].options());
+
+  // 1. Parameters, gradients and Adamax state as views into flat (P) buffers.
+  std::int64_t count = 0;
+  for (const auto& p : params) count += p.numel();
+  const auto f32 = torch::TensorOptions().dtype(torch::kFloat32);
+  params_ = torch::empty({count}, f32);   // (P)
+  grads_ = torch::zeros({count}, f32);    // (P)
+  exp_avg_ = torch::zeros({count}, f32);  // (P): m
+  exp_inf_ = torch::zeros({count}, f32);  // (P): u
+  scratch_ = torch::empty({count}, f32);  // (P): |g| + eps
+  std::int64_t offset = 0;
+  for (auto& p : params) {
+    AdamaxParamState* state = optimizer.state_of(p);
+    if (state == nullptr) {
+      auto fresh = std::make_unique<AdamaxParamState>();
+      fresh->exp_avg(torch::zeros_like(p));
+      fresh->exp_inf(torch::zeros_like(p));
+      state = fresh.get();
+      optimizer.set_state_of(p, std::move(fresh));
+    }
+    if (!states_.empty() && state->step() != states_.front()->step()) {
+      throw Error("TrainStep: the parameters' Adamax states have different step counts");
+    }
+    move_into(state->exp_avg(), exp_avg_, offset);
+    move_into(state->exp_inf(), exp_inf_, offset);
+    states_.push_back(state);
+    const std::int64_t numel = p.numel();
+    move_into(p, params_, offset);
+    offset += numel;
+  }
+
+  // 2. The layers, in model->parameters() order: encoder, then decoder.
+  std::vector<LayerView> views = model->encoder_layers();
+  for (auto& view : model->decoder_layers()) views.push_back(view);
+  offset = 0;
+  widths_.push_back(model->config().input_size);
+  for (const auto& view : views) {
+    Layer layer;
+    layer.weight = view.linear->weight;                                                          // (out, in)
+    layer.bias = view.linear->bias;                                                              // (out)
+    layer.d_weight = grads_.narrow(0, offset, layer.weight.numel()).view(layer.weight.sizes());  // (out, in)
+    offset += layer.weight.numel();
+    layer.d_bias = grads_.narrow(0, offset, layer.bias.numel());  // (out)
+    offset += layer.bias.numel();
+    layer.activation = view.activation;
+    widths_.push_back(layer.weight.size(0));
+    layers_.push_back(layer);
+  }
+
+  // 3. Activations and their gradients.
+  train_ = make_buffers(widths_, max_rows, true);
+  eval_ = make_buffers(widths_, eval_rows, false);
+  diff_ = torch::empty({max_rows, widths_.back()}, f32);        // (max_rows, input)
+  eval_diff_ = torch::empty({eval_rows, widths_.back()}, f32);  // (eval_rows, input)
+}
+
+TrainStep::Buffers TrainStep::make_buffers(const std::vector<std::int64_t>& widths, std::int64_t rows,
+                                           bool with_gradients) {
+  Buffers b;
+  b.activations.emplace_back();  // the input, not owned
+  b.gradients.emplace_back();    // the input needs no gradient
+  for (std::size_t i = 1; i < widths.size(); ++i) {
+    b.activations.push_back(torch::empty({rows, widths[i]}));  // (rows, width_i)
+    // The last layer's output gradient is diff_, so it needs no buffer here.
+    const bool needed = with_gradients && i + 1 < widths.size();
+    b.gradients.push_back(needed ? torch::empty({rows, widths[i]}) : torch::Tensor());  // (rows, width_i)
+  }
+  return b;
+}
+
+torch::Tensor TrainStep::forward(Buffers& b, const torch::Tensor& x) {
+  const std::int64_t rows = x.size(0);
+  torch::Tensor in = x;  // (rows, width_i)
+  for (std::size_t i = 0; i < layers_.size(); ++i) {
+    const Layer& layer = layers_[i];
+    torch::Tensor out = b.activations[i + 1].narrow(0, 0, rows);  // (rows, width_i+1)
+    // at::linear's own call for a 2-D input with a bias.
+    at::addmm_out(out, layer.bias, in, layer.weight.t());
+    activation_forward(layer.activation, out);
+    in = out;
+  }
+  return in;
+}
+
+double TrainStep::run(const torch::Tensor& x) {
+  const double loss = forward_loss(x);
+  backward(x);
+  update();
+  return loss;
+}
+
+double TrainStep::forward_loss(const torch::Tensor& x) {
+  if (x.dim() != 2 || x.size(1) != widths_.front() || x.size(0) < 1 || x.size(0) > train_.activations[1].size(0) ||
+      x.scalar_type() != torch::kFloat32 || !x.is_contiguous()) {
+    throw Error("TrainStep: expected a contiguous (rows, " + std::to_string(widths_.front()) +
+                ") float32 batch with 1.." + std::to_string(train_.activations[1].size(0)) + " rows");
+  }
+  torch::NoGradGuard no_grad;
+  const std::int64_t rows = x.size(0);
+  const torch::Tensor y = forward(train_, x);     // (rows, input)
+  torch::Tensor diff = diff_.narrow(0, 0, rows);  // (rows, input)
+  at::sub_out(diff, y, x);
+  const double numel = static_cast<double>(diff.numel());
+  const torch::Tensor flat = diff.view({-1});  // (rows * input)
+  const double loss = at::dot(flat, flat).item<double>() / numel;
+  // mse_loss_backward with mean reduction: 2 (y - x) / numel.
+  diff.mul_(2.0 / numel);
+  return loss;
+}
+
+void TrainStep::backward(const torch::Tensor& x) {
+  torch::NoGradGuard no_grad;
+  const std::int64_t rows = x.size(0);
+  torch::Tensor grad = diff_.narrow(0, 0, rows);  // (rows, width_i+1): dLoss/d output of layer i
+  for (std::size_t k = layers_.size(); k-- > 0;) {
+    Layer& layer = layers_[k];
+    const torch::Tensor out = train_.activations[k + 1].narrow(0, 0, rows);          // (rows, out)
+    const torch::Tensor in = k == 0 ? x : train_.activations[k].narrow(0, 0, rows);  // (rows, in)
+    activation_backward(layer.activation, grad, out);                                // now dLoss/d pre-activation
+    at::mm_out(layer.d_weight, grad.t(), in);             // (out, in) = (out, rows) x (rows, in)
+    at::sum_out(layer.d_bias, grad, at::IntArrayRef{0});  // (out)
+    if (k == 0) break;
+    torch::Tensor grad_in = train_.gradients[k].narrow(0, 0, rows);  // (rows, in)
+    at::mm_out(grad_in, grad, layer.weight);                         // (rows, out) x (out, in)
+    grad = grad_in;
+  }
+}
+
+void TrainStep::update() {
+  torch::NoGradGuard no_grad;
+  // Adamax::step's ops in its order, once over all parameters.
+  const std::int64_t step = states_.front()->step() + 1;
+  for (AdamaxParamState* state : states_) state->step(step);
+  const double beta1 = options_.beta1();
+  const double beta2 = options_.beta2();
+  torch::Tensor grad = grads_;  // (P)
+  if (options_.weight_decay() != 0) grad = grads_.add(params_, options_.weight_decay());
+  exp_avg_.mul_(beta1).add_(grad, 1 - beta1);
+  exp_inf_.mul_(beta2);
+  at::abs_out(scratch_, grad).add_(options_.eps());
+  at::maximum_out(exp_inf_, exp_inf_, scratch_);
+  const double clr = options_.lr() / (1 - std::pow(beta1, static_cast<double>(step)));
+  params_.addcdiv_(exp_avg_, exp_inf_, -clr);
+}
+
+double TrainStep::squared_error(const torch::Tensor& images) {
+  torch::NoGradGuard no_grad;
+  const std::int64_t n = images.size(0);
+  const std::int64_t batch = eval_diff_.size(0);
+  double total = 0;  // in double: 7.8 million terms for the test set
+  for (std::int64_t begin = 0; begin < n; begin += batch) {
+    const torch::Tensor x = images.slice(0, begin, std::min(n, begin + batch));  // (rows, input)
+    torch::Tensor diff = eval_diff_.narrow(0, 0, x.size(0));                     // (rows, input)
+    at::sub_out(diff, forward(eval_, x), x);
+    total += diff.square_().sum(torch::kDouble).item<double>();
+  }
+  return total;
+}
+
+}  // namespace tinyae
