@@ -46,6 +46,14 @@ extern const tinyae_fw_model *const tinyae_fw_models[]; /* (tinyae_fw_model_coun
 extern const uint32_t tinyae_fw_model_count;
 extern const double tinyae_fw_tolerance; /* max |predicted - expected| per output */
 
+/* The core's instruction counter, one file per architecture
+ * (counter_<arch>.c, the board's row in src/deploy/boards.cpp picks it). */
+void tinyae_fw_counter_start(void);
+uint32_t tinyae_fw_counter_read(void); /* ticks */
+uint32_t tinyae_fw_counter_elapsed(uint32_t begin, uint32_t end);
+double tinyae_fw_instructions_per_tick(void); /* measured; 0: this board cannot count */
+uint32_t tinyae_fw_cpu_id(void);              /* Cortex-M CPUID, RISC-V misa */
+
 /* Run and value functions, one pair per number format (run_<format>.c). */
 int tinyae_fw_run_f32(const tinyae_fw_model *m, uint32_t vector);
 float tinyae_fw_value_f32(const void *values, size_t index);
