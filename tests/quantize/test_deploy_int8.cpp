@@ -98,8 +98,8 @@ TEST_P(DeployInt8, OneWrongGoldenValueFails) {
 INSTANTIATE_TEST_SUITE_P(Boards, DeployInt8, ::testing::Values("mps2-an386", "mps2-an500"));
 
 // The same export on the other cores, bit for bit: the DSP path on the
-// Cortex-M33 and M55, the portable C path on the Cortex-M0 and RV32IMC. The
-// micro:bit's 256 KB of flash hold the encoder alone.
+// Cortex-M33, Helium on the M55, the portable C path on the Cortex-M0 and
+// RV32IMC. The micro:bit's 256 KB of flash hold the encoder alone.
 class DeployInt8OtherCores : public DeployInt8 {};
 
 TEST_P(DeployInt8OtherCores, BitExact) {
@@ -116,10 +116,17 @@ TEST_P(DeployInt8OtherCores, BitExact) {
   EXPECT_EQ(j["bit_exact"], true);
   EXPECT_EQ(r.max_abs_err, 0.0);
   EXPECT_EQ(r.models.size(), GetParam() == "microbit" ? 1u : 3u);
+  // Helium's VMLADAVA.S8 does 16 multiply-accumulates; every other core at
+  // most one per instruction.
+  const bool helium = GetParam() == "mps3-an547";
+  const double min_per_mac = helium ? 1.0 / 16.0 : 1.0;
   for (const auto& [name, m] : r.models) {
     EXPECT_TRUE(m.ok) << name;
     EXPECT_EQ(m.max_abs_err, 0.0) << name;
-    EXPECT_GT(m.instructions_per_mac(), 1.0) << name << ": below one instruction per MAC, the count is wrong";
+    EXPECT_GT(m.instructions_per_mac(), min_per_mac) << name << ": fewer instructions than the core can do MACs";
+  }
+  if (helium) {  // the DSP path takes 1.45 on the same core
+    EXPECT_LE(r.models.at("autoencoder").instructions_per_mac(), 0.6) << "the Helium kernel is not in use";
   }
 }
 

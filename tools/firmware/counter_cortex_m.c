@@ -4,10 +4,10 @@
  *
  * With QEMU's -icount shift=0 every instruction advances the virtual clock by
  * 1 ns, so SysTick ticks every (1 GHz / processor clock) instructions: 40 on
- * the 25 MHz MPS2 boards. The firmware does not assume the ratio: it times a
- * loop of known length first and scales by what it finds, so a board whose
- * SysTick does not run reports 0 (no count) rather than a wrong figure.
- * Resolution is one tick per inference.
+ * the 25 MHz MPS2 boards. main.c does not assume the ratio: it times
+ * tinyae_fw_spin first and scales by what it finds, so a board whose SysTick
+ * does not run reports 0 (no count) rather than a wrong figure. Resolution is
+ * one tick per inference.
  */
 #include "firmware.h"
 
@@ -35,15 +35,11 @@ uint32_t tinyae_fw_counter_elapsed(uint32_t begin, uint32_t end)
     return (begin - end) & TINYAE_FW_SYST_MASK;
 }
 
-/* Measured on a loop of 2 * iterations instructions (subs + bne per iteration). */
-double tinyae_fw_instructions_per_tick(void)
+/* subs + bne: two instructions per iteration. Unified syntax: GCC hands
+ * Thumb-1 (Cortex-M0) inline assembly over in divided syntax, where this
+ * subs does not assemble. */
+void tinyae_fw_spin(uint32_t iterations)
 {
-    uint32_t iterations = 200000u;
-    const uint32_t loop_instructions = 2u * iterations;
-    uint32_t begin = tinyae_fw_counter_read();
-    uint32_t ticks;
-    /* Unified syntax: GCC hands Thumb-1 (Cortex-M0) inline assembly over in
-     * divided syntax, where this subs does not assemble. */
     __asm__ volatile(
         ".syntax unified\n"
         "1:\n\t"
@@ -52,8 +48,6 @@ double tinyae_fw_instructions_per_tick(void)
         : "+l"(iterations)
         :
         : "cc");
-    ticks = tinyae_fw_counter_elapsed(begin, tinyae_fw_counter_read());
-    return ticks == 0u ? 0.0 : (double)loop_instructions / (double)ticks;
 }
 
 uint32_t tinyae_fw_cpu_id(void)

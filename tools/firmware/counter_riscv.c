@@ -3,7 +3,7 @@
  * firmware.h): the minstret CSR, which counts retired instructions.
  *
  * QEMU derives minstret from its instruction counter under -icount, so one
- * tick is one instruction; the calibration loop checks that rather than
+ * tick is one instruction; main.c's calibration (tinyae_fw_spin) checks that rather than
  * assuming it, and a board whose counter does not move reports 0 (no count).
  * Only the low 32 bits are read: an inference is far below 2^32 instructions.
  */
@@ -31,20 +31,14 @@ uint32_t tinyae_fw_counter_elapsed(uint32_t begin, uint32_t end)
     return end - begin; /* counts up; wraps modulo 2^32 */
 }
 
-/* Measured on a loop of 2 * iterations instructions (addi + bnez per iteration). */
-double tinyae_fw_instructions_per_tick(void)
+/* addi + bnez: two instructions per iteration. */
+void tinyae_fw_spin(uint32_t iterations)
 {
-    uint32_t iterations = 200000u;
-    const uint32_t loop_instructions = 2u * iterations;
-    uint32_t begin = tinyae_fw_counter_read();
-    uint32_t ticks;
     __asm__ volatile(
         "1:\n\t"
         "addi %0, %0, -1\n\t"
         "bnez %0, 1b\n\t"
         : "+r"(iterations));
-    ticks = tinyae_fw_counter_elapsed(begin, tinyae_fw_counter_read());
-    return ticks == 0u ? 0.0 : (double)loop_instructions / (double)ticks;
 }
 
 /* misa: the base ISA and its extensions, one bit per letter (bit 0 = A). */

@@ -51,8 +51,8 @@ extern const double tinyae_fw_tolerance; /* max |predicted - expected| per outpu
 void tinyae_fw_counter_start(void);
 uint32_t tinyae_fw_counter_read(void); /* ticks */
 uint32_t tinyae_fw_counter_elapsed(uint32_t begin, uint32_t end);
-double tinyae_fw_instructions_per_tick(void); /* measured; 0: this board cannot count */
-uint32_t tinyae_fw_cpu_id(void);              /* Cortex-M CPUID, RISC-V misa */
+void tinyae_fw_spin(uint32_t iterations); /* a loop of exactly 2 * iterations instructions */
+uint32_t tinyae_fw_cpu_id(void);          /* Cortex-M CPUID, RISC-V misa */
 
 /* Run and value functions, one pair per number format (run_<format>.c). */
 int tinyae_fw_run_f32(const tinyae_fw_model *m, uint32_t vector);

@@ -29,6 +29,19 @@
 #define TINYAE_FW_PRINT_ALL_UP_TO 64u
 #define TINYAE_FW_PRINT_SAMPLE 8u
 
+/* Instructions per counter tick, measured on a loop of 2 * iterations
+ * instructions; 0 if the counter does not move. */
+static double instructions_per_tick(void)
+{
+    const uint32_t iterations = 200000u;
+    const uint32_t loop_instructions = 2u * iterations;
+    uint32_t begin = tinyae_fw_counter_read();
+    uint32_t ticks;
+    tinyae_fw_spin(iterations);
+    ticks = tinyae_fw_counter_elapsed(begin, tinyae_fw_counter_read());
+    return ticks == 0u ? 0.0 : (double)loop_instructions / (double)ticks;
+}
+
 static int should_print(uint32_t index, uint32_t size, uint32_t worst)
 {
     uint32_t stride;
@@ -120,7 +133,7 @@ int main(void)
     uint32_t i;
 
     tinyae_fw_counter_start();
-    ipt = tinyae_fw_instructions_per_tick();
+    ipt = instructions_per_tick();
     printf("tinyae firmware: cpuid 0x%08lx, %lu models, %.2f instructions per SysTick tick\n",
            (unsigned long)tinyae_fw_cpu_id(), (unsigned long)tinyae_fw_model_count, ipt);
     for (i = 0; i < tinyae_fw_model_count; i++) {
