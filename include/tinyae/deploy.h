@@ -33,9 +33,11 @@ struct BoardFamily {
   std::string linker_script;                  // in the firmware folder; the memory map comes from the row
   std::string qemu_program;                   // "qemu-system-arm"
   std::string qemu_package;                   // Debian package that has it
-  // The firmware without any model (code, C library with printf, heap and
-  // stack), measured with this toolchain and rounded up: what deploy adds to
-  // the models' own bytes to refuse a model that cannot fit before building.
+  // The firmware without any model, measured with this toolchain and rounded
+  // up: flash for its code and the C library (printf), RAM for their .data
+  // and .bss (the heap and stack come on top, see board_fit.h). What deploy
+  // adds to the models' own bytes to refuse a model that cannot fit before
+  // building.
   std::int64_t firmware_flash_bytes = 0;
   std::int64_t firmware_ram_bytes = 0;
 };

@@ -62,7 +62,7 @@ void check_models_fit(const Board& board, const Manifest& manifest) {
               " + golden vectors), RAM " + bytes(f.ram) + " (scratch " + bytes(m.scratch_bytes) + " + outputs)";
     const bool alone_fits = family.firmware_flash_bytes + f.flash <= board.memory.flash_bytes &&
                             family.firmware_ram_bytes + kFirmwareStackBytes + f.ram <= board.memory.ram_bytes;
-    if (alone_fits) fitting += (fitting.empty() ? "" : ",") + m.name;
+    if (alone_fits) fitting += (fitting.empty() ? "" : ", ") + m.name;
   }
   if (total.flash <= board.memory.flash_bytes && total.ram <= board.memory.ram_bytes) return;
   throw Error("the models do not fit " + board.name + " (" + board.cpu + "): they need " + bytes(total.flash) +
@@ -72,7 +72,8 @@ void check_models_fit(const Board& board, const Manifest& manifest) {
               bytes(family.firmware_ram_bytes + kFirmwareStackBytes) +
               " of RAM for the firmware itself, its heap and stack:" + detail +
               (fitting.empty() ? "\nno model fits this board alone; export a smaller model or choose a larger board"
-                               : "\nmodels that fit alone: --models " + fitting));
+                               : "\nmodels that fit alone: " + fitting + "; choose with --models, e.g. --models " +
+                                     fitting.substr(0, fitting.find(','))));
 }
 
 }  // namespace tinyae

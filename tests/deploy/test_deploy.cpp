@@ -172,9 +172,9 @@ TEST_F(Deploy, ModelTooBigForTheBoardIsRefusedBeforeBuilding) {
   o.headers_dir = headers;
   o.board = "microbit";
   o.keep_build_dir = root / "kept";
-  expect_error_containing([&] { tinyae::deploy(o); },
-                          {"do not fit microbit (Cortex-M0)", "262144 bytes", "16384 bytes",
-                           "wide: flash 405568 bytes (weights 401920 bytes", "--models small_a"});
+  expect_error_containing([&] { tinyae::deploy(o); }, {"do not fit microbit (Cortex-M0)", "262144 bytes", "16384 bytes",
+                                                       "wide: flash 405568 bytes (weights 401920 bytes",
+                                                       "models that fit alone: small_a", "--models small_a"});
   EXPECT_FALSE(fs::exists(o.keep_build_dir)) << "nothing was built";
 
   o.models = {"small_a"};
