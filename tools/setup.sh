@@ -11,6 +11,7 @@ packages=(
   libcxxopts-dev libspdlog-dev nlohmann-json3-dev libgtest-dev libbenchmark-dev
   zlib1g-dev libssl-dev libpng-dev libcairo2-dev fonts-dejavu-core
   gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
+  gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf qemu-system-misc
   clang libclang-rt-14-dev clang-format
   python3-torch
   libcsv-dev python3-sklearn libonnx-dev python3-onnx

@@ -37,9 +37,9 @@ inline constexpr double kOneClassValidationFraction = 0.1;
 
 struct DataSpec {
   DataKind kind = DataKind::kMnist;
-  std::filesystem::path path;  // the MNIST folder or the CSV file, absolute
-  std::int64_t digit = -1;     // MNIST: the normal digit (one-class), -1 = the tutorial
-  CsvSpec csv;                 // CSV: columns, windows, split
+  std::filesystem::path path;                  // the MNIST folder or the CSV file, absolute
+  std::int64_t digit = -1;                     // MNIST: the normal digit (one-class), -1 = the tutorial
+  CsvSpec csv;                                 // CSV: columns, windows, split
   ScalingKind scaling = ScalingKind::kMinMax;  // CSV: fitted on the training split
 
   // Throws tinyae::Error for a digit outside -1..9, a CSV spec without

@@ -1,11 +1,11 @@
 // Deploy: builds the self-test firmware from a folder written by
-// `tinyae export`, boots it on an emulated Cortex-M board under QEMU, and
+// `tinyae export`, boots it on an emulated board (Cortex-M or RISC-V) under QEMU, and
 // reports whether every golden vector matched LibTorch and how many
 // instructions an inference took.
 //
 // External programs (the board's gcc and size, its QEMU) are run through the
 // process runner (include/tinyae/process.h), without a shell. Errors (missing folder or manifest,
-// unknown board, missing toolchain, compile failure, QEMU timeout) are thrown
+// unknown board, a model too big for the board, missing toolchain, compile failure, QEMU timeout) are thrown
 // as tinyae::Error; a firmware that runs but finds a mismatch is a result
 // with ok == false, not an exception.
 #pragma once
@@ -22,16 +22,46 @@
 
 namespace tinyae {
 
+// What the boards of one architecture share: the cross toolchain and C
+// library, the firmware's startup and instruction-counter files, and QEMU.
+// One of the families in src/deploy/boards.cpp.
+struct BoardFamily {
+  std::string toolchain_prefix;               // of gcc and size: "arm-none-eabi-"
+  std::string toolchain_packages;             // Debian packages that have it and its C library
+  std::vector<std::string> libc_flags;        // compile and link: the C library with semihosting
+  std::vector<std::string> firmware_sources;  // in the firmware folder: startup and counter code
+  std::string linker_script;                  // in the firmware folder; the memory map comes from the row
+  std::string qemu_program;                   // "qemu-system-arm"
+  std::string qemu_package;                   // Debian package that has it
+  // The firmware without any model, measured with this toolchain and rounded
+  // up: flash for its code and the C library (printf), RAM for their .data
+  // and .bss (the heap and stack come on top, see board_fit.h). What deploy
+  // adds to the models' own bytes to refuse a model that cannot fit before
+  // building.
+  std::int64_t firmware_flash_bytes = 0;
+  std::int64_t firmware_ram_bytes = 0;
+};
+
+// Where a board's memory lies, as the firmware uses it (bytes, addresses as
+// the core sees them).
+struct MemoryMap {
+  std::uint64_t boot = 0;          // where the core starts: Cortex-M vector table, RISC-V first instruction
+  std::uint64_t flash_origin = 0;  // code and constants (weights, golden vectors)
+  std::int64_t flash_bytes = 0;
+  std::uint64_t ram_origin = 0;  // data, bss, heap, stack
+  std::int64_t ram_bytes = 0;
+};
+
 // One emulated board: everything deploy needs to build for it and boot it,
 // one row of deploy_boards() (src/deploy/boards.cpp).
 struct Board {
-  std::string name;                    // --board, e.g. "mps2-an386"
-  std::string cpu;                     // for messages, e.g. "Cortex-M4F"
-  std::string toolchain_prefix;        // of gcc and size: "arm-none-eabi-"
-  std::string qemu_program;            // "qemu-system-arm"
-  std::string qemu_machine;            // its -M value
-  std::vector<std::string> cpu_flags;  // -mcpu, -mthumb, -mfloat-abi, -mfpu
-  std::string linker_script;           // its memory map: a file name in the firmware folder
+  std::string name;                     // --board, e.g. "mps2-an386"
+  std::string cpu;                      // for messages, e.g. "Cortex-M4F"
+  const BoardFamily* family = nullptr;  // toolchain, startup code, QEMU program
+  std::string qemu_machine;             // its -M value
+  std::vector<std::string> qemu_args;   // more QEMU options, e.g. -cpu
+  std::vector<std::string> cpu_flags;   // -mcpu, -mthumb, -mfloat-abi, -mfpu / -march, -mabi
+  MemoryMap memory;
 };
 
 // The boards deploy knows, in the order `--help` lists them.
@@ -42,6 +72,7 @@ const Board& find_board(std::string_view name);
 struct DeployOptions {
   std::filesystem::path headers_dir;  // written by `tinyae export`
   std::string board = "mps2-an386";
+  std::vector<std::string> models;       // the manifest's models to self-test (empty: all)
   double tolerance = 1e-5;               // max |predicted - expected| per output (float32; int8 uses 0)
   std::filesystem::path keep_build_dir;  // empty: build in a temporary folder, removed afterwards
   double timeout_seconds = 300.0;        // QEMU is killed after this long
@@ -83,6 +114,7 @@ struct DeployModelResult {
 
 struct DeployResult {
   std::string board;
+  std::string cpu;
   bool ok = false;            // exit status 0 and every model within tolerance
   int exit_status = -1;       // the firmware's exit status
   double max_abs_err = 0.0;   // over every model
@@ -93,19 +125,24 @@ struct DeployResult {
   std::int64_t instructions_per_inference = 0;
   std::int64_t macs = 0;
   double instructions_per_mac = 0.0;
-  double instructions_per_tick = 0.0;  // SysTick calibration the firmware measured
-  // arm-none-eabi-size of the firmware, bytes.
+  double instructions_per_tick = 0.0;  // counter calibration the firmware measured; 0: the board cannot count
+  bool instructions_counted() const { return instructions_per_tick > 0.0; }
+  // The board's memory and the firmware's size (<prefix>size), bytes.
+  std::int64_t flash_bytes = 0;
+  std::int64_t ram_bytes = 0;
   std::int64_t text = 0;
   std::int64_t data = 0;
   std::int64_t bss = 0;
-  // arm-none-eabi-gcc flags by role: "cpu" and "common" for every source,
-  // plus "runtime" (tinyae*.c) or "firmware" (the rest), and "link".
+  // The cross compiler's flags by role: "cpu" and "common" for every source,
+  // "libc" (the C library), plus "runtime" (tinyae*.c) or "firmware" (the rest), and "link".
   std::map<std::string, std::vector<std::string>> flags;
   std::map<std::string, DeployModelResult> models;
 
-  // {"board", "ok", "max_abs_err", "instructions_per_inference", "macs",
-  //  "instructions_per_mac", "text", "data", "bss", "models": {name: {...}},
-  //  "number_format", "bit_exact" (ok and every output equal to its golden value), ...}
+  // {"board", "cpu", "ok", "max_abs_err", "instructions_per_inference", "macs",
+  //  "instructions_per_mac", "text", "data", "bss", "flash_bytes", "ram_bytes",
+  //  "models": {name: {...}}, "number_format", "bit_exact" (ok and every
+  //  output equal to its golden value), "instructions_counted" (false: the
+  //  instruction figures are null), ...}
   nlohmann::json to_json() const;
 };
 

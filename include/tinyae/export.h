@@ -209,16 +209,16 @@ AnomalyThreshold choose_anomaly_threshold(Autoencoder& model, const QuantizedNet
 // ---- The export command ---------------------------------------------------
 
 struct ExportOptions {
-  std::filesystem::path model_path;               // RUN/model.safetensors
-  std::filesystem::path out_dir;                  // DIR
+  std::filesystem::path model_path;  // RUN/model.safetensors
+  std::filesystem::path out_dir;     // DIR
   // The data the golden vectors, the int8 calibration and the anomaly
   // threshold come from: "" = what the checkpoint records (tinyae/data_source.h),
   // otherwise that MNIST folder or CSV file in its place. Not read when
   // golden_count is 0 and the format is float32.
   std::filesystem::path data_dir;
   std::int64_t golden_count = 4;  // first N test vectors
-  bool arduino = false;                           // write DIR as an Arduino library
-  std::string name_prefix;                        // prepended to every symbol; "" for none
+  bool arduino = false;           // write DIR as an Arduino library
+  std::string name_prefix;        // prepended to every symbol; "" for none
   NumberFormat format = NumberFormat::kFloat32;
   // int8: calibrate on the first N training vectors, in
   // [1, kMaxCalibrationImages]; the accuracy report (DIR/quantization.json)

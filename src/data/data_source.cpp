@@ -63,7 +63,8 @@ ModelData load_mnist_data(const DataSpec& spec, std::int64_t train_limit) {
   } else {
     torch::Tensor normal = rows_where(mnist.train.labels, spec.digit, true);
     const std::int64_t n = normal.size(0);
-    const auto validation_count = static_cast<std::int64_t>(std::floor(static_cast<double>(n) * kOneClassValidationFraction));
+    const auto validation_count =
+        static_cast<std::int64_t>(std::floor(static_cast<double>(n) * kOneClassValidationFraction));
     if (n - validation_count < 1 || validation_count < 1) {
       throw Error(fmt::format("'{}' holds {} training images of digit {}: too few to train and validate on",
                               spec.path.string(), n, spec.digit));
@@ -118,8 +119,7 @@ ModelData load_csv_data(const DataSpec& spec, const std::optional<Scaling>& scal
   data.checksum = dataset.sha256;
   data.rows_read = dataset.rows_read;
   spdlog::info("Read {} rows of '{}': {} training, {} validation, {} test vectors of {} values", dataset.rows_read,
-               spec.path.string(), data.train.size(), data.validation.size(), data.test.size(),
-               dataset.train.dim());
+               spec.path.string(), data.train.size(), data.validation.size(), data.test.size(), dataset.train.dim());
   return data;
 }
 
@@ -151,8 +151,8 @@ void DataSpec::validate() const {
     throw Error(fmt::format("the training fraction must lie in (0, 1], got {}", w.train_fraction));
   }
   if (!(w.validation_fraction >= 0 && w.validation_fraction <= 1 - w.train_fraction)) {
-    throw Error(fmt::format("the validation fraction must lie in [0, 1 - training fraction], got {}",
-                            w.validation_fraction));
+    throw Error(
+        fmt::format("the validation fraction must lie in [0, 1 - training fraction], got {}", w.validation_fraction));
   }
   if (w.normal_only_train && csv.columns.label.empty()) {
     throw Error("training on normal rows only needs a label column (0 normal, 1 anomaly)");
@@ -230,8 +230,8 @@ ModelData load_model_data(const DataSpec& spec, const std::optional<Scaling>& sc
   spec.validate();
   if (spec.kind == DataKind::kMnist) {
     if (!fs::is_directory(spec.path)) {
-      throw Error(fmt::format("MNIST folder '{}' does not exist; fetch MNIST with data/fetch_mnist.sh",
-                              spec.path.string()));
+      throw Error(
+          fmt::format("MNIST folder '{}' does not exist; fetch MNIST with data/fetch_mnist.sh", spec.path.string()));
     }
     return load_mnist_data(spec, train_limit);
   }

@@ -3,7 +3,8 @@
 //
 // deploy() is the list of steps; each step lives in a file of its own:
 // boards.cpp (the board table), src/common/manifest.cpp (reading
-// DIR/manifest.json), firmware_sources.cpp (the generated C files),
+// DIR/manifest.json), board_fit.cpp (choosing the models and checking that
+// they fit the board), firmware_sources.cpp (the generated C files),
 // toolchain.cpp (compiling, linking, sizing, booting QEMU) and
 // firmware_output.cpp (reading the TINYAE_MODEL / TINYAE_SUMMARY lines).
 #include "tinyae/deploy.h"
@@ -14,6 +15,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "board_fit.h"
 #include "firmware_output.h"
 #include "firmware_sources.h"
 #include "tinyae/common.h"
@@ -91,6 +93,7 @@ nlohmann::json DeployResult::to_json() const {
   };
   nlohmann::json j;
   j["board"] = board;
+  j["cpu"] = cpu;
   j["ok"] = ok;
   j["exit_status"] = exit_status;
   j["max_abs_err"] = number(max_abs_err);
@@ -98,23 +101,30 @@ nlohmann::json DeployResult::to_json() const {
   j["number_format"] = number_format;
   j["bit_exact"] = ok && max_abs_err == 0.0;
   j["headline_model"] = headline_model;
-  j["instructions_per_inference"] = instructions_per_inference;
+  // A board that cannot count reports no instruction figures rather than zeros.
+  const bool counted = instructions_counted();
+  auto instructions = [counted](std::int64_t n) { return counted ? nlohmann::json(n) : nlohmann::json(nullptr); };
+  j["instructions_counted"] = counted;
+  j["instructions_per_inference"] = instructions(instructions_per_inference);
   j["macs"] = macs;
-  j["instructions_per_mac"] = number(instructions_per_mac);
+  j["instructions_per_mac"] = counted ? number(instructions_per_mac) : nlohmann::json(nullptr);
   j["instructions_per_tick"] = number(instructions_per_tick);
+  j["flash_bytes"] = flash_bytes;
+  j["ram_bytes"] = ram_bytes;
   j["text"] = text;
   j["data"] = data;
   j["bss"] = bss;
   j["flags"] = flags;
   j["models"] = nlohmann::json::object();
   for (const auto& [name, m] : models) {
-    j["models"][name] = {{"ok", m.ok},
-                         {"vectors", m.vectors},
-                         {"failed_vectors", m.failed_vectors},
-                         {"max_abs_err", number(m.max_abs_err)},
-                         {"instructions_per_inference", m.instructions_per_inference},
-                         {"macs", m.macs},
-                         {"instructions_per_mac", number(m.instructions_per_mac())}};
+    j["models"][name] = {
+        {"ok", m.ok},
+        {"vectors", m.vectors},
+        {"failed_vectors", m.failed_vectors},
+        {"max_abs_err", number(m.max_abs_err)},
+        {"instructions_per_inference", instructions(m.instructions_per_inference)},
+        {"macs", m.macs},
+        {"instructions_per_mac", counted ? number(m.instructions_per_mac()) : nlohmann::json(nullptr)}};
     if (m.scaled_vectors > 0) {
       j["models"][name]["scaling"] = {{"vectors", m.scaled_vectors}, {"mismatched", m.scaling_mismatched}};
     }
@@ -144,7 +154,8 @@ DeployResult deploy(const DeployOptions& options) {
   const Board& board = find_board(options.board);
   check_options(options);
   const fs::path headers = fs::absolute(options.headers_dir);
-  const Manifest manifest = read_manifest(headers);
+  const Manifest manifest = select_models(read_manifest(headers), options.models);
+  check_models_fit(board, manifest);
   const NumberFormatInfo& format = number_format_info(manifest.number_format);
   const fs::path firmware = firmware_source_dir();
   const Toolchain tools = find_toolchain(board);
@@ -152,12 +163,16 @@ DeployResult deploy(const DeployOptions& options) {
 
   DeployResult result;
   result.board = board.name;
+  result.cpu = board.cpu;
+  result.flash_bytes = board.memory.flash_bytes;
+  result.ram_bytes = board.memory.ram_bytes;
   result.number_format = std::string(format.name);
   // An exact format (int8) passes only if bit-exact, whatever --tolerance says.
   result.tolerance = format.exact ? 0.0 : options.tolerance;
   result.flags = firmware_flags(board);
 
-  const FirmwareSources sources = write_firmware_sources(manifest, result.tolerance, headers, firmware, build.path());
+  const FirmwareSources sources =
+      write_firmware_sources(manifest, board, result.tolerance, headers, firmware, build.path());
   const fs::path elf = build_firmware(tools, board, sources, firmware, build.path(), progress);
   const FirmwareSize size = measure_size(tools, elf);
   result.text = size.text;

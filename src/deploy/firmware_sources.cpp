@@ -96,8 +96,9 @@ void write_text(const fs::path& path, const std::string& text) { write_file_atom
 
 }  // namespace
 
-FirmwareSources write_firmware_sources(const Manifest& manifest, double tolerance, const fs::path& headers_dir,
-                                       const fs::path& firmware_dir, const fs::path& build_dir) {
+FirmwareSources write_firmware_sources(const Manifest& manifest, const Board& board, double tolerance,
+                                       const fs::path& headers_dir, const fs::path& firmware_dir,
+                                       const fs::path& build_dir) {
   const NumberFormatInfo& format = number_format_info(manifest.number_format);
   FirmwareSources sources;
   sources.runtime = runtime_sources(headers_dir);
@@ -106,7 +107,8 @@ FirmwareSources write_firmware_sources(const Manifest& manifest, double toleranc
     write_text(source, model_source(m, format));
     sources.firmware.push_back(source);
   }
-  for (const std::string name : {"main.c", "startup.c"}) sources.firmware.push_back(firmware_dir / name);
+  sources.firmware.push_back(firmware_dir / "main.c");
+  for (const std::string& name : board.family->firmware_sources) sources.firmware.push_back(firmware_dir / name);
   sources.firmware.push_back(firmware_dir / ("run_" + std::string(format.suffix) + ".c"));
   write_text(build_dir / "fw_models.c", table_source(manifest, format, tolerance));
   sources.firmware.push_back(build_dir / "fw_models.c");

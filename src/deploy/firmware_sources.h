@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <vector>
 
+#include "tinyae/deploy.h"
 #include "tinyae/manifest.h"
 
 namespace tinyae {
@@ -17,8 +18,9 @@ struct FirmwareSources {
 };
 
 // Writes fw_model_<prefix>.c per model and fw_models.c (the model table and
-// `tolerance`) into build_dir; returns every source to compile.
-FirmwareSources write_firmware_sources(const Manifest& manifest, double tolerance,
+// `tolerance`) into build_dir; returns every source to compile, with the
+// board's startup and counter files.
+FirmwareSources write_firmware_sources(const Manifest& manifest, const Board& board, double tolerance,
                                        const std::filesystem::path& headers_dir,
                                        const std::filesystem::path& firmware_dir,
                                        const std::filesystem::path& build_dir);

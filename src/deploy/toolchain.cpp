@@ -2,11 +2,13 @@
 #include "toolchain.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <deque>
 #include <memory>
 #include <sstream>
 #include <thread>
 
+#include "board_fit.h"
 #include "firmware_output.h"
 #include "tinyae/common.h"
 #include "tinyae/process.h"
@@ -16,9 +18,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr const char* kToolchainHint =
-    "install the Arm toolchain and newlib: sudo apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi";
-constexpr const char* kQemuHint = "install QEMU: sudo apt-get install qemu-system-arm";
 constexpr unsigned kMaxParallelCompiles = 4;
 constexpr std::size_t kMaxCompilerOutputBytes = 1 << 20;
 
@@ -27,11 +26,19 @@ constexpr std::size_t kMaxCompilerOutputBytes = 1 << 20;
 const std::vector<std::string> kCommonFlags = {"-O2",    "-ffunction-sections", "-fdata-sections", "-Wall", "-Wextra",
                                                "-Werror"};
 const std::vector<std::string> kRuntimeFlags = {"-std=c99", "-ffreestanding", "-pedantic"};
-const std::vector<std::string> kFirmwareFlags = {"-std=gnu99"};  // newlib's POSIX prototypes (write, _exit)
-// Link: newlib with semihosting (rdimon); startup.c replaces crt0.
-const std::vector<std::string> kLinkFlags = {"--specs=rdimon.specs", "-nostartfiles", "-Wl,--gc-sections"};
+const std::vector<std::string> kFirmwareFlags = {"-std=gnu99"};  // the C library's POSIX prototypes (write, _exit)
+// Link: the startup code of tools/firmware replaces the C library's crt0.
+const std::vector<std::string> kLinkFlags = {"-nostartfiles", "-Wl,--gc-sections"};
+// The boot block firmware.ld reserves at the board's boot address: the
+// Cortex-M vector table (16 words) or the RISC-V entry code fit in it.
+constexpr std::uint64_t kBootBytes = 1024;
 
-fs::path require_program(const std::string& program, const char* hint) {
+std::string toolchain_hint(const Board& board) {
+  return "install the " + board.cpu + " toolchain and C library: sudo apt-get install " +
+         board.family->toolchain_packages;
+}
+
+fs::path require_program(const std::string& program, const std::string& hint) {
   fs::path found = find_in_path(program);
   if (found.empty()) throw Error(program + " not found in PATH; " + hint);
   return found;
@@ -49,13 +56,18 @@ struct ToolRun {
   std::string what;
 };
 
-// Throws the failed run's command and output.
-void check_tool(const ToolRun& run, const ProcessResult& r) {
+// Throws the failed run's command and output, with `hint` if the output
+// says a file (the C library) is missing.
+void check_tool(const ToolRun& run, const ProcessResult& r, const std::string& missing_file_hint) {
   if (r.ok()) return;
   const std::string output = r.out;
   std::string hint;
-  if (output.find("rdimon") != std::string::npos || output.find("No such file") != std::string::npos) {
-    hint = std::string("\nhint: ") + kToolchainHint;
+  if (output.find("No such file") != std::string::npos || output.find("cannot find") != std::string::npos ||
+      output.find("cannot read spec") != std::string::npos) {
+    hint = "\nhint: " + missing_file_hint;
+  }
+  if (output.find("overflowed") != std::string::npos || output.find("TINYAE_RAM_FULL") != std::string::npos) {
+    hint = "\nhint: the firmware does not fit the board's memory; self-test fewer models with --models";
   }
   const std::string how = r.exited ? "exit status " + std::to_string(r.exit_code) : r.describe();
   throw Error(run.what + " failed (" + how + ")\ncommand: " + describe_command(run.argv) + "\n" + output + hint);
@@ -69,12 +81,12 @@ ProcessOptions tool_options() {
 }
 
 // Runs at most `jobs` at once, in order; throws for the first that fails.
-void run_tools_in_parallel(const std::vector<ToolRun>& runs, unsigned jobs) {
+void run_tools_in_parallel(const std::vector<ToolRun>& runs, unsigned jobs, const std::string& hint) {
   std::deque<std::pair<const ToolRun*, std::unique_ptr<Process>>> running;
   auto finish_oldest = [&] {
     const auto [run, process] = std::move(running.front());
     running.pop_front();
-    check_tool(*run, process->wait());
+    check_tool(*run, process->wait(), hint);
   };
   for (const ToolRun& run : runs) {
     if (running.size() >= std::max(1u, jobs)) finish_oldest();
@@ -83,28 +95,55 @@ void run_tools_in_parallel(const std::vector<ToolRun>& runs, unsigned jobs) {
   while (!running.empty()) finish_oldest();
 }
 
+std::string hex(std::uint64_t value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "0x%llx", static_cast<unsigned long long>(value));
+  return text;
+}
+
+// The board's memory map as the symbols firmware.ld reads. The boot block
+// comes out of flash when the core starts at the start of flash.
+std::vector<std::string> memory_map_flags(const Board& board) {
+  const MemoryMap& m = board.memory;
+  std::uint64_t flash_origin = m.flash_origin;
+  std::uint64_t flash_bytes = static_cast<std::uint64_t>(m.flash_bytes);
+  if (m.boot == m.flash_origin) {
+    flash_origin += kBootBytes;
+    flash_bytes -= kBootBytes;
+  }
+  auto defsym = [](const std::string& name, std::uint64_t value) {
+    return "-Wl,--defsym=__tinyae_" + name + "=" + hex(value);
+  };
+  return {defsym("boot_origin", m.boot),
+          defsym("boot_length", kBootBytes),
+          defsym("flash_origin", flash_origin),
+          defsym("flash_length", flash_bytes),
+          defsym("ram_origin", m.ram_origin),
+          defsym("ram_length", static_cast<std::uint64_t>(m.ram_bytes)),
+          defsym("stack_bytes", static_cast<std::uint64_t>(kFirmwareStackBytes))};
+}
+
 }  // namespace
 
 Toolchain find_toolchain(const Board& board) {
   Toolchain tools;
-  tools.gcc = require_program(board.toolchain_prefix + "gcc", kToolchainHint);
-  tools.size = require_program(board.toolchain_prefix + "size", kToolchainHint);
-  tools.qemu = require_program(board.qemu_program, kQemuHint);
+  const BoardFamily& family = *board.family;
+  tools.gcc = require_program(family.toolchain_prefix + "gcc", toolchain_hint(board));
+  tools.size = require_program(family.toolchain_prefix + "size", toolchain_hint(board));
+  tools.qemu = require_program(family.qemu_program, "install QEMU: sudo apt-get install " + family.qemu_package);
   return tools;
 }
 
 std::map<std::string, std::vector<std::string>> firmware_flags(const Board& board) {
-  return {{"cpu", board.cpu_flags},
-          {"common", kCommonFlags},
-          {"runtime", kRuntimeFlags},
-          {"firmware", kFirmwareFlags},
-          {"link", kLinkFlags}};
+  return {{"cpu", board.cpu_flags},   {"libc", board.family->libc_flags}, {"common", kCommonFlags},
+          {"runtime", kRuntimeFlags}, {"firmware", kFirmwareFlags},       {"link", kLinkFlags}};
 }
 
 fs::path build_firmware(const Toolchain& tools, const Board& board, const FirmwareSources& sources,
                         const fs::path& firmware_dir, const fs::path& build_dir,
                         const std::function<void(const std::string&)>& progress) {
-  std::vector<std::string> base = joined({{tools.gcc.string()}, board.cpu_flags, kCommonFlags});
+  std::vector<std::string> base =
+      joined({{tools.gcc.string()}, board.cpu_flags, board.family->libc_flags, kCommonFlags});
   for (const fs::path& dir : sources.include_dirs) base.insert(base.end(), {"-I", dir.string()});
   // Each source to an object, in parallel: the model files hold megabytes of
   // float literals and dominate.
@@ -121,24 +160,26 @@ fs::path build_firmware(const Toolchain& tools, const Board& board, const Firmwa
   progress("compiling " + std::to_string(compiles.size()) + " sources for " + board.name + " (" + board.cpu +
            ") with " + tools.gcc.string());
   const unsigned cores = std::max(1u, std::min(kMaxParallelCompiles, std::thread::hardware_concurrency()));
-  run_tools_in_parallel(compiles, cores);
+  run_tools_in_parallel(compiles, cores, toolchain_hint(board));
 
   const fs::path elf = build_dir / "firmware.elf";
   const ToolRun link{joined({{tools.gcc.string()},
                              board.cpu_flags,
+                             board.family->libc_flags,
                              kLinkFlags,
-                             {"-T", (firmware_dir / board.linker_script).string()},
+                             memory_map_flags(board),
+                             {"-T", (firmware_dir / board.family->linker_script).string()},
                              objects,
                              {"-lm", "-o", elf.string()}}),
                      "linking " + elf.string()};
-  run_tools_in_parallel({link}, 1);
+  run_tools_in_parallel({link}, 1, toolchain_hint(board));
   return elf;
 }
 
 FirmwareSize measure_size(const Toolchain& tools, const fs::path& elf) {
   const ToolRun run{{tools.size.string(), elf.string()}, "measuring " + elf.string()};
   const ProcessResult r = run_process(run.argv, tool_options());
-  check_tool(run, r);
+  check_tool(run, r, "");
   // Berkeley format: a header line, then "text data bss dec hex file".
   std::istringstream in(r.out);
   std::string header_line;
@@ -154,18 +195,11 @@ FirmwareSize measure_size(const Toolchain& tools, const fs::path& elf) {
 int run_firmware(const Toolchain& tools, const Board& board, const fs::path& elf, double timeout_seconds,
                  const std::function<void(std::string_view)>& on_line, FirmwareOutput& output,
                  const std::function<void(const std::string&)>& progress) {
-  const std::vector<std::string> argv = {tools.qemu.string(),
-                                         "-M",
-                                         board.qemu_machine,
-                                         "-nographic",
-                                         "-monitor",
-                                         "none",
-                                         "-semihosting-config",
-                                         "enable=on,target=native",
-                                         "-icount",
-                                         "shift=0",
-                                         "-kernel",
-                                         elf.string()};
+  const std::vector<std::string> argv =
+      joined({{tools.qemu.string(), "-M", board.qemu_machine},
+              board.qemu_args,
+              {"-nographic", "-monitor", "none", "-semihosting-config", "enable=on,target=native", "-icount", "shift=0",
+               "-kernel", elf.string()}});
   progress("running: " + describe_command(argv));
   ProcessOptions o;
   o.merge_stderr = true;  // QEMU's own complaints belong in the quoted output too

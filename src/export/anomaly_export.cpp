@@ -87,8 +87,8 @@ void add_anomaly_fields(std::vector<ModelToExport>& models, Autoencoder& model, 
   }
   ModelToExport& autoencoder = models[2];
   const QuantizedNetwork* network = int8 ? &autoencoder.quantized : nullptr;
-  autoencoder.anomaly = choose_anomaly_threshold(model, network, data.validation.x, data.validation.labels,
-                                                 options.threshold);
+  autoencoder.anomaly =
+      choose_anomaly_threshold(model, network, data.validation.x, data.validation.labels, options.threshold);
   const auto size = static_cast<std::size_t>(autoencoder.input_size());
   autoencoder.golden_scores.clear();
   for (std::size_t at = 0; at < static_cast<std::size_t>(autoencoder.golden_count) * size; at += size) {

@@ -138,8 +138,8 @@ ModelData load_export_data(const ExportOptions& options, const CheckpointMeta& m
                 " inputs, but " + name + " gives vectors of " + std::to_string(data.input_size()) + " values");
   }
   if (!meta.data_checksum.empty() && data.checksum != meta.data_checksum) {
-    spdlog::warn("{} holds other data (sha256 {}) than the checkpoint was trained on (sha256 {})", name,
-                 data.checksum, meta.data_checksum);
+    spdlog::warn("{} holds other data (sha256 {}) than the checkpoint was trained on (sha256 {})", name, data.checksum,
+                 meta.data_checksum);
   }
   return data;
 }
@@ -305,7 +305,7 @@ ExportResult export_models(const ExportOptions& options) {
     const torch::Tensor images = data.test.x.slice(0, 0, options.golden_count).contiguous();
     provenance.golden_source = "the first " + std::to_string(options.golden_count) + " test vectors of " + data_name +
                                (data.checksum == provenance.data_checksum ? " (the data it was trained on)"
-                                                                         : " (sha256 " + data.checksum + ")");
+                                                                          : " (sha256 " + data.checksum + ")");
     torch::NoGradGuard no_grad;
     const torch::Tensor latents = model->encode(images);         // (n, latent)
     const torch::Tensor decoded = model->decode(latents);        // (n, input)

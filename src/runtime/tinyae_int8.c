@@ -7,7 +7,7 @@
  *
  * Constraints: C99 (also valid C++), -ffreestanding, no malloc, no stdio, no
  * global state; only <stdint.h>, <stddef.h> and <math.h>, plus <arm_acle.h>
- * on cores with the DSP extension. The caller owns every buffer.
+ * on cores with the DSP extension and <arm_mve.h> on cores with Helium. The caller owns every buffer.
  *
  * Speed: every weight is used once per inference, so the floor is about one
  * sign extension and one multiply-accumulate per weight. A layer's int8 input
@@ -22,10 +22,12 @@
  * inline-assembly loop: 40 instructions for 32 multiply-accumulates (GCC's
  * code for the same loop from intrinsics needs about 50: it splits the weight
  * loads and adds pointer arithmetic). Elsewhere, or with TINYAE_NO_ASM
- * defined, portable C reads the same packed words. Both paths add exactly the
- * same integers in int32 (no overflow is possible, see tinyae.h, so the order
- * of the additions does not matter) and requantize with the same code, so
- * they agree bit for bit.
+ * defined, portable C reads the same packed words. With Helium (MVE,
+ * Cortex-M55) nothing is widened: tinyae_rows_mve multiplies 16 int8 weights
+ * by 16 int8 inputs per VMLADAV and takes the zero point out afterwards.
+ * Every path adds exactly the same integers in int32 (no overflow is
+ * possible, see tinyae.h, so the order of the additions does not matter) and
+ * requantizes with the same code, so they agree bit for bit.
  *
  * RAM: widening a whole 784-input layer would take 1,568 bytes, twice the
  * float32 runtime's whole scratch. The rows of a layer are therefore taken in
@@ -46,6 +48,13 @@
 #include <arm_acle.h>
 #else
 #define TINYAE_I8_DSP 0
+#endif
+
+#if defined(__ARM_FEATURE_MVE) && defined(__GNUC__) && !defined(TINYAE_NO_ASM)
+#define TINYAE_I8_MVE 1
+#include <arm_mve.h>
+#else
+#define TINYAE_I8_MVE 0
 #endif
 
 /* ------------------------------------------------------ requantization -- */
@@ -288,6 +297,51 @@ static __attribute__((__noinline__)) void tinyae_rows_dsp(const int8_t *w, uint3
 }
 #endif
 
+#if TINYAE_I8_MVE
+/* Helium (MVE, Cortex-M55): sums[r] = bias[r] + dot(row r of w, x - zp)
+ * for r < rows, straight from the int8 input, no widening. VMLADAVA.S8 adds
+ * the 16 products of two int8 vectors to an int32; the zero point comes out
+ * of the sum as dot(w, x - zp) = dot(w, x) - zp * sum(w), VADDVA.S8 adding
+ * up the weights as they pass. Integer sums in int32 without overflow (see
+ * tinyae.h), so the result is the portable path's bit for bit. Two rows
+ * share each load of 16 inputs (with four, the eight sums and five pointers
+ * no longer fit the registers); the last partial vector is predicated, its
+ * lanes past n loading as 0. w: (rows, stride) int8 of which the first n
+ * columns are used, x: (n), bias and sums: (rows). */
+static void tinyae_rows_mve(const int8_t *w, uint32_t stride, const int8_t *x, uint32_t n, int8_t zero_point,
+                            const int32_t *bias, int32_t *sums, uint32_t rows)
+{
+    const uint32_t vectors = n / 16u;
+    const mve_pred16_t tail = vctp8q(n % 16u);
+    uint32_t r, k;
+    for (r = 0; r < rows; r += 2u) {
+        /* rows r and r + 1, or row r twice when it is the last */
+        const uint32_t next = r + 1u < rows ? r + 1u : r;
+        const int8_t *w0 = w + (size_t)r * stride, *w1 = w + (size_t)next * stride, *xp = x;
+        int32_t d0 = 0, d1 = 0, s0 = 0, s1 = 0; /* dot(w_i, x), sum(w_i) */
+        for (k = 0; k < vectors; k++) {
+            const int8x16_t xv = vldrbq_s8(xp), a = vldrbq_s8(w0), b = vldrbq_s8(w1);
+            xp += 16;
+            w0 += 16;
+            w1 += 16;
+            d0 = vmladavaq_s8(d0, a, xv);
+            s0 = vaddvaq_s8(s0, a);
+            d1 = vmladavaq_s8(d1, b, xv);
+            s1 = vaddvaq_s8(s1, b);
+        }
+        if (n % 16u != 0u) {
+            const int8x16_t xv = vldrbq_z_s8(xp, tail), a = vldrbq_z_s8(w0, tail), b = vldrbq_z_s8(w1, tail);
+            d0 = vmladavaq_s8(d0, a, xv);
+            s0 = vaddvaq_s8(s0, a);
+            d1 = vmladavaq_s8(d1, b, xv);
+            s1 = vaddvaq_s8(s1, b);
+        }
+        sums[r] = bias[r] + d0 - zero_point * s0;
+        sums[next] = bias[next] + d1 - zero_point * s1;
+    }
+}
+#endif
+
 /* ------------------------------------------------------------- layers -- */
 
 /* sums[r] = from[r] + dot(row r of w, x - zp) over n inputs, for r < rows
@@ -363,12 +417,21 @@ static void tinyae_layer_forward_i8(const tinyae_layer_i8 *layer, const int8_t *
     rq.shift = layer->shift;
     rq.zero_point = layer->requant_zero_point;
     rq.floor = layer->activation == TINYAE_ACT_RELU ? layer->output_zero_point : -128;
-    if (chunk >= in_size) {
+    /* Helium reads the int8 input itself, so it needs in and out apart. */
+    const int direct = TINYAE_I8_MVE && in != out;
+    if (chunk >= in_size && !direct) {
         tinyae_widen_i8(in, in_size, layer->input_zero_point, wide);
     }
     for (first = 0; first < out_size; first += TINYAE_I8_BLOCK_ROWS) {
         const uint32_t rows = out_size - first < TINYAE_I8_BLOCK_ROWS ? out_size - first : TINYAE_I8_BLOCK_ROWS;
         const int8_t *block = w + (size_t)first * in_size; /* (rows, in_size) */
+#if TINYAE_I8_MVE
+        if (direct) {
+            tinyae_rows_mve(block, in_size, in, in_size, layer->input_zero_point, layer->bias + first, sums, rows);
+            tinyae_requantize_rows_i8(&rq, first, sums, rows, out + first);
+            continue;
+        }
+#endif
         for (start = 0; start < in_size; start += chunk) {
             const uint32_t n = in_size - start < chunk ? in_size - start : chunk;
             if (chunk < in_size) {

@@ -55,8 +55,7 @@ void draw_roc_png(const std::filesystem::path& path, const RocCurve& curve, doub
     cairo_fill(cr);
   }
   cairo_restore(cr);
-  const std::pair<std::string, Rgb> entries[] = {{fmt::format("ROC, AUC {:.4f}", auc), kBlue},
-                                                 {"the threshold", kRed}};
+  const std::pair<std::string, Rgb> entries[] = {{fmt::format("ROC, AUC {:.4f}", auc), kBlue}, {"the threshold", kRed}};
   draw_legend(cr, f.px(0.45), f.py(0.25), 190, entries, 2);
   write_png(canvas, path);
 }

@@ -26,8 +26,6 @@ cairo_status_t write_to_stream(void* closure, const unsigned char* data, unsigne
 
 }  // namespace
 
-
-
 Canvas make_canvas(int width, int height, const fs::path& path) {
   Canvas canvas;
   canvas.surface.reset(cairo_image_surface_create(CAIRO_FORMAT_RGB24, width, height));
@@ -63,7 +61,6 @@ void write_png(const Canvas& canvas, const fs::path& path) {
   });
 }
 
-
 // Draws `text` with its baseline's anchor at (x, y), or vertically centred on
 // y when `middle` is set.
 void draw_text(cairo_t* cr, const std::string& text, double x, double y, Align align, bool middle) {
@@ -76,7 +73,6 @@ void draw_text(cairo_t* cr, const std::string& text, double x, double y, Align a
   cairo_move_to(cr, left, baseline);
   cairo_show_text(cr, text.c_str());
 }
-
 
 Ticks nice_ticks(double lo, double hi, int target, double min_step) {
   const double raw = std::max((hi - lo) / target, min_step);
@@ -141,8 +137,7 @@ void draw_axes(cairo_t* cr, const Frame& f, int canvas_height, double x_min_step
   draw_text(cr, title, f.left + f.width / 2, 30, Align::kCenter);
 }
 
-void draw_legend(cairo_t* cr, double x, double y, double width, const std::pair<std::string, Rgb>* entries,
-                 int count) {
+void draw_legend(cairo_t* cr, double x, double y, double width, const std::pair<std::string, Rgb>* entries, int count) {
   cairo_set_font_size(cr, 13);
   set_colour(cr, kWhite);
   cairo_rectangle(cr, x, y, width, 8 + 21 * count);

@@ -70,7 +70,6 @@ void draw_axes(cairo_t* cr, const Frame& frame, int canvas_height, double x_min_
                const std::string& y_label, const std::string& title);
 
 // A legend box of coloured line samples at (x, y), top left.
-void draw_legend(cairo_t* cr, double x, double y, double width, const std::pair<std::string, Rgb>* entries,
-                 int count);
+void draw_legend(cairo_t* cr, double x, double y, double width, const std::pair<std::string, Rgb>* entries, int count);
 
 }  // namespace tinyae::plot

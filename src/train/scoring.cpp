@@ -18,7 +18,11 @@ std::string ordinal(double value) {
   if (number.find('.') != std::string::npos) return number + "th";
   const long n = std::lround(value);
   const long tens = n % 100, ones = n % 10;
-  const char* suffix = (tens >= 11 && tens <= 13) ? "th" : ones == 1 ? "st" : ones == 2 ? "nd" : ones == 3 ? "rd" : "th";
+  const char* suffix = (tens >= 11 && tens <= 13) ? "th"
+                       : ones == 1                ? "st"
+                       : ones == 2                ? "nd"
+                       : ones == 3                ? "rd"
+                                                  : "th";
   return number + suffix;
 }
 
@@ -82,7 +86,7 @@ MeanShiftBaseline::MeanShiftBaseline(const torch::Tensor& train_x, std::int64_t 
 
 std::vector<double> MeanShiftBaseline::scores(const torch::Tensor& x) const {
   const torch::Tensor means = x.to(torch::kDouble).reshape({x.size(0), -1, features_}).mean(1);  // (n, F)
-  const torch::Tensor distance = ((means - mean_) / std_).abs().amax(1).contiguous();           // (n)
+  const torch::Tensor distance = ((means - mean_) / std_).abs().amax(1).contiguous();            // (n)
   const double* p = distance.data_ptr<double>();
   return std::vector<double>(p, p + distance.numel());
 }

@@ -81,9 +81,9 @@ class CliAnomalyTest : public ::testing::Test {
   }
 
   std::vector<std::string> train_args(const fs::path& csv, const fs::path& out, const std::string& window = "8") const {
-    return {"train",   "--data", csv.string(), "--out",    out.string(), "--features",   "temp,humidity",
-            "--group", "sensor", "--label",    "label",    "--window",   window,         "--epochs",
-            "40",      "--batch-size", "32",   "--quiet"};
+    return {"train",         "--data",   csv.string(), "--out",        out.string(), "--features",
+            "temp,humidity", "--group",  "sensor",     "--label",      "label",      "--window",
+            window,          "--epochs", "40",         "--batch-size", "32",         "--quiet"};
   }
 
   fs::path dir_;

@@ -26,7 +26,8 @@ fs::path write_csv(const std::string& name, const std::string& text) {
 // 10 rows of x = 0..9 and y = 10 * x; label 1 on row 8.
 DataSpec ten_rows() {
   std::string text = "x,y,label\n";
-  for (int i = 0; i < 10; ++i) text += std::to_string(i) + "," + std::to_string(10 * i) + "," + (i == 8 ? "1" : "0") + "\n";
+  for (int i = 0; i < 10; ++i)
+    text += std::to_string(i) + "," + std::to_string(10 * i) + "," + (i == 8 ? "1" : "0") + "\n";
   DataSpec spec;
   spec.kind = DataKind::kCsv;
   spec.path = write_csv("ten.csv", text);

@@ -1,5 +1,5 @@
-// Deploy end to end: build the firmware for a small export, boot it on both
-// QEMU boards, check the verdict, the figures and the error paths.
+// Deploy end to end: build the firmware for a small export, boot it on every
+// QEMU board, check the verdict, the figures and the error paths.
 //
 // Most tests use fake_export (random weights, double-precision goldens:
 // small, fast, shapes chosen to hit every kernel path); one runs the real
@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -92,6 +93,16 @@ void expect_error_containing(const std::function<void()>& f, const std::vector<s
 
 // ------------------------------------------------------------------ boards --
 
+// Instructions per counter tick under -icount shift=0: 1 GHz over the
+// SysTick clock on Cortex-M (25 MHz MPS2, 20 MHz AN505, 32 MHz AN547,
+// 16 MHz nRF51), 1 on RISC-V (minstret counts instructions).
+double expected_instructions_per_tick(const std::string& board) {
+  static const std::map<std::string, double> per_tick = {
+      {"mps2-an385", 40.0},  {"mps2-an386", 40.0}, {"mps2-an500", 40.0},  {"mps2-an505", 50.0},
+      {"mps3-an547", 31.25}, {"microbit", 62.5},   {"riscv32-virt", 1.0}, {"sifive_e", 1.0}};
+  return per_tick.at(board);
+}
+
 class DeployBoard : public Deploy, public ::testing::WithParamInterface<std::string> {};
 
 TEST_P(DeployBoard, SmallExportPassesWithinTolerance) {
@@ -114,7 +125,9 @@ TEST_P(DeployBoard, SmallExportPassesWithinTolerance) {
   }
   EXPECT_EQ(r.headline_model, "small_b");  // no autoencoder: the one with the most MACs
   EXPECT_EQ(r.macs, 24 * 16 + 16 * 8 + 8 * 5);
-  EXPECT_NEAR(r.instructions_per_tick, 40.0, 0.01) << "-icount shift=0 and a 25 MHz SysTick";
+  EXPECT_NEAR(r.instructions_per_tick, expected_instructions_per_tick(GetParam()), 0.01)
+      << "-icount shift=0 and the board's counter clock";
+  EXPECT_TRUE(r.instructions_counted());
   EXPECT_GT(r.text, 0);
   EXPECT_GT(r.bss, 0);
   // The firmware printed every output of these narrow models.
@@ -138,7 +151,47 @@ TEST_P(DeployBoard, WrongGoldenValueFails) {
   EXPECT_EQ(r.models.at("small_b").failed_vectors, 1);
 }
 
-INSTANTIATE_TEST_SUITE_P(Boards, DeployBoard, ::testing::Values("mps2-an386", "mps2-an500"));
+INSTANTIATE_TEST_SUITE_P(Boards, DeployBoard,
+                         ::testing::Values("mps2-an385", "mps2-an386", "mps2-an500", "mps2-an505", "mps3-an547",
+                                           "microbit", "riscv32-virt", "sifive_e"));
+
+TEST_F(Deploy, EveryBoardIsTested) {
+  for (const tinyae::Board& b : tinyae::deploy_boards()) {
+    EXPECT_NO_THROW(expected_instructions_per_tick(b.name)) << b.name << " is missing from the board tests";
+  }
+}
+
+// A folder that cannot fit is refused before anything is built, with the
+// numbers and the models that would fit; --models picks those.
+TEST_F(Deploy, ModelTooBigForTheBoardIsRefusedBeforeBuilding) {
+  tinyae::test::FakeExportOptions fo;
+  fo.golden_count = 1;
+  const fs::path headers = root / "tutorial";
+  const std::vector<tinyae::test::FakeModel> models = {{"wide", {784, 128}, {1}}, {"small_a", {13, 9, 6}, {1, 2}}};
+  tinyae::test::write_fake_export(headers, models, fo, kRuntimeDir);
+  DeployOptions o;
+  o.headers_dir = headers;
+  o.board = "microbit";
+  o.keep_build_dir = root / "kept";
+  expect_error_containing([&] { tinyae::deploy(o); }, {"do not fit microbit (Cortex-M0)", "262144 bytes", "16384 bytes",
+                                                       "wide: flash 405568 bytes (weights 401920 bytes",
+                                                       "models that fit alone: small_a", "--models small_a"});
+  EXPECT_FALSE(fs::exists(o.keep_build_dir)) << "nothing was built";
+
+  o.models = {"small_a"};
+  o.timeout_seconds = 60;
+  const DeployResult r = tinyae::deploy(o);
+  EXPECT_TRUE(r.ok);
+  ASSERT_EQ(r.models.size(), 1u);
+  EXPECT_EQ(r.models.count("small_a"), 1u);
+  EXPECT_EQ(r.flash_bytes, 256 * 1024);
+  EXPECT_EQ(r.ram_bytes, 16 * 1024);
+  EXPECT_LE(r.text + r.data, r.flash_bytes);
+  EXPECT_LE(r.data + r.bss, r.ram_bytes);
+
+  o.models = {"small_a", "nonesuch"};
+  expect_error_containing([&] { tinyae::deploy(o); }, {"no model 'nonesuch'", "wide, small_a"});
+}
 
 // The headline requirement: the tutorial autoencoder at most 2 instructions
 // per multiply-accumulate on Cortex-M4F (the runtime measures about 1.3).

@@ -1,6 +1,7 @@
 // int8 on the emulated boards: a trained tutorial-size model exported with
 // `tinyae export --format int8` runs under `tinyae deploy` on the Cortex-M4F
-// (mps2-an386) and the Cortex-M7 (mps2-an500) with the SXTB16/SMLAD kernel,
+// (mps2-an386) and the Cortex-M7 (mps2-an500) with the SXTB16/SMLAD kernel
+// (and, bit for bit, on the other boards: DeployInt8OtherCores),
 // and every output equals the golden one -- the host reference's -- bit for
 // bit (test_export_int8 checks the same headers on the host). The
 // autoencoder stays at or below 1.5 instructions per multiply-accumulate,
@@ -145,6 +146,42 @@ TEST_P(DeployInt8, OneWrongGoldenValueFails) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Boards, DeployInt8, ::testing::Values("mps2-an386", "mps2-an500"));
+
+// The same export on the other cores, bit for bit: the DSP path on the
+// Cortex-M33, Helium on the M55, the portable C path on the Cortex-M0 and
+// RV32IMC. The micro:bit's 256 KB of flash hold the encoder alone.
+class DeployInt8OtherCores : public DeployInt8 {};
+
+TEST_P(DeployInt8OtherCores, BitExact) {
+  DeployOptions options;
+  options.headers_dir = dir_ / "i8";
+  options.board = GetParam();
+  if (GetParam() == "microbit") options.models = {"encoder"};
+  const DeployResult r = deploy(options);
+  const nlohmann::json j = r.to_json();
+  std::cout << GetParam() << ":";
+  for (const auto& [name, m] : r.models) std::cout << " " << name << " " << m.instructions_per_mac() << " per MAC";
+  std::cout << ", text " << r.text << " B, data " << r.data << " B, bss " << r.bss << " B\n";
+  EXPECT_TRUE(r.ok) << j.dump(2);
+  EXPECT_EQ(j["bit_exact"], true);
+  EXPECT_EQ(r.max_abs_err, 0.0);
+  EXPECT_EQ(r.models.size(), GetParam() == "microbit" ? 1u : 3u);
+  // Helium's VMLADAVA.S8 does 16 multiply-accumulates; every other core at
+  // most one per instruction.
+  const bool helium = GetParam() == "mps3-an547";
+  const double min_per_mac = helium ? 1.0 / 16.0 : 1.0;
+  for (const auto& [name, m] : r.models) {
+    EXPECT_TRUE(m.ok) << name;
+    EXPECT_EQ(m.max_abs_err, 0.0) << name;
+    EXPECT_GT(m.instructions_per_mac(), min_per_mac) << name << ": fewer instructions than the core can do MACs";
+  }
+  if (helium) {  // the DSP path takes 1.45 on the same core
+    EXPECT_LE(r.models.at("autoencoder").instructions_per_mac(), 0.6) << "the Helium kernel is not in use";
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Boards, DeployInt8OtherCores,
+                         ::testing::Values("mps2-an505", "mps3-an547", "microbit", "riscv32-virt"));
 
 }  // namespace
 }  // namespace tinyae::test

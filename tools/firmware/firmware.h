@@ -73,6 +73,14 @@ extern const uint32_t tinyae_fw_model_count;
 extern const double tinyae_fw_tolerance; /* max |predicted - expected| per output */
 extern const int tinyae_fw_exact;        /* 1: scores must equal the host's (int8), 0: within 1e-5 relative */
 
+/* The core's instruction counter, one file per architecture
+ * (counter_<arch>.c, the board's row in src/deploy/boards.cpp picks it). */
+void tinyae_fw_counter_start(void);
+uint32_t tinyae_fw_counter_read(void); /* ticks */
+uint32_t tinyae_fw_counter_elapsed(uint32_t begin, uint32_t end);
+void tinyae_fw_spin(uint32_t iterations); /* a loop of exactly 2 * iterations instructions */
+uint32_t tinyae_fw_cpu_id(void);          /* Cortex-M CPUID, RISC-V misa */
+
 /* Run and value functions, one pair per number format (run_<format>.c). */
 int tinyae_fw_run_f32(const tinyae_fw_model *m, uint32_t vector);
 float tinyae_fw_value_f32(const void *values, size_t index);

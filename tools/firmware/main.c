@@ -22,25 +22,18 @@
  *   and at the end
  *     TINYAE_SUMMARY ok=0|1 models=C max_abs_err=E instructions_per_tick=T cpuid=0x...
  * Exit status: 0 all within tolerance, 1 some output out of tolerance,
- * 2 the runtime returned an error status. A fault exits 70 (startup.c).
+ * 2 the runtime returned an error status. A fault exits 70 (startup_<arch>.c).
  *
- * Counting instructions: with QEMU's -icount shift=0 every instruction
- * advances the virtual clock by 1 ns, and SysTick on the processor clock
- * (25 MHz on MPS2) ticks every 40 instructions. The firmware does not assume
- * the 40: it times a loop of known length first and scales by what it finds.
- * Resolution is one tick (about 40 instructions) per inference.
+ * Counting instructions: the board's counter (counter_<arch>.c: SysTick on
+ * Cortex-M, minstret on RISC-V) under QEMU's -icount shift=0, scaled by the
+ * instructions per tick measured on a loop of known length first;
+ * instructions_per_tick=0 means the board cannot count.
  */
 #include <math.h>
 #include <stdio.h>
 
 #include "firmware.h"
 #include "tinyae.h"
-
-#define TINYAE_FW_SYST_CSR (*(volatile uint32_t *)0xE000E010u) /* control and status */
-#define TINYAE_FW_SYST_RVR (*(volatile uint32_t *)0xE000E014u) /* reload value */
-#define TINYAE_FW_SYST_CVR (*(volatile uint32_t *)0xE000E018u) /* current value, counts down */
-#define TINYAE_FW_CPUID (*(volatile uint32_t *)0xE000ED00u)
-#define TINYAE_FW_SYST_MASK 0x00FFFFFFu /* SysTick is a 24-bit down-counter */
 
 /* Outputs listed per vector: all of them up to this width, otherwise an
  * evenly spaced sample of this many plus the worst one. */
@@ -51,34 +44,16 @@
  * relative (issue 10's target); int8 scores must be equal. */
 #define TINYAE_FW_SCORE_RELATIVE_TOLERANCE 1e-5
 
-static void systick_start(void)
-{
-    TINYAE_FW_SYST_RVR = TINYAE_FW_SYST_MASK;
-    TINYAE_FW_SYST_CVR = 0; /* any write clears it; it reloads on the next tick */
-    TINYAE_FW_SYST_CSR = 5; /* enable, processor clock, no interrupt */
-}
-
-/* Ticks between two readings; valid below 2^24 ticks (~670 M instructions). */
-static uint32_t systick_elapsed(uint32_t begin, uint32_t end)
-{
-    return (begin - end) & TINYAE_FW_SYST_MASK;
-}
-
-/* Instructions per SysTick tick, measured on a loop of 2 * iterations
- * instructions (subs + bne per iteration). */
+/* Instructions per counter tick, measured on a loop of 2 * iterations
+ * instructions; 0 if the counter does not move. */
 static double instructions_per_tick(void)
 {
-    uint32_t iterations = 200000u;
+    const uint32_t iterations = 200000u;
     const uint32_t loop_instructions = 2u * iterations;
-    uint32_t begin = TINYAE_FW_SYST_CVR;
-    __asm__ volatile(
-        "1:\n\t"
-        "subs %0, %0, #1\n\t"
-        "bne 1b\n\t"
-        : "+r"(iterations)
-        :
-        : "cc");
-    uint32_t ticks = systick_elapsed(begin, TINYAE_FW_SYST_CVR);
+    uint32_t begin = tinyae_fw_counter_read();
+    uint32_t ticks;
+    tinyae_fw_spin(iterations);
+    ticks = tinyae_fw_counter_elapsed(begin, tinyae_fw_counter_read());
     return ticks == 0u ? 0.0 : (double)loop_instructions / (double)ticks;
 }
 
@@ -141,9 +116,9 @@ static fw_result test_model(const tinyae_fw_model *m, double ticks_to_instructio
         double worst_err = 0.0;
         int status, vector_ok = 1;
 
-        begin = TINYAE_FW_SYST_CVR;
+        begin = tinyae_fw_counter_read();
         status = m->run(m, v);
-        ticks = systick_elapsed(begin, TINYAE_FW_SYST_CVR);
+        ticks = tinyae_fw_counter_elapsed(begin, tinyae_fw_counter_read());
         instructions = (uint32_t)(ticks * ticks_to_instructions + 0.5);
         if (instructions > max_instructions) {
             max_instructions = instructions;
@@ -200,10 +175,10 @@ int main(void)
     double ipt;
     uint32_t i;
 
-    systick_start();
+    tinyae_fw_counter_start();
     ipt = instructions_per_tick();
     printf("tinyae firmware: cpuid 0x%08lx, %lu models, %.2f instructions per SysTick tick\n",
-           (unsigned long)TINYAE_FW_CPUID, (unsigned long)tinyae_fw_model_count, ipt);
+           (unsigned long)tinyae_fw_cpu_id(), (unsigned long)tinyae_fw_model_count, ipt);
     for (i = 0; i < tinyae_fw_model_count; i++) {
         fw_result r = test_model(tinyae_fw_models[i], ipt);
         all.ok = all.ok && r.ok;
@@ -213,7 +188,7 @@ int main(void)
         }
     }
     printf("TINYAE_SUMMARY ok=%d models=%lu max_abs_err=%.9g instructions_per_tick=%.4f cpuid=0x%08lx\n", all.ok,
-           (unsigned long)tinyae_fw_model_count, all.max_abs_err, ipt, (unsigned long)TINYAE_FW_CPUID);
+           (unsigned long)tinyae_fw_model_count, all.max_abs_err, ipt, (unsigned long)tinyae_fw_cpu_id());
     fflush(stdout);
     if (all.runtime_error) {
         return 2;

@@ -1,4 +1,4 @@
-// tinyae deploy --headers DIR --board mps2-an386|mps2-an500 [--json]
+// tinyae deploy --headers DIR --board NAME [--models a,b] [--json]
 //               [--tolerance 1e-5] [--keep-build DIR] [--timeout 300]
 //
 // Builds the self-test firmware from an export folder, runs it under QEMU,
@@ -45,36 +45,50 @@ std::string joined(const std::vector<std::string>& words) {
   return text;
 }
 
-void print_summary(const DeployResult& r, const std::string& cpu) {
-  std::cout << "\narm-none-eabi-gcc " << joined(r.flags.at("cpu")) << " " << joined(r.flags.at("common"))
-            << "\n  runtime: " << joined(r.flags.at("runtime")) << "; firmware: " << joined(r.flags.at("firmware"))
-            << "; link: " << joined(r.flags.at("link")) << "\n";
-  std::cout << "firmware size (arm-none-eabi-size): text " << r.text << " B, data " << r.data << " B, bss " << r.bss
-            << " B\n";
+// "1.300" or, on a board that cannot count instructions, "n/a".
+std::string counted(const DeployResult& r, const std::string& figure) {
+  return r.instructions_counted() ? figure : "n/a";
+}
+
+void print_summary(const DeployResult& r, const std::string& compiler) {
+  std::cout << "\n"
+            << compiler << " " << joined(r.flags.at("cpu")) << " " << joined(r.flags.at("libc")) << " "
+            << joined(r.flags.at("common")) << "\n  runtime: " << joined(r.flags.at("runtime"))
+            << "; firmware: " << joined(r.flags.at("firmware")) << "; link: " << joined(r.flags.at("link")) << "\n";
+  std::cout << "firmware size: text " << r.text << " B, data " << r.data << " B, bss " << r.bss << " B; the board has "
+            << r.flash_bytes << " B of flash, " << r.ram_bytes << " B of RAM\n";
   std::printf("%-14s %-4s %12s %14s %10s %10s\n", "model", "ok", "max_abs_err", "instructions", "MACs", "instr/MAC");
   for (const auto& [name, m] : r.models) {
-    std::printf("%-14s %-4s %12s %14lld %10lld %10s\n", name.c_str(), m.ok ? "yes" : "NO", sci(m.max_abs_err).c_str(),
-                static_cast<long long>(m.instructions_per_inference), static_cast<long long>(m.macs),
-                fixed(m.instructions_per_mac(), 3).c_str());
+    std::printf("%-14s %-4s %12s %14s %10lld %10s\n", name.c_str(), m.ok ? "yes" : "NO", sci(m.max_abs_err).c_str(),
+                counted(r, std::to_string(m.instructions_per_inference)).c_str(), static_cast<long long>(m.macs),
+                counted(r, fixed(m.instructions_per_mac(), 3)).c_str());
   }
   std::fflush(stdout);
   std::cout << "\n"
-            << (r.ok ? "PASS" : "FAIL") << ": " << r.board << " (" << cpu << "), " << r.number_format
+            << (r.ok ? "PASS" : "FAIL") << ": " << r.board << " (" << r.cpu << "), " << r.number_format
             << ", max_abs_err " << sci(r.max_abs_err) << " (tolerance " << sci(r.tolerance) << ")"
-            << (r.ok && r.max_abs_err == 0.0 ? ", bit-exact" : "") << ", firmware exit status " << r.exit_status << "\n"
-            << r.headline_model << ": " << r.instructions_per_inference << " instructions per inference, " << r.macs
-            << " MACs, " << fixed(r.instructions_per_mac, 3) << " instructions per MAC\n";
+            << (r.ok && r.max_abs_err == 0.0 ? ", bit-exact" : "") << ", firmware exit status " << r.exit_status
+            << "\n";
+  if (r.instructions_counted()) {
+    std::cout << r.headline_model << ": " << r.instructions_per_inference << " instructions per inference, " << r.macs
+              << " MACs, " << fixed(r.instructions_per_mac, 3) << " instructions per MAC\n";
+  } else {
+    std::cout << r.headline_model << ": " << r.macs << " MACs; instructions not counted: the counter of " << r.board
+              << " does not run under QEMU\n";
+  }
 }
 
 }  // namespace
 
 int cmd_deploy(int argc, char** argv) {
   cxxopts::Options options("tinyae deploy",
-                           "Build the self-test firmware from exported headers, run it on an emulated Cortex-M "
-                           "board (QEMU) and compare every golden vector with LibTorch's output.");
+                           "Build the self-test firmware from exported headers, run it on an emulated Cortex-M or "
+                           "RISC-V board (QEMU) and compare every golden vector with LibTorch's output.");
   options.add_options()("headers", "folder written by 'tinyae export' (with manifest.json)",
                         cxxopts::value<std::string>())("board", "emulated board: " + board_list(),
                                                        cxxopts::value<std::string>()->default_value("mps2-an386"))(
+      "models", "self-test only these models of the folder, comma-separated (default: all)",
+      cxxopts::value<std::vector<std::string>>())(
       "json", "print the result as one JSON object on stdout (firmware output goes to stderr)")(
       "tolerance", "max |predicted - expected| per output (float32; int8 headers must match bit for bit)",
       cxxopts::value<std::string>()->default_value("1e-5"))(
@@ -96,6 +110,7 @@ int cmd_deploy(int argc, char** argv) {
   o.tolerance = parse_real("tolerance", args["tolerance"].as<std::string>(), 0, 1e6, true);
   // At most a week: a larger value is a typo, not a firmware worth waiting for.
   o.timeout_seconds = parse_real("timeout", args["timeout"].as<std::string>(), 0, 604800, false);
+  if (args.count("models") != 0) o.models = args["models"].as<std::vector<std::string>>();
   if (args.count("keep-build") != 0) o.keep_build_dir = args["keep-build"].as<std::string>();
   const Board& board = find_board(o.board);  // fail on a bad board before anything else
   std::ostream& firmware_out = json ? std::cerr : std::cout;
@@ -108,7 +123,7 @@ int cmd_deploy(int argc, char** argv) {
   if (json) {
     std::cout << result.to_json().dump(2) << "\n";
   } else {
-    print_summary(result, board.cpu);
+    print_summary(result, board.family->toolchain_prefix + "gcc");
   }
   if (!result.ok && !json) {
     spdlog::error("deploy on {}: {}", result.board,

@@ -28,9 +28,8 @@ int cmd_export(int argc, char** argv) {
       "data",
       "MNIST folder or CSV file in place of the data the checkpoint records (golden vectors, int8 calibration, "
       "threshold)",
-      cxxopts::value<std::string>())(
-      "golden", "number of golden vectors per model (0: none, and --data is not read)",
-      cxxopts::value<std::string>()->default_value("4"))(
+      cxxopts::value<std::string>())("golden", "number of golden vectors per model (0: none, and --data is not read)",
+                                     cxxopts::value<std::string>()->default_value("4"))(
       "arduino", "write DIR as an Arduino library (library.properties, src/, examples/)")(
       "name-prefix", "prefix for every C symbol, e.g. 'digits' gives digits_encoder_model (a C identifier)",
       cxxopts::value<std::string>()->default_value(""))(

@@ -20,8 +20,8 @@ namespace {
 namespace fs = std::filesystem;
 
 // Flags that only a CSV source reads, and the one only MNIST reads.
-const std::vector<const char*> kCsvFlags = {"features",       "group",    "window",    "stride", "train-fraction",
-                                            "validation-fraction", "scaling", "keep-anomalies"};
+const std::vector<const char*> kCsvFlags = {
+    "features", "group", "window", "stride", "train-fraction", "validation-fraction", "scaling", "keep-anomalies"};
 
 std::vector<std::string> parse_names(const std::string& flag, const std::string& text) {
   std::vector<std::string> names;
@@ -53,9 +53,8 @@ void add_training_data_options(cxxopts::Options& options) {
   options.add_options("Data (CSV files)")("features", "feature columns, comma-separated (required for a CSV file)",
                                           cxxopts::value<std::string>())(
       "label", "label column: 0 normal, 1 anomaly (optional)", cxxopts::value<std::string>())(
-      "group", "group column, e.g. a sensor id: windows never cross groups (optional)",
-      cxxopts::value<std::string>())("window", "rows per input vector, 0 = one row each",
-                                     cxxopts::value<std::string>()->default_value("0"))(
+      "group", "group column, e.g. a sensor id: windows never cross groups (optional)", cxxopts::value<std::string>())(
+      "window", "rows per input vector, 0 = one row each", cxxopts::value<std::string>()->default_value("0"))(
       "stride", "rows between window starts", cxxopts::value<std::string>()->default_value("1"))(
       "train-fraction", "first share of each group's rows for training",
       cxxopts::value<std::string>()->default_value("0.3"))(
@@ -85,7 +84,8 @@ DataSpec parse_data_options(const cxxopts::ParseResult& args, const DataSpec* ba
   }
   const bool csv = spec.kind == DataKind::kCsv;
   for (const char* flag : kCsvFlags) {
-    if (!csv && given(flag)) throw UsageError(fmt::format("--{} applies to CSV data; '{}' is an MNIST folder", flag, spec.path.string()));
+    if (!csv && given(flag))
+      throw UsageError(fmt::format("--{} applies to CSV data; '{}' is an MNIST folder", flag, spec.path.string()));
   }
   if (csv && given("digit")) throw UsageError("--digit applies to MNIST; --data is a CSV file");
   if (!csv && given("label")) throw UsageError("--label applies to CSV data; one-class MNIST labels come from --digit");
@@ -97,7 +97,8 @@ DataSpec parse_data_options(const cxxopts::ParseResult& args, const DataSpec* ba
   const bool fresh = base == nullptr || base->kind != DataKind::kCsv;
   if (given("features")) c.columns.features = parse_names("features", text("features"));
   if (c.columns.features.empty()) {
-    throw UsageError("--features is required for a CSV file: the columns to read, e.g. --features humidity,temperature");
+    throw UsageError(
+        "--features is required for a CSV file: the columns to read, e.g. --features humidity,temperature");
   }
   if (given("label")) c.columns.label = text("label");
   if (given("group")) c.columns.group = text("group");

@@ -1,13 +1,19 @@
 /*
- * startup.c - vector table and reset handler for the tinyae firmware on
- * QEMU's MPS2 boards (Cortex-M4F mps2-an386, Cortex-M7 mps2-an500).
+ * startup_cortex_m.c - vector table and reset handler for the tinyae
+ * firmware on QEMU's Cortex-M boards (every Arm row of src/deploy/boards.cpp).
  *
  * Linked with -nostartfiles: newlib's semihosting crt0 would move the stack to
- * wherever QEMU's SYS_HEAPINFO says (the 16 MB PSRAM), so this reset handler
- * does its job instead and keeps the stack the vector table sets (top of
- * SSRAM2/3, see mps2.ld): enable the FPU, clear .bss, open the semihosting
- * handles, run constructors, call main, exit with its status (QEMU's
- * -semihosting turns exit() into the emulator's exit status).
+ * wherever QEMU's SYS_HEAPINFO says, so this reset handler does its job
+ * instead and keeps the stack the vector table sets (top of RAM, see
+ * firmware.ld): enable the FPU and Helium if the core has them, copy .data
+ * from flash, clear .bss, open the semihosting handles, run constructors,
+ * call main, exit with its status (QEMU's -semihosting turns exit() into the
+ * emulator's exit status).
+ *
+ * The vector table sits where the board's core fetches it at reset (the
+ * row's boot address): 0 on the MPS2 boards and the micro:bit, the Secure
+ * alias 0x10000000 on the TrustZone boards (Cortex-M33, M55), which start in
+ * Secure state.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -22,8 +28,11 @@ void tinyae_fw_fault(void);
 extern void initialise_monitor_handles(void);
 extern void __libc_init_array(void);
 
-/* From mps2.ld. */
+/* From firmware.ld. */
 extern uint32_t __stack_top;
+extern uint32_t __data_start__;
+extern uint32_t __data_end__;
+extern const uint32_t __data_load__;
 extern uint32_t __bss_start__;
 extern uint32_t __bss_end__;
 
@@ -31,8 +40,8 @@ extern uint32_t __bss_end__;
 
 /* The 16 Cortex-M system entries; the firmware uses no device interrupts.
  * (0: initial SP, 1: reset, 2: NMI, 3: HardFault, 4: MemManage, 5: BusFault,
- * 6: UsageFault, 7-10 reserved, 11: SVCall, 12: DebugMon, 13 reserved,
- * 14: PendSV, 15: SysTick.) */
+ * 6: UsageFault, 7: SecureFault, 8-10 reserved, 11: SVCall, 12: DebugMon,
+ * 13 reserved, 14: PendSV, 15: SysTick.) */
 __attribute__((section(".vectors"), used)) static void (*const tinyae_fw_vectors[16])(void) = {
     (void (*)(void))(uintptr_t)&__stack_top,
     tinyae_fw_reset,
@@ -41,7 +50,7 @@ __attribute__((section(".vectors"), used)) static void (*const tinyae_fw_vectors
     tinyae_fw_fault,
     tinyae_fw_fault,
     tinyae_fw_fault,
-    0,
+    tinyae_fw_fault,
     0,
     0,
     0,
@@ -54,11 +63,14 @@ __attribute__((section(".vectors"), used)) static void (*const tinyae_fw_vectors
 
 void tinyae_fw_reset(void)
 {
-    /* Full access to coprocessors 10 and 11 (the FPU), CPACR bits 20-23;
-     * until then any float instruction faults. */
+#if defined(__ARM_FP) || defined(__ARM_FEATURE_MVE)
+    /* Full access to coprocessors 10 and 11 (the FPU, and Helium on the
+     * M55), CPACR bits 20-23; until then any float or vector instruction
+     * faults. A core without them has no CPACR to write. */
     TINYAE_FW_CPACR |= 0xFu << 20;
     __asm__ volatile("dsb\n\tisb" ::: "memory");
-
+#endif
+    memcpy(&__data_start__, &__data_load__, (size_t)((char *)&__data_end__ - (char *)&__data_start__));
     memset(&__bss_start__, 0, (size_t)((char *)&__bss_end__ - (char *)&__bss_start__));
     initialise_monitor_handles();
     __libc_init_array();
