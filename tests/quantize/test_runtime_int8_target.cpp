@@ -38,7 +38,7 @@ const std::vector<Core> kCores = {
     {"m33", {"-mcpu=cortex-m33", "-mthumb"}, true},
     // The Helium kernel comes on top of the DSP one (which still runs a
     // one-layer model whose input and output share memory).
-    {"m55", {"-mcpu=cortex-m55", "-mthumb", "-mfloat-abi=hard"}, true, 3072},
+    {"m55", {"-mcpu=cortex-m55", "-mthumb", "-mfloat-abi=hard"}, true, kMaxTextBytes + 512},
     {"m3", {"-mcpu=cortex-m3", "-mthumb"}, false},
     {"m0", {"-mcpu=cortex-m0", "-mthumb"}, false},
 };

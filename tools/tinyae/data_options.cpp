@@ -98,7 +98,9 @@ DataSpec parse_data_options(const cxxopts::ParseResult& args, const DataSpec* ba
   if (given("features")) c.columns.features = parse_names("features", text("features"));
   if (c.columns.features.empty()) {
     throw UsageError(
-        "--features is required for a CSV file: the columns to read, e.g. --features humidity,temperature");
+        fmt::format("--data '{}' is read as a CSV file (it is not an MNIST folder): --features is required, "
+                    "the columns to read, e.g. --features humidity,temperature",
+                    spec.path.string()));
   }
   if (given("label")) c.columns.label = text("label");
   if (given("group")) c.columns.group = text("group");
