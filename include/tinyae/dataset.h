@@ -64,6 +64,10 @@ struct Dataset {
   std::string sha256;         // of the CSV file
 };
 
+// Throws tinyae::Error for a stride of 0, fractions out of range, or
+// normal_only_train without labels.
+void validate_window_spec(const WindowSpec& spec, bool has_labels);
+
 // Reads the CSV file (tinyae/csv.h) and cuts it into windows and splits as
 // described at the top of this file. Besides read_csv's refusals, throws
 // tinyae::Error for: a stride of 0, fractions out of range, a window longer

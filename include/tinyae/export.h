@@ -193,7 +193,10 @@ std::string render_arduino_sketch(const ModelToExport& model, const NumberFormat
 // (n, input_size), already scaled: float32 (int8 == nullptr): score_f32 of
 // the row and LibTorch's output for it; int8: the score of the quantized row
 // and the host reference's output (bit-exact with the device).
-std::vector<double> anomaly_scores(Autoencoder& model, const QuantizedNetwork* int8, const torch::Tensor& inputs);
+// Rows per LibTorch forward pass when scoring.
+inline constexpr std::int64_t kScoreBatchRows = 1000;
+std::vector<double> anomaly_scores(Autoencoder& model, const QuantizedNetwork* int8, const torch::Tensor& inputs,
+                                   std::int64_t batch_rows = kScoreBatchRows);
 
 // The threshold a device compares scores with: `rule` (tinyae/scoring.h)
 // applied to the scores of the validation rows (n, input_size, scaled;

@@ -145,18 +145,7 @@ void DataSpec::validate() const {
     return;
   }
   if (csv.columns.features.empty()) throw Error("a CSV source needs at least one feature column (--features)");
-  const WindowSpec& w = csv.windows;
-  if (w.stride == 0) throw Error("the window stride must be at least 1 row");
-  if (!(w.train_fraction > 0 && w.train_fraction <= 1)) {
-    throw Error(fmt::format("the training fraction must lie in (0, 1], got {}", w.train_fraction));
-  }
-  if (!(w.validation_fraction >= 0 && w.validation_fraction <= 1 - w.train_fraction)) {
-    throw Error(
-        fmt::format("the validation fraction must lie in [0, 1 - training fraction], got {}", w.validation_fraction));
-  }
-  if (w.normal_only_train && csv.columns.label.empty()) {
-    throw Error("training on normal rows only needs a label column (0 normal, 1 anomaly)");
-  }
+  validate_window_spec(csv.windows, !csv.columns.label.empty());
 }
 
 nlohmann::json DataSpec::to_json() const {

@@ -12,7 +12,9 @@ namespace {
 enum SplitIndex { kTrain = 0, kValidation = 1, kTest = 2 };
 constexpr const char* kSplitNames[] = {"training", "validation", "test"};
 
-void check_spec(const WindowSpec& spec, bool has_labels) {
+}  // namespace
+
+void validate_window_spec(const WindowSpec& spec, bool has_labels) {
   if (spec.stride == 0) throw Error("the window stride must be at least 1 row");
   const double train = spec.train_fraction, validation = spec.validation_fraction;
   if (!(train > 0 && train <= 1)) {
@@ -26,6 +28,8 @@ void check_spec(const WindowSpec& spec, bool has_labels) {
     throw Error("training on normal rows only needs a label column (0 normal, 1 anomaly)");
   }
 }
+
+namespace {
 
 // First row of the validation and of the test part of a group of n rows.
 struct SplitBounds {
@@ -79,7 +83,7 @@ void check_not_empty(const Dataset& data, const WindowSpec& spec, const std::str
 }  // namespace
 
 Dataset make_dataset(const CsvTable& table, const WindowSpec& spec, const std::string& name) {
-  check_spec(spec, !table.labels.empty());
+  validate_window_spec(spec, !table.labels.empty());
   Dataset data;
   data.feature_names = table.feature_names;
   data.has_labels = !table.labels.empty();

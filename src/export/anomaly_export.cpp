@@ -19,8 +19,6 @@ namespace tinyae {
 
 namespace {
 
-constexpr std::int64_t kScoreBatch = 1000;  // rows per LibTorch forward pass
-
 std::vector<float> rows_as_floats(const torch::Tensor& rows) {
   const torch::Tensor t = rows.detach().to(torch::kCPU, torch::kFloat32).contiguous();
   return std::vector<float>(t.data_ptr<float>(), t.data_ptr<float>() + t.numel());
@@ -28,7 +26,9 @@ std::vector<float> rows_as_floats(const torch::Tensor& rows) {
 
 }  // namespace
 
-std::vector<double> anomaly_scores(Autoencoder& model, const QuantizedNetwork* int8, const torch::Tensor& inputs) {
+std::vector<double> anomaly_scores(Autoencoder& model, const QuantizedNetwork* int8, const torch::Tensor& inputs,
+                                   std::int64_t batch_rows) {
+  if (batch_rows < 1) throw Error("anomaly_scores: batch rows must be >= 1, got " + std::to_string(batch_rows));
   const std::int64_t n = inputs.size(0);
   const auto size = static_cast<std::size_t>(inputs.size(1));
   std::vector<double> scores;
@@ -45,8 +45,8 @@ std::vector<double> anomaly_scores(Autoencoder& model, const QuantizedNetwork* i
     return scores;
   }
   torch::NoGradGuard no_grad;
-  for (std::int64_t first = 0; first < n; first += kScoreBatch) {
-    const torch::Tensor batch = inputs.slice(0, first, std::min(n, first + kScoreBatch));
+  for (std::int64_t first = 0; first < n; first += batch_rows) {
+    const torch::Tensor batch = inputs.slice(0, first, std::min(n, first + batch_rows));
     const std::vector<float> in = rows_as_floats(batch);
     const std::vector<float> out = rows_as_floats(model->forward(batch));
     for (std::size_t at = 0; at < in.size(); at += size) scores.push_back(score_f32(&in[at], &out[at], size));

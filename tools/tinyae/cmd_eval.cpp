@@ -182,8 +182,8 @@ int cmd_eval(int argc, char** argv) {
     network = quantize_network(layers, calibrate(layers, data.train.x.slice(0, 0, calibration)));
     int8 = &network;
   }
-  const std::vector<double> train_scores = anomaly_scores(model, int8, data.train.x);
-  const std::vector<double> test_scores = anomaly_scores(model, int8, data.test.x);
+  const std::vector<double> train_scores = anomaly_scores(model, int8, data.train.x, batch_size);
+  const std::vector<double> test_scores = anomaly_scores(model, int8, data.test.x, batch_size);
   const AnomalyThreshold chosen =
       choose_anomaly_threshold(model, int8, data.validation.x, data.validation.labels, rule);
   const ChosenThreshold threshold{chosen.threshold, chosen.rule};
