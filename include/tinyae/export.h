@@ -223,7 +223,7 @@ struct ExportOptions {
   bool arduino = false;           // write DIR as an Arduino library
   std::string name_prefix;        // prepended to every symbol; "" for none
   NumberFormat format = NumberFormat::kFloat32;
-  // int8: calibrate on the first N training vectors, in
+  // int8: calibrate on N training vectors spread over the split, in
   // [1, kMaxCalibrationImages]; the accuracy report (DIR/quantization.json)
   // uses the whole test split, so int8 always reads the data.
   std::int64_t calibration_images = kDefaultCalibrationImages;

@@ -118,6 +118,7 @@ ModelData load_csv_data(const DataSpec& spec, const std::optional<Scaling>& scal
   data.groups = dataset.groups;
   data.checksum = dataset.sha256;
   data.rows_read = dataset.rows_read;
+  data.bounded = false;
   spdlog::info("Read {} rows of '{}': {} training, {} validation, {} test vectors of {} values", dataset.rows_read,
                spec.path.string(), data.train.size(), data.validation.size(), data.test.size(), dataset.train.dim());
   return data;

@@ -194,6 +194,12 @@ class Int8HeaderWriter final : public HeaderWriter {
   }
 };
 
+std::string headroom_note(const ModelData& data) {
+  return data.bounded ? ""
+                      : fmt::format("; the input range widened by {:g} of its span on each side",
+                                    kUnboundedInputHeadroom);
+}
+
 }  // namespace
 
 std::unique_ptr<HeaderWriter> make_int8_header_writer() { return std::make_unique<Int8HeaderWriter>(); }
@@ -207,15 +213,14 @@ nlohmann::ordered_json quantize_for_export(std::vector<ModelToExport>& models, A
     throw Error("--calibration " + std::to_string(options.calibration_images) + " asks for more vectors than the " +
                 std::to_string(data.train.size()) + " training vectors of " + data_name);
   }
-  const torch::Tensor calibration_rows = data.train.x.slice(0, 0, options.calibration_images);
-  const std::vector<LayerView> layers = autoencoder_layers(model);
-  const Calibration calibration = calibrate(layers, calibration_rows);
-  const QuantizedNetwork network = quantize_network(layers, calibration);
-  spdlog::info("int8: calibrated on the first {} training vectors:\n{}", calibration.images,
+  const QuantizedNetwork network =
+      quantize_autoencoder(model, data.train.x, options.calibration_images, data.bounded);
+  spdlog::info("int8: calibrated on {} training vectors spread over the split{}:\n{}", options.calibration_images, headroom_note(data),
                describe_quantization(network));
 
-  const std::string source = "int8, TensorFlow Lite's scheme (see tinyae.h), calibrated on the first " +
-                             std::to_string(calibration.images) + " training vectors of " + data_name;
+  const std::string source = "int8, TensorFlow Lite's scheme (see tinyae.h), calibrated on " +
+                             std::to_string(options.calibration_images) + " training vectors spread over the split of " + data_name +
+                             headroom_note(data);
   models[0].quantized = network.slice(0, encoder_layers);
   models[1].quantized = network.slice(encoder_layers, network.layers.size() - encoder_layers);
   models[2].quantized = network;
@@ -235,7 +240,7 @@ nlohmann::ordered_json quantize_for_export(std::vector<ModelToExport>& models, A
   }
 
   QuantizationReport report = evaluate_quantization(model, network, encoder_layers, data.test.x);
-  report.calibration_images = calibration.images;
+  report.calibration_images = options.calibration_images;
   spdlog::info(
       "int8 on {} test vectors: float MSE {:.6g}, int8 MSE {:.6g} (ratio {:.4f}), latent max abs error "
       "{:.4g}",

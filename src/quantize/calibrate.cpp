@@ -94,6 +94,27 @@ Calibration calibrate(const std::vector<LayerView>& layers, const torch::Tensor&
   return c;
 }
 
+QuantizedNetwork quantize_autoencoder(const Autoencoder& model, const torch::Tensor& train, std::int64_t vectors,
+                                      bool bounded_input, Calibration* used) {
+  const std::int64_t n = train.size(0);
+  if (vectors < 1 || n < vectors) {
+    throw Error("calibration: asks for " + std::to_string(vectors) + " vectors, the training split holds " +
+                std::to_string(n));
+  }
+  const torch::Tensor rows =
+      train.index_select(0, torch::arange(vectors, torch::kLong).mul(n).floor_divide(vectors));
+  const std::vector<LayerView> layers = autoencoder_layers(model);
+  Calibration calibration = calibrate(layers, rows);
+  if (!bounded_input) {
+    const float margin = static_cast<float>(kUnboundedInputHeadroom) * (calibration.input.max - calibration.input.min);
+    calibration.input.min -= margin;
+    calibration.input.max += margin;
+  }
+  QuantizedNetwork network = quantize_network(layers, calibration);
+  if (used != nullptr) *used = calibration;
+  return network;
+}
+
 QuantizedNetwork quantize_network(const std::vector<LayerView>& layers, const Calibration& calibration) {
   if (layers.empty() || calibration.pre_activation.size() != layers.size() ||
       calibration.output.size() != layers.size()) {

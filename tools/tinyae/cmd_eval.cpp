@@ -97,7 +97,7 @@ int cmd_eval(int argc, char** argv) {
       cxxopts::value<std::string>()->default_value("p99"))(
       "format", "score as the device would: float32, or int8 (quantized as export --format int8 does)",
       cxxopts::value<std::string>()->default_value("float32"))(
-      "calibration", "int8: calibrate on the first N training vectors, as export does",
+      "calibration", "int8: calibrate on N training vectors spread over the split, as export does",
       cxxopts::value<std::string>()->default_value(std::to_string(kDefaultCalibrationImages)))(
       "out", "write scores.csv, roc.png, scores.png and report.json into this folder", cxxopts::value<std::string>())(
       "json", "print the report as one JSON object on stdout and nothing else")(
@@ -174,12 +174,7 @@ int cmd_eval(int argc, char** argv) {
   QuantizedNetwork network;
   const QuantizedNetwork* int8 = nullptr;
   if (format == NumberFormat::kInt8) {
-    if (data.train.size() < calibration) {
-      throw Error(fmt::format("--calibration {} asks for more vectors than the {} training vectors", calibration,
-                              data.train.size()));
-    }
-    const std::vector<LayerView> layers = autoencoder_layers(model);
-    network = quantize_network(layers, calibrate(layers, data.train.x.slice(0, 0, calibration)));
+    network = quantize_autoencoder(model, data.train.x, calibration, data.bounded);
     int8 = &network;
   }
   const std::vector<double> train_scores = anomaly_scores(model, int8, data.train.x, batch_size);
@@ -254,8 +249,10 @@ int cmd_eval(int argc, char** argv) {
             << fmt::format("threshold: {:.6g} ({})\n", threshold.value, threshold.rule);
   if (have_auc) {
     const nlohmann::json& c = report["confusion"];
+    const nlohmann::json& baseline = report["baseline"]["auc"];
     std::cout << fmt::format("auc: {:.4f}  pauc: {:.4f}  (baseline auc {})\n", report["auc"].get<double>(),
-                             report["pauc"].get<double>(), report["baseline"]["auc"].dump())
+                             report["pauc"].get<double>(),
+                             baseline.is_number() ? fmt::format("{:.4f}", baseline.get<double>()) : "none")
               << fmt::format("at the threshold: {} of {} anomalies flagged, {} false alarms among {} normal\n",
                              c["true_positives"].get<std::size_t>(), report["anomalies"].get<std::size_t>(),
                              c["false_positives"].get<std::size_t>(),

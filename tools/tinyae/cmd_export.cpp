@@ -35,7 +35,7 @@ int cmd_export(int argc, char** argv) {
       cxxopts::value<std::string>()->default_value(""))(
       "format", "number format: float32, or int8 (quantized; also writes quantization.json)",
       cxxopts::value<std::string>()->default_value("float32"))(
-      "calibration", "int8: calibrate on the first N training vectors (1 to 60000)",
+      "calibration", "int8: calibrate on N training vectors spread over the split (1 to 60000)",
       cxxopts::value<std::string>()->default_value(std::to_string(kDefaultCalibrationImages)))(
       "threshold", "anomaly threshold on the validation split: pP (P-th percentile of normal scores) or fprF",
       cxxopts::value<std::string>()->default_value("p99"))("h,help", "print this help");
