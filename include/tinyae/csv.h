@@ -66,4 +66,8 @@ CsvTable read_csv(const std::filesystem::path& path, const CsvColumns& columns);
 // The same on a stream; `name` stands for the file in messages.
 CsvTable read_csv(std::istream& in, const std::string& name, const CsvColumns& columns);
 
+// `value` as one field of a CSV row: as it is, or quoted by libcsv when it
+// holds a comma, a quote or a line break.
+std::string csv_field(const std::string& value);
+
 }  // namespace tinyae

@@ -297,4 +297,11 @@ CsvTable read_csv(const std::filesystem::path& path, const CsvColumns& columns) 
   return read_csv(in, path.string(), columns);
 }
 
+std::string csv_field(const std::string& value) {
+  if (value.find_first_of(",\"\r\n") == std::string::npos) return value;
+  std::string quoted(csv_write(nullptr, 0, value.data(), value.size()), '\0');
+  csv_write(quoted.data(), quoted.size(), value.data(), value.size());
+  return quoted;
+}
+
 }  // namespace tinyae

@@ -161,3 +161,22 @@ TEST(CsvRefuses, OverlongLine) {
   expect_refused(kHeader + "1,a,1,2,0\n2,a," + long_cell + ",2,0\n", {"line 3", "longer than"});
   expect_refused(long_cell, {"line 1", "longer than"});  // no line end at all
 }
+
+TEST(CsvField, QuotesOnlyWhatNeedsIt) {
+  EXPECT_EQ(tinyae::csv_field("mote 1"), "mote 1");
+  EXPECT_EQ(tinyae::csv_field(""), "");
+  EXPECT_EQ(tinyae::csv_field("a,b"), "\"a,b\"");
+  EXPECT_EQ(tinyae::csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+  EXPECT_EQ(tinyae::csv_field("two\nlines"), "\"two\nlines\"");
+}
+
+TEST(CsvField, ReadsBackAsTheSameValue) {
+  const std::string name = "x,\"y\" z";
+  std::istringstream in("group,value\n" + tinyae::csv_field(name) + ",1\n");
+  tinyae::CsvColumns columns;
+  columns.features = {"value"};
+  columns.group = "group";
+  const tinyae::CsvTable table = tinyae::read_csv(in, "in-memory", columns);
+  ASSERT_EQ(table.groups.size(), 1u);
+  EXPECT_EQ(table.groups[0].name, name);
+}

@@ -25,6 +25,7 @@
 #include "options.h"
 #include "tinyae/checkpoint.h"
 #include "tinyae/common.h"
+#include "tinyae/csv.h"
 #include "tinyae/data_source.h"
 #include "tinyae/export.h"
 #include "tinyae/number_format.h"
@@ -70,13 +71,7 @@ std::string scores_csv(const DataSpec& spec, const ModelData& data, const std::v
   std::string text =
       fmt::format("index,group,{},label,score,anomaly\n", spec.kind == DataKind::kCsv ? "line" : "image");
   for (std::size_t i = 0; i < scores.size(); ++i) {
-    std::string group = data.groups[test.group[i]];
-    if (group.find_first_of(",\"\r\n") != std::string::npos) {
-      std::string quoted = "\"";
-      for (const char c : group) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
-      group = quoted + "\"";
-    }
-    text += fmt::format("{},{},{},{},{:.9g},{}\n", i, group, test.where[i],
+    text += fmt::format("{},{},{},{},{:.9g},{}\n", i, csv_field(data.groups[test.group[i]]), test.where[i],
                         test.labels.empty() ? std::string() : std::to_string(test.labels[i]), scores[i],
                         scores[i] > threshold ? 1 : 0);
   }
