@@ -75,7 +75,7 @@ struct ModelData {
   std::vector<std::string> groups;  // CSV group names ({""} without a group column); MNIST: {""}
   std::string checksum;             // SHA-256 of the source (the four MNIST files, or the CSV file)
   std::size_t rows_read = 0;        // CSV data rows, MNIST images
-  bool bounded = true;              // inputs stay in the training range by construction (MNIST pixels), not CSV readings
+  bool bounded = true;  // inputs stay in the training range by construction (MNIST pixels), not CSV readings
   std::int64_t input_size() const { return train.x.size(1); }
 };
 
