@@ -9,7 +9,7 @@
 # Outputs:
 #   runs/mnist/         model.safetensors, history.csv, loss.png, reconstructions.png
 #   deploy/mnist/       float32 headers + runtime (drop into any MCU project)
-#   deploy/mnist-int8/  int8 headers + runtime, quantization.json
+#   deploy/mnist-int8/  int8 headers + runtime, extras/quantization.json
 #   runs/sensors/       the sensor model; eval/ holds scores.csv, roc.png, scores.png, report.json
 #   deploy/sensors/, deploy/sensors-int8/  its headers (scaling constants, anomaly threshold)
 # A finished run is not trained again: rerunning resumes (or skips) training.

@@ -14,7 +14,7 @@ packages=(
   gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf qemu-system-misc
   clang libclang-rt-14-dev clang-format
   python3-torch
-  libcsv-dev python3-sklearn libonnx-dev python3-onnx
+  libcsv-dev python3-sklearn libonnx-dev python3-onnx python3-yaml
 )
 
 missing=()

@@ -175,10 +175,33 @@ struct EmbeddedFile {
 };
 const std::vector<EmbeddedFile>& embedded_runtime_files();
 
-// ---- Arduino library (export --arduino) -----------------------------------
+// ---- Build-system packages (export --package) -------------------------------
 
-// library.properties; main_header is the header the IDE's "include library" menu adds.
-std::string render_library_properties(const std::string& library_name, const std::string& main_header);
+// The build systems an export folder can be a package of. Any of them puts
+// the runtime and the headers in DIR/src/ (kPackageSourceFolder) and the JSON
+// reports in DIR/extras/, as the Arduino library layout wants; with none, all
+// files are in DIR itself.
+enum class Package { kArduino, kPlatformIO, kEspIdf, kZephyr, kCMake };
+
+// Every package, in the order of the package table (src/export/package.cpp).
+std::vector<Package> all_packages();
+
+// "arduino", "platformio", "esp-idf", "zephyr", "cmake".
+std::string package_name(Package package);
+
+// "all", "none", or names separated by commas ("arduino,cmake"); throws
+// tinyae::Error naming an unknown or repeated name.
+std::vector<Package> parse_packages(std::string_view list);
+
+// The project page the manifests name (Arduino's url, PlatformIO's
+// homepage, ESP-IDF's url) unless export --url gives one: a reserved
+// documentation domain, so that no real site is claimed.
+inline constexpr const char* kDefaultPackageUrl = "https://example.com/tinyae-models";
+
+// library.properties; main_header is the header the IDE's "include library"
+// menu adds; version changes with the model (package_version).
+std::string render_library_properties(const std::string& library_name, const std::string& version,
+                                      const std::string& url, const std::string& main_header);
 
 // examples/tinyae_autoencoder/tinyae_autoencoder.ino: runs `model`'s golden
 // vectors, prints "Expected = X, predicted = Y" for every output and the
@@ -219,9 +242,10 @@ struct ExportOptions {
   // otherwise that MNIST folder or CSV file in its place. Not read when
   // golden_count is 0 and the format is float32.
   std::filesystem::path data_dir;
-  std::int64_t golden_count = 4;  // first N test vectors
-  bool arduino = false;           // write DIR as an Arduino library
-  std::string name_prefix;        // prepended to every symbol; "" for none
+  std::int64_t golden_count = 4;                   // first N test vectors
+  std::vector<Package> packages = all_packages();  // build systems DIR is a package for
+  std::string url = kDefaultPackageUrl;            // project page in the manifests
+  std::string name_prefix;                         // prepended to every symbol; "" for none
   NumberFormat format = NumberFormat::kFloat32;
   // int8: calibrate on N training vectors spread over the split, in
   // [1, kMaxCalibrationImages]; the accuracy report (DIR/quantization.json)
@@ -237,7 +261,7 @@ struct ExportOptions {
 // output side; ModelToExport is the input).
 struct ExportedHeader {
   std::string name;    // "encoder"
-  std::string header;  // path relative to out_dir: "model_encoder.h" ("src/model_encoder.h" for --arduino)
+  std::string header;  // path relative to out_dir: "src/model_encoder.h" ("model_encoder.h" without packages)
   std::string prefix;
   std::int64_t input_size = 0;
   std::int64_t output_size = 0;
@@ -263,6 +287,18 @@ struct ExportResult {
 // tinyae::Error (missing or corrupt checkpoint, output path that is a file or
 // cannot be written, bad prefix, too few test images); nothing is written then.
 ExportResult export_models(const ExportOptions& options);
+
+// ---- ONNX (export --format onnx) -------------------------------------------
+
+// "model_encoder.onnx" for "encoder".
+std::string onnx_file_name(const std::string& model_name);
+
+// Loads the checkpoint and writes its encoder, decoder and autoencoder as
+// ONNX files (onnx_file_name; tinyae/onnx.h: Gemm and activations, opset
+// kOnnxOpset, float32) into options.out_dir, as export_models() writes its
+// folder. Reads no data: only model_path and out_dir are used. Throws
+// tinyae::Error; nothing is written then.
+ExportResult export_onnx(const ExportOptions& options);
 
 // The footprint report: one row per model with weights bytes (flash),
 // scratch bytes (RAM) and MACs per inference.

@@ -18,6 +18,10 @@
 namespace tinyae {
 
 inline constexpr const char* kManifestFile = "manifest.json";
+// Where a packaged export (export --package) keeps the runtime and the
+// headers, as the Arduino library layout wants them; a flat export keeps
+// them in DIR itself.
+inline constexpr const char* kPackageSourceFolder = "src";
 // Version of the generated-header format: "header_format_version" here,
 // TINYAE_FORMAT_VERSION in src/runtime/tinyae.h and every model header (a
 // test checks that they agree).
@@ -25,7 +29,7 @@ inline constexpr int kHeaderFormatVersion = 1;
 
 struct ManifestModel {
   std::string name;    // "encoder", "decoder", "autoencoder": a C identifier
-  std::string header;  // relative to DIR: "model_encoder.h" ("src/model_encoder.h" in an Arduino library)
+  std::string header;  // relative to DIR: "model_encoder.h", or "src/model_encoder.h" in a package
   std::string prefix;  // C prefix of the header's symbols: a C identifier
   std::int64_t input_size = 0;
   std::int64_t output_size = 0;
@@ -42,6 +46,11 @@ struct Manifest {
   std::string checkpoint_sha256;  // of the exported checkpoint
   std::vector<ManifestModel> models;
 
+  // The folder of the headers and the runtime, relative to DIR: "" or
+  // kPackageSourceFolder (the folder of the first header; read_manifest
+  // checks that every header is there).
+  std::filesystem::path source_folder() const;
+
   nlohmann::ordered_json to_json() const;
   // Checks everything a reader of the folder relies on: the version this
   // tinyae reads, a known number format, names and prefixes that are C
@@ -52,8 +61,9 @@ struct Manifest {
 };
 
 // Reads and checks DIR/manifest.json (from_json), then the folder: every
-// header a plain file name present in DIR, and the runtime files (tinyae.h
-// and the number format's runtime source). Throws tinyae::Error naming the
+// header a plain file name, in DIR or every one in DIR/kPackageSourceFolder,
+// present, and the runtime files (tinyae.h and the number format's runtime
+// source) beside them. Throws tinyae::Error naming the
 // folder or file and saying how to get a good one ('tinyae export').
 Manifest read_manifest(const std::filesystem::path& dir);
 

@@ -1,12 +1,14 @@
 // From an imported ONNX network to a tinyae model: the ModelConfig that holds
-// it exactly, and the Autoencoder with its weights. This is what
-// `tinyae import --onnx model.onnx --out run/` calls before it writes the
-// checkpoint (the command and the checkpoint writing are not wired here).
-// Apart from tinyae::onnx because it needs LibTorch (tinyae/model.h).
+// it exactly, the Autoencoder with its weights, and the checkpoint
+// `tinyae import --onnx model.onnx --out RUN` writes. Apart from tinyae::onnx
+// because it needs LibTorch (tinyae/model.h, tinyae/checkpoint.h).
 #pragma once
 
 #include <filesystem>
+#include <optional>
+#include <string>
 
+#include "tinyae/data_source.h"
 #include "tinyae/model.h"
 #include "tinyae/onnx.h"
 
@@ -31,5 +33,30 @@ OnnxImport import_onnx_checkpoint(const std::filesystem::path& onnx_path);
 // An Autoencoder built from `imported.config` with the network's weights and
 // biases copied in (bit for bit), ready for a checkpoint.
 Autoencoder autoencoder_from_onnx(const OnnxImport& imported);
+
+struct ImportOptions {
+  std::filesystem::path onnx_path;  // model.onnx
+  std::filesystem::path out_dir;    // RUN: receives RUN/model.safetensors
+  // The data the model reads, recorded in the checkpoint as train records
+  // it: eval, export and deploy then need no --data. Its scaling is fitted
+  // as train fits it (MNIST: pixel / 255; CSV: on the training split), so
+  // the ONNX model must expect inputs scaled that way. None: the checkpoint
+  // records no data, and eval and export (but for --golden 0 and ONNX)
+  // need --data (an MNIST folder: a CSV file needs the columns recorded).
+  std::optional<DataSpec> data;
+};
+
+struct ImportResult {
+  std::filesystem::path checkpoint;  // RUN/model.safetensors
+  ModelConfig config;
+  std::string data;  // DataSpec::describe(), or "" without data
+};
+
+// Reads and checks the ONNX file and the data (sizes must agree) before
+// anything is created, then writes RUN/model.safetensors (epoch 0, no
+// history, no optimizer state) crash-safely. Refuses an --out that is a file
+// or already holds a checkpoint. Throws tinyae::Error; nothing is written then
+// (RUN is removed again if this call created it).
+ImportResult import_onnx(const ImportOptions& options);
 
 }  // namespace tinyae

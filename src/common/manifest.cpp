@@ -103,6 +103,10 @@ Manifest Manifest::from_json(std::string_view text, const std::string& where) {
   return m;
 }
 
+fs::path Manifest::source_folder() const {
+  return models.empty() ? fs::path() : fs::path(models.front().header).parent_path();
+}
+
 Manifest read_manifest(const fs::path& dir) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) {
@@ -122,16 +126,22 @@ Manifest read_manifest(const fs::path& dir) {
     if (model.golden_count < 1) {
       throw Error(at + " (" + model.name + ") has no golden vectors; the firmware needs at least one to check");
     }
-    if (model.header.find('/') != std::string::npos) {
-      throw Error(at + " header \"" + printable(model.header) + "\" should be a plain file name in the folder");
+    const fs::path header(model.header);
+    const bool in_folder = header.parent_path().empty() || header.parent_path() == kPackageSourceFolder;
+    if (!in_folder || header.filename().empty() || header.filename() == ".." || header.filename() == "." ||
+        header.parent_path() != m.source_folder()) {
+      throw Error(at + " header \"" + printable(model.header) + "\" should be a plain file name in the folder" +
+                  (i > 0 ? " of the first header, '" + m.source_folder().string() + "'" : std::string()) + " (or in " +
+                  kPackageSourceFolder + "/)");
     }
     if (!fs::is_regular_file(dir / model.header, ec)) {
       throw Error("'" + (dir / model.header).string() + "' (listed in the manifest for " + model.name + ") not found");
     }
   }
   for (std::string_view needed : {std::string_view("tinyae.h"), number_format_info(m.number_format).runtime_source}) {
-    if (!fs::is_regular_file(dir / needed, ec)) {
-      throw Error("'" + (dir / needed).string() + "' not found: the runtime is copied there by 'tinyae export'");
+    if (!fs::is_regular_file(dir / m.source_folder() / needed, ec)) {
+      throw Error("'" + (dir / m.source_folder() / needed).string() +
+                  "' not found: the runtime is copied there by 'tinyae export'");
     }
   }
   return m;

@@ -1,5 +1,6 @@
 // export_models(): checkpoint -> model_{encoder,decoder,autoencoder}.h, the
-// runtime sources, footprint.json and manifest.json (or an Arduino library).
+// runtime sources, footprint.json and manifest.json, and the manifests of the
+// build-system packages asked for.
 //
 // Order of work, so that a failure leaves nothing half-written:
 //   1. check the options and that the output location can be written;
@@ -7,10 +8,6 @@
 //   3. render every file in memory;
 //   4. write them all into a staging folder, then rename into place.
 #include "tinyae/export.h"
-
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <sstream>
@@ -35,12 +32,6 @@ namespace {
 // mistake rather than a self-test.
 constexpr std::int64_t kMaxGoldenCount = 1000;
 
-// One file of the export, relative to the output folder.
-struct OutputFile {
-  fs::path path;
-  std::string contents;
-};
-
 // The embedded copy of src/runtime/<name>.
 std::string embedded_runtime_file(const std::string& name) {
   for (const EmbeddedFile& file : embedded_runtime_files()) {
@@ -49,51 +40,13 @@ std::string embedded_runtime_file(const std::string& name) {
   throw Error("this tinyae binary was built without the runtime file " + name + " (src/runtime); rebuild tinyae");
 }
 
-// Creates and removes a file in `dir`, so that an unwritable folder is
-// reported before any work is done.
-void probe_writable(const fs::path& dir, const fs::path& out_dir) {
-  std::string name = (dir / ".tinyae-probe-XXXXXX").string();
-  const int fd = ::mkstemp(name.data());
-  if (fd < 0) {
-    throw Error("cannot write output folder '" + out_dir.string() + "': cannot create a file in '" + dir.string() +
-                "': " + errno_text());
-  }
-  ::close(fd);
-  ::unlink(name.c_str());
-}
-
-// Refuses an output path that is a file, lies under a file, or cannot be
-// written; creates nothing.
-void check_output_location(const fs::path& out_dir) {
-  if (out_dir.empty()) throw Error("no output folder given: expected --out DIR");
-  std::error_code ec;
-  const fs::file_status status = fs::status(out_dir, ec);
-  if (fs::exists(status)) {
-    if (!fs::is_directory(status)) {
-      throw Error("output folder '" + out_dir.string() + "' exists and is a file, not a folder; choose another --out");
-    }
-    probe_writable(out_dir, out_dir);
-    return;
-  }
-  // The folder will be created: its nearest existing ancestor must be a
-  // writable folder (ENOTDIR below a file reads as "not found" here).
-  fs::path ancestor = fs::absolute(out_dir).lexically_normal();
-  if (ancestor.filename().empty()) ancestor = ancestor.parent_path();
-  do {
-    ancestor = ancestor.parent_path();
-  } while (!fs::exists(fs::status(ancestor, ec)) && ancestor != ancestor.root_path());
-  if (!fs::is_directory(fs::status(ancestor, ec))) {
-    throw Error("cannot create output folder '" + out_dir.string() + "': '" + ancestor.string() +
-                "' is a file, not a folder");
-  }
-  probe_writable(ancestor, out_dir);
-}
-
 std::vector<float> to_vector(const torch::Tensor& tensor) {
   const torch::Tensor t = tensor.detach().to(torch::kCPU, torch::kFloat32).contiguous();
   const float* data = t.data_ptr<float>();
   return std::vector<float>(data, data + t.numel());
 }
+
+}  // namespace
 
 std::vector<ExportLayer> to_export_layers(const std::vector<LayerView>& views) {
   std::vector<ExportLayer> layers;
@@ -108,6 +61,17 @@ std::vector<ExportLayer> to_export_layers(const std::vector<LayerView>& views) {
   }
   return layers;
 }
+
+Checkpoint load_checkpoint_to_export(const fs::path& model_path) {
+  std::error_code ec;
+  if (!fs::exists(model_path, ec)) {
+    throw Error("checkpoint '" + model_path.string() +
+                "' does not exist (train one with 'tinyae train --out RUN', then pass --model RUN/model.safetensors)");
+  }
+  return load_checkpoint(model_path);
+}
+
+namespace {
 
 // "a, b, c".
 std::string joined(const std::vector<std::string>& names) {
@@ -124,7 +88,8 @@ ModelData load_export_data(const ExportOptions& options, const CheckpointMeta& m
     spec.path = fs::absolute(options.data_dir).lexically_normal();
   } else if (spec.path.empty()) {
     throw Error("'" + options.model_path.string() +
-                "' does not record the data it was trained on (an older checkpoint): give --data");
+                "' does not record the data it was trained on (an older checkpoint, or one imported without --data): "
+                "give --data");
   } else if (!fs::exists(spec.path)) {
     throw Error("'" + options.model_path.string() + "' was trained on " + spec.describe() +
                 ", which is not there any more: give --data (the same " +
@@ -148,91 +113,6 @@ nlohmann::ordered_json footprint_json(const Footprint& f) {
   return {{"weights_bytes", f.weights_bytes}, {"scratch_bytes", f.scratch_bytes}, {"macs", f.macs}};
 }
 
-// Writes `files` into a fresh folder `root` (which must not exist yet).
-void write_tree(const fs::path& root, const std::vector<OutputFile>& files) {
-  for (const OutputFile& file : files) {
-    const fs::path target = root / file.path;
-    std::error_code ec;
-    fs::create_directories(target.parent_path(), ec);
-    if (ec) throw Error("cannot create folder '" + target.parent_path().string() + "': " + ec.message());
-    write_file_atomically(target, file.contents);
-  }
-}
-
-// A new, empty, uniquely named folder `<dir>/<stem>XXXXXX`, with the
-// permissions a plain mkdir would give (mkdtemp makes it private).
-fs::path make_staging_folder(const fs::path& dir, const std::string& stem) {
-  std::string name = (dir / (stem + "XXXXXX")).string();
-  if (::mkdtemp(name.data()) == nullptr) {
-    throw Error("cannot create a staging folder in '" + dir.string() + "': " + errno_text());
-  }
-  const mode_t mask = ::umask(0);
-  ::umask(mask);
-  ::chmod(name.c_str(), 0777 & ~mask);
-  return name;
-}
-
-// Writes every file so that none is ever seen half-written (see export.h).
-void write_output(const fs::path& out_dir, const std::vector<OutputFile>& files) {
-  std::error_code ec;
-  if (!fs::exists(out_dir, ec)) {
-    // Fresh folder: build it beside its final place, then one rename.
-    const fs::path parent = fs::absolute(out_dir).lexically_normal().parent_path();
-    fs::create_directories(parent, ec);
-    if (ec) throw Error("cannot create folder '" + parent.string() + "': " + ec.message());
-    const fs::path staging =
-        make_staging_folder(parent, "." + fs::absolute(out_dir).lexically_normal().filename().string() + ".tinyae-");
-    try {
-      write_tree(staging, files);
-      fs::rename(staging, out_dir, ec);
-      if (ec) throw Error("cannot move the export into '" + out_dir.string() + "': " + ec.message());
-    } catch (...) {
-      fs::remove_all(staging, ec);
-      throw;
-    }
-    return;
-  }
-  if (!fs::is_directory(out_dir, ec)) {
-    throw Error("output folder '" + out_dir.string() + "' exists and is a file, not a folder; choose another --out");
-  }
-  // Existing folder: stage inside it (same file system, so renames are
-  // atomic), check every target, then replace the files one by one.
-  const fs::path staging = make_staging_folder(out_dir, ".tinyae-staging-");
-  try {
-    write_tree(staging, files);
-    for (const OutputFile& file : files) {
-      const fs::path target = out_dir / file.path;
-      for (fs::path folder = file.path.parent_path(); !folder.empty(); folder = folder.parent_path()) {
-        const fs::file_status s = fs::status(out_dir / folder, ec);
-        if (fs::exists(s) && !fs::is_directory(s)) {
-          throw Error("cannot write '" + target.string() + "': '" + (out_dir / folder).string() + "' is a file");
-        }
-      }
-      if (fs::is_directory(target, ec)) {
-        throw Error("cannot write '" + target.string() + "': a folder of that name is in the way");
-      }
-    }
-    for (const OutputFile& file : files) {
-      const fs::path target = out_dir / file.path;
-      fs::create_directories(target.parent_path(), ec);
-      if (ec) throw Error("cannot create folder '" + target.parent_path().string() + "': " + ec.message());
-      fs::rename(staging / file.path, target, ec);
-      if (ec) throw Error("cannot write '" + target.string() + "': " + ec.message());
-    }
-  } catch (...) {
-    fs::remove_all(staging, ec);
-    throw;
-  }
-  fs::remove_all(staging, ec);
-}
-
-// "out/" names the same folder as "out", but its file name is empty.
-fs::path without_trailing_separator(const fs::path& path) {
-  fs::path p = path;
-  while (p.has_relative_path() && p.filename().empty()) p = p.parent_path();
-  return p;
-}
-
 }  // namespace
 
 ExportResult export_models(const ExportOptions& options) {
@@ -251,12 +131,7 @@ ExportResult export_models(const ExportOptions& options) {
   check_output_location(out_dir);
 
   // 2. Checkpoint and golden vectors.
-  std::error_code ec;
-  if (!fs::exists(options.model_path, ec)) {
-    throw Error("checkpoint '" + options.model_path.string() +
-                "' does not exist (train one with 'tinyae train --out RUN', then pass --model RUN/model.safetensors)");
-  }
-  Checkpoint checkpoint = load_checkpoint(options.model_path);
+  Checkpoint checkpoint = load_checkpoint_to_export(options.model_path);
   // The golden images, and whenever data is read the MNIST test set (10,000
   // images: int8 accuracy, anomaly threshold), go through the model in one pass.
   const bool reads_data = options.golden_count > 0 || options.format == NumberFormat::kInt8;
@@ -331,7 +206,11 @@ ExportResult export_models(const ExportOptions& options) {
   }
 
   // 3. Every file, in memory.
-  const fs::path header_dir = options.arduino ? "src" : "";
+  // A package keeps the sources in src/ and the reports in extras/ (the
+  // Arduino library layout, which every other package reads too).
+  const bool packaged = !options.packages.empty();
+  const fs::path header_dir = packaged ? kPackageSourceFolder : "";
+  const fs::path reports_dir = packaged ? "extras" : "";
   std::vector<OutputFile> files;
   // The runtime this format needs and nothing else, so the folder builds on
   // its own and holds no code its headers do not use.
@@ -370,30 +249,14 @@ ExportResult export_models(const ExportOptions& options) {
   }
   if (models[2].anomaly) footprint_doc["autoencoder"]["anomaly"] = anomaly_json(models[2]);
 
-  if (options.arduino) {
-    const ModelToExport& autoencoder = models[2];
-    files.push_back(
-        {"library.properties", render_library_properties(options.name_prefix.empty()
-                                                             ? std::string("tinyae_models")
-                                                             : "tinyae_" + symbol_prefix(options.name_prefix, "models"),
-                                                         "model_" + autoencoder.name + ".h")});
-    files.push_back({fs::path("examples") / "tinyae_autoencoder" / "tinyae_autoencoder.ino",
-                     render_arduino_sketch(autoencoder, writer->format())});
-  }
-
-  files.push_back({"footprint.json", footprint_doc.dump(2) + "\n"});
-  if (!quantization.is_null()) files.push_back({"quantization.json", quantization.dump(2) + "\n"});
+  const std::vector<OutputFile> packages = export_package_files(options, files, models, writer->format());
+  files.insert(files.end(), packages.begin(), packages.end());
+  files.push_back({reports_dir / "footprint.json", footprint_doc.dump(2) + "\n"});
+  if (!quantization.is_null()) files.push_back({reports_dir / "quantization.json", quantization.dump(2) + "\n"});
   files.push_back({kManifestFile, manifest.to_json().dump(2) + "\n"});  // last: it describes a complete export
 
-  // 4. Write, unless a file would replace the checkpoint being exported
-  // (`--model OUT/manifest.json --out OUT` would lose the user's model).
-  for (const OutputFile& file : files) {
-    if (fs::equivalent(out_dir / file.path, options.model_path, ec)) {
-      throw Error("export to '" + out_dir.string() + "' would overwrite its input checkpoint '" +
-                  options.model_path.string() + "' (as " + file.path.string() + "); choose another --out");
-    }
-  }
-  write_output(out_dir, files);
+  // 4. Write.
+  write_output(out_dir, files, options.model_path);
   for (const OutputFile& file : files) result.files.push_back(file.path);
   return result;
 }

@@ -3,20 +3,98 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <sstream>
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "tinyae/checkpoint.h"
 #include "tinyae/data_source.h"
 #include "tinyae/export.h"
 #include "tinyae/text.h"
 
 namespace tinyae {
+
+// ---- Writing the folder (output_folder.cpp) --------------------------------
+
+// One file of the export, relative to the output folder.
+struct OutputFile {
+  std::filesystem::path path;
+  std::string contents;
+};
+
+// Refuses an output path that is a file, lies under a file, or cannot be
+// written; creates nothing.
+void check_output_location(const std::filesystem::path& out_dir);
+
+// Writes every file so that none is ever seen half-written (export_models()
+// in tinyae/export.h says how), unless one would replace `input` (the
+// checkpoint being exported): tinyae::Error, nothing written.
+void write_output(const std::filesystem::path& out_dir, const std::vector<OutputFile>& files,
+                  const std::filesystem::path& input);
+
+// ---- Build-system packages (package.cpp, package_<name>.cpp) ----------------
+
+// What every package manifest says of the export.
+struct PackageContents {
+  std::string library;                      // "tinyae_models": the library, component, module and CMake package
+  std::string version;                      // package_version(): changes with the model
+  std::string url;                          // the project page
+  std::string description;                  // one sentence
+  std::string number_format;                // "float32", "int8"
+  std::string main_header;                  // "model_autoencoder.h"
+  std::vector<std::string> headers;         // every header in src/, runtime first: "tinyae.h", "model_encoder.h", ...
+  std::vector<std::string> sources;         // the runtime's C files in src/: "tinyae_f32.c", "tinyae_status.c"
+  std::vector<std::string> model_prefixes;  // "encoder", ... (the C prefixes of the headers' symbols)
+  // tinyae.h's symbols for keywords.txt: (name, "type" | "function" | "constant").
+  std::vector<std::pair<std::string, std::string>> runtime_symbols;
+};
+
+// "<tinyae major>.<tinyae minor>.<n>": n is the first 7 hex digits of the
+// SHA-256 of `headers_text` (every model header), so that a new model (or
+// format, or golden set) is a new version, valid as semver and as a CMake
+// version alike.
+std::string package_version(std::string_view headers_text);
+
+// The types, functions and TINYAE_ constants tinyae.h declares, in order,
+// each with its kind: "type", "function" or "constant".
+std::vector<std::pair<std::string, std::string>> runtime_symbols(std::string_view tinyae_h);
+
+// One writer per package; each returns its files, relative to DIR.
+std::vector<OutputFile> arduino_package(const PackageContents& c);     // library.properties, keywords.txt
+std::vector<OutputFile> platformio_package(const PackageContents& c);  // library.json
+std::vector<OutputFile> esp_idf_package(const PackageContents& c);     // CMakeLists.txt (its part), idf_component.yml
+std::vector<OutputFile> zephyr_package(const PackageContents& c);      // zephyr/module.yml, CMakeLists.txt, Kconfig
+std::vector<OutputFile> cmake_package(const PackageContents& c);       // CMakeLists.txt (its part), cmake/*Config.cmake
+
+// The chosen packages' files, in table order; a file two packages write
+// (CMakeLists.txt: the ESP-IDF part, which returns inside ESP-IDF, then the
+// plain CMake part) is their parts joined.
+std::vector<OutputFile> package_files(const std::vector<Package>& chosen, const PackageContents& contents);
+
+// Every package file of an export (none without packages): the manifests
+// for options.packages, describing `sources` (the runtime and the model
+// headers as they go into src/) of `models` (encoder, decoder, autoencoder),
+// and, for Arduino and PlatformIO, the example sketch.
+std::vector<OutputFile> export_package_files(const ExportOptions& options, const std::vector<OutputFile>& sources,
+                                             const std::vector<ModelToExport>& models, const NumberFormatInfo& format);
+
+// ---- From the checkpoint (export.cpp) ---------------------------------------
+
+// load_checkpoint, with a hint to train one if `model_path` does not exist.
+Checkpoint load_checkpoint_to_export(const std::filesystem::path& model_path);
+
+// The layers as plain data: weights (out, in) row-major, biases (out).
+std::vector<ExportLayer> to_export_layers(const std::vector<LayerView>& views);
+
+// "out/" names the same folder as "out", but its file name is empty.
+std::filesystem::path without_trailing_separator(const std::filesystem::path& path);
 
 // ---- The shared header layout (header_common.cpp) -------------------------
 

@@ -52,9 +52,10 @@ class Export : public ::testing::Test {
     checkpoint_ = dir_ / "model.safetensors";
     write_checkpoint(checkpoint_);
   }
+  // A flat folder (--package none): these tests check the files by their place in it.
   CommandResult export_to(const fs::path& out, const std::string& extra = "") {
     return run_export("--model " + quoted(checkpoint_) + " --out " + quoted(out) + " --data " + quoted(mnist_dir()) +
-                      " " + extra);
+                      " --package none " + extra);
   }
   fs::path dir_;
   fs::path checkpoint_;
@@ -122,8 +123,9 @@ TEST_F(Export, WritesTheContractFilesAndPrintsTheFootprint) {
 TEST_F(Export, WithoutGoldenVectorsNeedsNoData) {
   const fs::path out = dir_ / "out";
   // (A trailing '/' on --out names the same folder.)
-  const CommandResult r = run_export("--model " + quoted(checkpoint_) + " --out " +
-                                     quoted(fs::path(out.string() + "/")) + " --data /nonexistent/mnist --golden 0");
+  const CommandResult r =
+      run_export("--model " + quoted(checkpoint_) + " --out " + quoted(fs::path(out.string() + "/")) +
+                 " --data /nonexistent/mnist --golden 0 --package none");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(read_text(out / "model_decoder.h").find("#define DECODER_GOLDEN_COUNT 0\n"), std::string::npos);
   expect_only(dir_, {"model.safetensors", "out"});

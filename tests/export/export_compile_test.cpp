@@ -28,8 +28,9 @@ const fs::path kFixtures = fs::path(TINYAE_SOURCE_DIR) / "tests" / "export";
 fs::path export_untrained(const std::string& name, const std::string& extra_arguments = "") {
   const fs::path dir = fresh_dir(name);
   write_checkpoint(dir / "model.safetensors");
-  const CommandResult r = run_export("--model " + quoted(dir / "model.safetensors") + " --out " + quoted(dir / "out") +
-                                     " --data " + quoted(mnist_dir()) + " --golden 2 " + extra_arguments);
+  const CommandResult r =
+      run_export("--model " + quoted(dir / "model.safetensors") + " --out " + quoted(dir / "out") + " --data " +
+                 quoted(mnist_dir()) + " --golden 2 --package none " + extra_arguments);
   if (r.exit_code != 0) throw std::runtime_error("tinyae export failed:\n" + r.output);
   return dir / "out";
 }
@@ -129,9 +130,10 @@ TEST_F(ExportedHeaders, ArduinoSketchPrintsLibTorchsValues) {
   const CommandResult exported = run_export("--model " + quoted(dir / "model.safetensors") + " --out " + quoted(lib) +
                                             " --data " + quoted(mnist_dir()) + " --golden 2 --arduino");
   ASSERT_EQ(exported.exit_code, 0) << exported.output;
-  for (const char* file : {"library.properties", "src/tinyae.h", "src/tinyae_status.c", "src/tinyae_f32.c",
-                           "src/model_encoder.h", "src/model_decoder.h", "src/model_autoencoder.h",
-                           "examples/tinyae_autoencoder/tinyae_autoencoder.ino", "manifest.json", "footprint.json"}) {
+  for (const char* file :
+       {"library.properties", "src/tinyae.h", "src/tinyae_status.c", "src/tinyae_f32.c", "src/model_encoder.h",
+        "src/model_decoder.h", "src/model_autoencoder.h", "examples/tinyae_autoencoder/tinyae_autoencoder.ino",
+        "manifest.json", "extras/footprint.json"}) {
     EXPECT_TRUE(fs::is_regular_file(lib / file)) << file;
   }
   EXPECT_EQ(nlohmann::json::parse(read_text(lib / "manifest.json"))["models"][0]["header"], "src/model_encoder.h");

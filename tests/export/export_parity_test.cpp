@@ -68,7 +68,7 @@ TEST(ExportParity, RuntimeMatchesLibTorchOnAllTestImages) {
 
   write_checkpoint(dir / "model.safetensors", kTrainSteps);
   const CommandResult exported = run_export("--model " + quoted(dir / "model.safetensors") + " --out " +
-                                            quoted(dir / "out") + " --data " + quoted(mnist_dir()));
+                                            quoted(dir / "out") + " --data " + quoted(mnist_dir()) + " --package none");
   ASSERT_EQ(exported.exit_code, 0) << exported.output;
 
   // LibTorch's side, from the checkpoint file itself.

@@ -403,20 +403,38 @@ TEST(ExportNumberFormat, EveryFormatHasAWriterThatKnowsItsRow) {
 }
 
 TEST(ExportArduino, LibraryPropertiesAndSketch) {
-  const std::string properties = render_library_properties("tinyae_models", "model_autoencoder.h");
-  for (const char* key : {"name=tinyae_models\n", "version=", "author=", "maintainer=", "sentence=", "paragraph=",
-                          "category=", "url=", "architectures=*\n", "includes=model_autoencoder.h\n"}) {
+  const std::string properties =
+      render_library_properties("tinyae_models", "0.1.7", "https://example.com/x", "model_autoencoder.h");
+  for (const char* key :
+       {"name=tinyae_models\n", "version=0.1.7\n", "author=", "maintainer=", "sentence=", "paragraph=", "category=",
+        "url=https://example.com/x\n", "architectures=samd,", "includes=model_autoencoder.h\n"}) {
     EXPECT_NE(properties.find(key), std::string::npos) << key;
   }
-  EXPECT_THROW(render_library_properties("9 lives", "x.h"), Error);
-  EXPECT_THROW(render_library_properties("a/b", "x.h"), Error);
+  // An explicit list of the cores the runtime suits: not every core, not AVR.
+  EXPECT_EQ(properties.find("architectures=*"), std::string::npos);
+  EXPECT_EQ(properties.find("avr"), std::string::npos);
+  EXPECT_THROW(render_library_properties("9 lives", "0.1.7", "https://example.com/x", "x.h"), Error);
+  EXPECT_THROW(render_library_properties("a/b", "0.1.7", "https://example.com/x", "x.h"), Error);
+  EXPECT_THROW(render_library_properties("tinyae_models", "0.1.7", "", "x.h"), Error);
+  EXPECT_THROW(render_library_properties("tinyae_models", "0.1.7", "not a url", "x.h"), Error);
 
   const std::string sketch =
       render_arduino_sketch(model_of_sizes("autoencoder", {4, 2, 4}), number_format_info(NumberFormat::kFloat32));
-  for (const char* part : {"#include <model_autoencoder.h>", "tinyae_run_f32(&autoencoder_model", "\"Expected = \"",
-                           "\", predicted = \"", "micros()", "void setup()", "void loop()"}) {
+  for (const char* part :
+       {"#include <model_autoencoder.h>", "tinyae_run_f32(&autoencoder_model", "\"Expected = \"", "\", predicted = \"",
+        "micros()", "void setup()", "void loop()", "while (!Serial && millis() - start < 3000)"}) {
     EXPECT_NE(sketch.find(part), std::string::npos) << part;
   }
+}
+
+TEST(ExportPackages, NamesAndVersions) {
+  EXPECT_EQ(parse_packages("all"), all_packages());
+  EXPECT_TRUE(parse_packages("none").empty());
+  EXPECT_EQ(parse_packages("cmake,arduino"), (std::vector<Package>{Package::kCMake, Package::kArduino}));
+  for (const char* bad : {"", "cmake,", "arduino,arduino", "make", "all,cmake"}) {
+    EXPECT_THROW(parse_packages(bad), Error) << bad;
+  }
+  for (const Package p : all_packages()) EXPECT_EQ(parse_packages(package_name(p)), std::vector<Package>{p});
 }
 
 }  // namespace

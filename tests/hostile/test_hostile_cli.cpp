@@ -145,7 +145,7 @@ void build_fixture() {
        "--epochs", "1", "--batch-size", "100", "--threads", "1", "--no-figures", "--quiet"},
       "tinyae train");
   run_or_throw({"export", "--model", (F / "run" / "model.safetensors").string(), "--out", (F / "headers").string(),
-                "--data", kMnist.string(), "--golden", "1"},
+                "--data", kMnist.string(), "--golden", "1", "--package", "none"},
                "tinyae export");
   write_bytes(F / "a_file", "a regular file where a folder is expected\n");
 

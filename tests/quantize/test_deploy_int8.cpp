@@ -27,8 +27,9 @@ class DeployInt8 : public ::testing::TestWithParam<std::string> {
     if (!mnist_missing_message().empty()) return;
     dir_ = fresh_dir("quantize-deploy");
     write_checkpoint(dir_ / "model.safetensors", 200);
-    export_ = run_export("--model " + quoted(dir_ / "model.safetensors") + " --out " + quoted(dir_ / "i8") +
-                         " --data " + quoted(mnist_dir()) + " --golden 3 --format int8 --calibration 300");
+    export_ =
+        run_export("--model " + quoted(dir_ / "model.safetensors") + " --out " + quoted(dir_ / "i8") + " --data " +
+                   quoted(mnist_dir()) + " --golden 3 --format int8 --calibration 300 --package none");
   }
   void SetUp() override {
     const std::string missing = mnist_missing_message();

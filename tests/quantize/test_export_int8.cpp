@@ -74,8 +74,8 @@ class ExportInt8 : public ::testing::Test {
     if (!mnist_missing_message().empty()) return;
     dir_ = fresh_dir("quantize-export");
     write_checkpoint(dir_ / "model.safetensors", kTrainSteps);
-    const std::string common =
-        "--model " + quoted(dir_ / "model.safetensors") + " --data " + quoted(mnist_dir()) + " --golden 3";
+    const std::string common = "--model " + quoted(dir_ / "model.safetensors") + " --data " + quoted(mnist_dir()) +
+                               " --golden 3 --package none";
     float_export_ = run_export(common + " --out " + quoted(dir_ / "f32"));
     int8_export_ = run_export(common + " --out " + quoted(dir_ / "i8") + " --format int8 --calibration 500");
   }

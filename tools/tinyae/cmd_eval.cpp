@@ -137,7 +137,8 @@ int cmd_eval(int argc, char** argv) {
   const CheckpointMeta& meta = checkpoint.meta;
   if (meta.data.path.empty() && !args.count("data")) {
     throw UsageError(
-        fmt::format("'{}' does not record its data (an older checkpoint): give --data", model_path.string()));
+        fmt::format("'{}' does not record its data (an older checkpoint, or one imported without --data): give --data",
+                    model_path.string()));
   }
   const DataSpec spec = parse_data_options(args, &meta.data);
   if (input_size_of(spec) != meta.model.input_size) {

@@ -11,6 +11,7 @@ int cmd_train(int argc, char** argv);
 int cmd_eval(int argc, char** argv);
 int cmd_export(int argc, char** argv);
 int cmd_deploy(int argc, char** argv);
+int cmd_import(int argc, char** argv);
 
 // Thrown for a wrong command line; main() prints it with a hint to --help and exits 2.
 struct UsageError : std::runtime_error {

@@ -4,6 +4,7 @@
 //   tinyae eval    --model RUN/model.safetensors --data DIR
 //   tinyae export  --model RUN/model.safetensors --out DIR
 //   tinyae deploy  --headers DIR --board mps2-an386
+//   tinyae import  --onnx model.onnx --out RUN
 #include <cstring>
 #include <exception>
 #include <iostream>
@@ -27,6 +28,7 @@ constexpr const char* kUsage =
     "  eval     print train and test MSE of a checkpoint\n"
     "  export   write C headers for the encoder, decoder and autoencoder\n"
     "  deploy   build firmware from exported headers and run it on an emulated board\n"
+    "  import   turn a dense ONNX autoencoder into a checkpoint (tinyae import --onnx model.onnx --out runs/onnx)\n"
     "\n"
     "'tinyae <command> --help' lists a command's options.\n";
 
@@ -61,6 +63,7 @@ int main(int argc, char** argv) {
     if (command == "eval") return tinyae::cli::cmd_eval(sub_argc, sub_argv);
     if (command == "export") return tinyae::cli::cmd_export(sub_argc, sub_argv);
     if (command == "deploy") return tinyae::cli::cmd_deploy(sub_argc, sub_argv);
+    if (command == "import") return tinyae::cli::cmd_import(sub_argc, sub_argv);
     spdlog::error("unknown command '{}'", command);
     std::cerr << kUsage;
     return 2;

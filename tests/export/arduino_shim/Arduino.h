@@ -13,7 +13,9 @@
 class ShimSerial {
  public:
   void begin(unsigned long baud);
-  explicit operator bool() const { return true; }  // USB serial is always "connected"
+  // USB serial "connected": true, unless TINYAE_SHIM_SERIAL_CLOSED is set
+  // (a board with no serial monitor open, which the sketch must not wait for).
+  explicit operator bool() const;
 
   size_t print(const char* text);
   size_t print(int value, int base = 10);

@@ -3,6 +3,7 @@
 // start, and main() runs setup() and one loop().
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 
 #include "Arduino.h"
 
@@ -25,6 +26,8 @@ size_t emit_unsigned(unsigned long long value, int base) {
 }  // namespace
 
 void ShimSerial::begin(unsigned long) {}
+
+ShimSerial::operator bool() const { return std::getenv("TINYAE_SHIM_SERIAL_CLOSED") == nullptr; }
 size_t ShimSerial::print(const char* text) { return static_cast<size_t>(std::printf("%s", text)); }
 size_t ShimSerial::print(int value, int base) { return emit_long(value, base); }
 size_t ShimSerial::print(unsigned int value, int base) { return emit_unsigned(value, base); }
