@@ -9,6 +9,20 @@
 #include <string>
 
 namespace tinyae::cycles_detail {
+namespace {
+
+// N of "<prefix>N" with N in [0, last], e.g. "r12" or "x31"; -1 otherwise.
+int numbered_register(std::string_view token, char prefix, int last) {
+  if (token.size() < 2 || token.size() > 3 || token[0] != prefix) return -1;
+  int number = 0;
+  for (char c : token.substr(1)) {
+    if (!std::isdigit(static_cast<unsigned char>(c))) return -1;
+    number = number * 10 + (c - '0');
+  }
+  return number <= last ? number : -1;
+}
+
+}  // namespace
 
 // Core register number of "r0".."r15", "sb", "sl", "fp", "ip", "sp", "lr", "pc"; -1 otherwise.
 int core_register(std::string_view token) {
@@ -21,13 +35,7 @@ int core_register(std::string_view token) {
   if (token == "sp") return 13;
   if (token == "lr") return 14;
   if (token == "pc") return 15;
-  if (token.size() < 2 || token.size() > 3 || token[0] != 'r') return -1;
-  int number = 0;
-  for (char c : token.substr(1)) {
-    if (!std::isdigit(static_cast<unsigned char>(c))) return -1;
-    number = number * 10 + (c - '0');
-  }
-  return number <= 15 ? number : -1;
+  return numbered_register(token, 'r', 15);
 }
 
 // RISC-V register number of "x0".."x31" or an ABI name ("zero", "ra", "a0",
@@ -42,13 +50,7 @@ int riscv_register(std::string_view token) {
   for (std::size_t i = 0; i < kAbi.size(); ++i) {
     if (token == kAbi[i]) return static_cast<int>(i);
   }
-  if (token.size() < 2 || token.size() > 3 || token[0] != 'x') return -1;
-  int number = 0;
-  for (char c : token.substr(1)) {
-    if (!std::isdigit(static_cast<unsigned char>(c))) return -1;
-    number = number * 10 + (c - '0');
-  }
-  return number <= 31 ? number : -1;
+  return numbered_register(token, 'x', 31);
 }
 
 std::vector<std::string_view> split_commas(std::string_view text) {
