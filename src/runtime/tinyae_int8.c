@@ -217,13 +217,13 @@ static inline int8_t tinyae_saturate_i8(const tinyae_requant_i8 *rq, uint32_t o,
 
 /* What tinyae_rows4_dsp reads; the order of the fields is the assembly's. */
 typedef struct {
-    const uint32_t *wide; /* (4 * blocks) packed words of 16 * blocks inputs */
-    const int8_t *w;      /* row 0 of the first quad; the rows follow at stride (word-aligned) */
-    uint32_t stride;      /* bytes from one row to the next, a multiple of 4 */
-    uint32_t blocks;      /* groups of 16 inputs, >= 1 */
-    const int32_t *from;  /* (4 * quads) sums to start from (may be sums) */
-    int32_t *sums;        /* (4 * quads) */
-    uint32_t quads;       /* quads of rows, >= 1 */
+    const uint32_t *wide;    /* (4 * blocks) packed words of 16 * blocks inputs */
+    const int8_t *w;         /* row 0 of the first quad; the rows follow at stride (word-aligned) */
+    uint32_t stride;         /* bytes from one row to the next, a multiple of 4 */
+    const int32_t *from;     /* (4 * quads) sums to start from (may be sums) */
+    uint32_t blocks;         /* groups of 16 inputs, >= 1 */
+    int32_t *sums;           /* (4 * quads) */
+    const int32_t *sums_end; /* sums + 4 * quads: quads of rows, >= 1 */
 } tinyae_quads_i8;
 
 /* One group of four inputs for four rows (16 multiply-accumulates): the two
@@ -271,25 +271,22 @@ static __attribute__((__naked__, __noinline__)) void tinyae_rows4_dsp(const tiny
     __asm__ volatile(
         "push {r4-r11, lr}\n\t"
         "ldm r0, {r0-r6}\n\t"
-        "push {r0-r6}\n" /* [sp]: wide, w, stride, blocks, from, sums, quads */
+        "push {r0-r6}\n" /* [sp]: wide, w, stride, from, blocks, sums, sums_end */
         "1:\n\t"
-        "ldm sp, {r0, r1, r3, lr}\n\t" /* inputs, row 0, stride, blocks */
-        "add r2, r1, r3, lsl #1\n\t"   /* row 2 */
-        "ldr r12, [sp, #16]\n\t"
+        "ldm sp, {r0, r1, r3, r12, lr}\n\t" /* inputs, row 0, stride, from, blocks */
+        "add r2, r1, r3, lsl #1\n\t"        /* row 2 */
+        "add r4, r1, r3, lsl #2\n\t"        /* the next quad's row 0 */
+        "str r4, [sp, #4]\n\t"
         "ldm r12!, {r8-r11}\n\t" /* the sums start from `from` */
-        "str r12, [sp, #16]\n"
+        "str r12, [sp, #12]\n"
         "2:\n\t" TINYAE_I8_GROUP4 TINYAE_I8_GROUP4 TINYAE_I8_GROUP4 TINYAE_I8_GROUP4
         "subs lr, lr, #1\n\t"
         "bne 2b\n\t"
         "ldr r12, [sp, #20]\n\t"
         "stm r12!, {r8-r11}\n\t"
         "str r12, [sp, #20]\n\t"
-        "ldr r1, [sp, #4]\n\t" /* the next quad's row 0 */
-        "add r1, r1, r3, lsl #2\n\t"
-        "str r1, [sp, #4]\n\t"
-        "ldr r12, [sp, #24]\n\t"
-        "subs r12, r12, #1\n\t"
-        "str r12, [sp, #24]\n\t"
+        "ldr r0, [sp, #24]\n\t"
+        "cmp r12, r0\n\t" /* past the last quad's sums */
         "bne 1b\n\t"
         "add sp, sp, #28\n\t"
         "pop {r4-r11, pc}\n\t");
@@ -358,10 +355,10 @@ static void tinyae_accumulate_i8(const int8_t *w, uint32_t stride, const uint32_
         job.wide = wide;
         job.w = w;
         job.stride = stride;
-        job.blocks = n / 16u;
         job.from = from;
+        job.blocks = n / 16u;
         job.sums = sums;
-        job.quads = rows / 4u;
+        job.sums_end = sums + (rows & ~3u);
         tinyae_rows4_dsp(&job);
         quad_rows = r = rows & ~3u;
         done = n & ~15u;

@@ -86,6 +86,14 @@ TEST(CycleClassification, SuffixesConditionsAndFlagsAreStripped) {
   }
 }
 
+TEST(CycleClassification, TheCortexM33TableKnowsFpv5Instructions) {
+  for (const char* mnemonic : {"vseleq.f32", "vselge.f32", "vmaxnm.f32", "vrintz.f32"}) {
+    const CycleEstimate estimate = run_straight({{mnemonic, "s0, s1, s2", 4}}, "cortex-m33");
+    EXPECT_TRUE(estimate.unknown_mnemonics.empty()) << mnemonic;
+    EXPECT_EQ(estimate.cycles, 1) << mnemonic;
+  }
+}
+
 TEST(CycleClassification, UnknownInstructionsCountOneCycleAndAreListed) {
   const CycleEstimate estimate = run_straight({{"frobnicate", "r1"}, {"frobnicate", "r2"}, {"nop", ""}});
   EXPECT_EQ(estimate.instructions, 3);
