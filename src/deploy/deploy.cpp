@@ -124,11 +124,13 @@ nlohmann::json DeployResult::to_json() const {
   // Estimated cycles (--cycles): with the exact instructions of the traced run beside them.
   const auto cycles = [&](std::int64_t per_inference, std::int64_t traced, std::int64_t model_macs) {
     if (!cycles_estimated()) return nlohmann::json(nullptr);
-    const double per = model_macs > 0 ? 1.0 / static_cast<double>(model_macs) : 0.0;
+    const auto per_mac = [model_macs](std::int64_t count) {
+      return model_macs > 0 ? static_cast<double>(count) / static_cast<double>(model_macs) : 0.0;
+    };
     return nlohmann::json{{"per_inference", per_inference},
-                          {"per_mac", number(static_cast<double>(per_inference) * per)},
+                          {"per_mac", number(per_mac(per_inference))},
                           {"instructions_per_inference", traced},
-                          {"instructions_per_mac", number(static_cast<double>(traced) * per)}};
+                          {"instructions_per_mac", number(per_mac(traced))}};
   };
   j["cycles"] = cycles(cycles_per_inference, traced_instructions, macs);
   if (cycles_estimated()) {
