@@ -1,9 +1,10 @@
-// Cycle estimates for in-order Cortex-M cores: the executed instruction
-// stream of a firmware run (QEMU's execution log, one line per instruction)
-// weighted by the core's documented instruction timings (docs/cycle-model.md).
+// Cycle estimates for in-order cores (Cortex-M0, M3, M4, M33, a RV32 core
+// like SiFive's E31): the executed instruction stream of a firmware run
+// (QEMU's execution log, one line per instruction) weighted by the core's
+// documented instruction timings (docs/cycle-model.md).
 //
 // QEMU does not model cycles; this does, from three inputs:
-//   * the disassembly of the ELF (`arm-none-eabi-objdump -d`): pc -> mnemonic,
+//   * the disassembly of the ELF (`<prefix>objdump -d`): pc -> mnemonic,
 //     operands, size, and the function symbols;
 //   * the executed PCs, in order, streamed (a log is hundreds of MB: never
 //     kept in memory);
@@ -29,7 +30,7 @@ namespace tinyae {
 // One instruction of the disassembly.
 struct DisassembledInstruction {
   std::uint32_t pc = 0;
-  std::uint32_t size = 0;  // bytes: 2 or 4 (Thumb)
+  std::uint32_t size = 0;  // bytes: 2 or 4 (Thumb, RISC-V with C)
   std::string mnemonic;    // as objdump prints it, e.g. "ldr.w", "vfma.f32", "bne.n"
   std::string operands;    // e.g. "r3, [r1, #4]"
 };
@@ -41,7 +42,7 @@ struct AddressRange {
   bool contains(std::uint32_t pc) const { return pc >= begin && pc < end; }
 };
 
-// The text of `arm-none-eabi-objdump -d`, indexed by pc.
+// The text of `objdump -d` (Arm or RISC-V), indexed by pc.
 class Disassembly {
  public:
   // Throws tinyae::Error if the text holds no instruction (not objdump -d output).
@@ -65,7 +66,23 @@ enum class CycleRule {
   kLoad,           // `cycles`, minus 1 when pipelined after an independent single load
   kStore,          // 1 with an immediate offset (write buffer); else `cycles`, minus 1 after a single load
   kIfThen,         // `cycles`, 0 when folded onto a preceding 16-bit instruction
+  kPredicted,      // `cycles`, + the core's branch_penalty when its 2-bit predictor guessed wrong
 };
+
+// How a core's instructions interact (docs/cycle-model.md).
+enum class Pipeline {
+  // The Arm TRMs' rules: P after every instruction whose next PC is not the
+  // sequential one, load pipelining, the address-generation stall.
+  kCortexM,
+  // One instruction a cycle, fully bypassed: an instruction waits until its
+  // source registers' results are ready (each row's result_latency after
+  // their producer issued); conditional branches (kPredicted) are guessed by
+  // a 2-bit counter per branch; other jumps are predicted right.
+  kScoreboard,
+};
+
+// How the disassembly names registers.
+enum class Isa { kThumb, kRiscV };
 
 // One row of a core's table: an instruction class and its mnemonics.
 struct TimingRow {
@@ -74,15 +91,18 @@ struct TimingRow {
   int cycles = 1;
   CycleRule rule = CycleRule::kFixed;
   bool writes_first_register = false;  // data processing: its first operand is a destination
+  int result_latency = 1;              // kScoreboard: cycles from issue until a consumer may issue
 };
 
 // One core: its rows and the penalties every row shares.
 struct CoreTiming {
   std::string name;        // e.g. "cortex-m4"
   std::string reference;   // the manual and sections the rows come from
-  int branch_penalty = 2;  // P: cycles added when the next PC is not the sequential one
+  int branch_penalty = 2;  // kCortexM: P, added when the next PC is not the sequential one; kScoreboard: a mispredict
   int address_stall = 1;   // a load/store whose address uses the result of the previous data-processing instruction
   std::vector<TimingRow> rows;
+  Pipeline pipeline = Pipeline::kCortexM;
+  Isa isa = Isa::kThumb;
 };
 
 // The cores with a timing table, in the order `--help` lists them.
@@ -137,7 +157,9 @@ class CycleEstimator {
  private:
   struct Timed;  // an instruction decoded for timing, cached per pc
   const Timed& timed(std::uint32_t pc);
-  void charge(const Timed& instruction, const Timed* previous, std::uint32_t next_pc);
+  std::int64_t cortex_m_cycles(const Timed& instruction, const Timed* previous, std::uint32_t next_pc) const;
+  std::int64_t scoreboard_cycles(const Timed& instruction, std::uint32_t next_pc);
+  void charge(const Timed& instruction, std::int64_t cycles);
   void track_calls(std::uint32_t pc);
 
   const CoreTiming& core_;
@@ -153,6 +175,11 @@ class CycleEstimator {
   bool call_counted_ = false;  // the current call lies in the region's window
   std::int64_t calls_seen_ = 0;
   std::size_t call_depth_ = 0;
+  // kScoreboard: the cycle the next instruction may issue, when each
+  // register's latest result is ready, the 2-bit counter of each branch.
+  std::int64_t clock_ = 0;
+  std::int64_t ready_[32] = {};
+  std::unordered_map<std::uint32_t, std::uint8_t> predictor_;
   CycleEstimate estimate_;
 };
 
@@ -160,11 +187,27 @@ class CycleEstimator {
 // or nothing for any other line.
 std::optional<std::uint32_t> exec_log_pc(std::string_view line);
 
-// Streams a QEMU execution log (`-singlestep -d exec,nochain`) through an
-// estimator, leaving out the blocks QEMU logged but did not run (rewound
-// device accesses under -icount, chains stopped before a block); returns the
-// estimate. Throws tinyae::Error if the log holds no
-// Trace line.
+// Feeds the lines of a QEMU execution log (`-singlestep -d exec,nochain`),
+// one at a time, to an estimator, leaving out the blocks QEMU logged but did
+// not run (rewound device accesses under -icount, chains stopped before a
+// block): each PC is held until the next line shows it ran.
+class ExecLogReader {
+ public:
+  explicit ExecLogReader(CycleEstimator& estimator) : estimator_(estimator) {}
+  void add_line(std::string_view line);
+  // Steps the PC still held and returns the estimate. Throws tinyae::Error if
+  // no line was a Trace line.
+  CycleEstimate finish();
+
+ private:
+  CycleEstimator& estimator_;
+  bool holding_ = false;
+  std::uint32_t held_ = 0;
+  std::int64_t traces_ = 0;
+};
+
+// Streams a whole execution log through an ExecLogReader; returns the
+// estimate. Throws tinyae::Error if the log holds no Trace line.
 CycleEstimate estimate_cycles(std::istream& exec_log, const CoreTiming& core, const Disassembly& disassembly,
                               const CycleRegion& region);
 

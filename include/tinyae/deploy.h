@@ -62,6 +62,9 @@ struct Board {
   std::vector<std::string> qemu_args;   // more QEMU options, e.g. -cpu
   std::vector<std::string> cpu_flags;   // -mcpu, -mthumb, -mfloat-abi, -mfpu / -march, -mabi
   MemoryMap memory;
+  // The cycle model's timing table for the core (find_cycle_core in
+  // include/tinyae/cycles.h); empty: no cycle model (dual issue, vector beats).
+  std::string cycle_core;
 };
 
 // The boards deploy knows, in the order `--help` lists them.
@@ -75,7 +78,12 @@ struct DeployOptions {
   std::vector<std::string> models;       // the manifest's models to self-test (empty: all)
   double tolerance = 1e-5;               // max |predicted - expected| per output (float32; int8 uses 0)
   std::filesystem::path keep_build_dir;  // empty: build in a temporary folder, removed afterwards
-  double timeout_seconds = 300.0;        // QEMU is killed after this long
+  double timeout_seconds = 300.0;        // each QEMU run is killed after this long
+  // Also run the firmware with QEMU's executed-instruction log and estimate
+  // the cycles of every inference (docs/cycle-model.md); about 5x slower
+  // than the plain run. Throws tinyae::Error before building if the board
+  // has no cycle model.
+  bool estimate_cycles = false;
   // Receives each line the firmware prints, as it prints it (nullptr: discard).
   std::function<void(std::string_view)> on_firmware_line;
   // Receives progress messages ("compiling ...") (nullptr: discard).
@@ -109,7 +117,12 @@ struct DeployModelResult {
   std::int64_t scaled_vectors = 0;
   std::int64_t scaling_mismatched = 0;
   std::vector<DeployScore> scores;  // one per golden vector, for a model with a threshold
+  // With estimate_cycles, of the golden vector with the most cycles: the
+  // estimated cycles and the exact instructions of the traced run.
+  std::int64_t cycles_per_inference = 0;
+  std::int64_t traced_instructions = 0;
   double instructions_per_mac() const;
+  double cycles_per_mac() const;
 };
 
 struct DeployResult {
@@ -127,6 +140,15 @@ struct DeployResult {
   double instructions_per_mac = 0.0;
   double instructions_per_tick = 0.0;  // counter calibration the firmware measured; 0: the board cannot count
   bool instructions_counted() const { return instructions_per_tick > 0.0; }
+  // With estimate_cycles: the timing table used and its sources, and the
+  // headline model's estimate (see DeployModelResult).
+  std::string cycle_core;
+  std::string cycle_reference;
+  std::int64_t cycles_per_inference = 0;
+  std::int64_t traced_instructions = 0;
+  double cycles_per_mac = 0.0;
+  std::map<std::string, std::int64_t> cycle_unknown;  // executed mnemonics the table lacks, charged 1 cycle each
+  bool cycles_estimated() const { return !cycle_core.empty(); }
   // The board's memory and the firmware's size (<prefix>size), bytes.
   std::int64_t flash_bytes = 0;
   std::int64_t ram_bytes = 0;
@@ -142,11 +164,15 @@ struct DeployResult {
   //  "instructions_per_mac", "text", "data", "bss", "flash_bytes", "ram_bytes",
   //  "models": {name: {...}}, "number_format", "bit_exact" (ok and every
   //  output equal to its golden value), "instructions_counted" (false: the
-  //  instruction figures are null), ...}
+  //  instruction figures are null), "cycles" (null unless estimated: core,
+  //  reference, memory, unknown, per_inference, per_mac,
+  //  instructions_per_inference, instructions_per_mac; each model has the
+  //  same figures), ...}
   nlohmann::json to_json() const;
 };
 
-// Builds, runs and checks the firmware. Throws tinyae::Error for problems
+// Builds, runs and checks the firmware, and with estimate_cycles traces a
+// second run for the cycle estimate. Throws tinyae::Error for problems
 // that stop it from getting a firmware result.
 DeployResult deploy(const DeployOptions& options);
 

@@ -1,4 +1,4 @@
-// Reads the text of `arm-none-eabi-objdump -d` into a pc -> instruction index
+// Reads the text of `objdump -d` (Arm or RISC-V) into a pc -> instruction index
 // and a function-symbol -> address-range table.
 //
 // An instruction line is "<ws><hex pc>:\t<hex bytes>\t<mnemonic>\t<operands>[\t<comment>]",
@@ -92,7 +92,7 @@ Disassembly Disassembly::parse(std::istream& objdump_text) {
     }
   }
   if (result.instructions_.empty()) {
-    throw Error("the disassembly holds no instruction line (expected the output of arm-none-eabi-objdump -d)");
+    throw Error("the disassembly holds no instruction line (expected the output of objdump -d)");
   }
   // A function ends where the next symbol, by address, begins.
   std::sort(symbols.begin(), symbols.end());

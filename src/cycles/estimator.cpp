@@ -1,19 +1,25 @@
 // The cycle estimator: decodes each executed instruction once (class,
-// registers it reads for an address, register it writes, words it moves),
-// then charges every execution its cycles from the core's table and the
-// pipeline rules that depend on the neighbouring instructions
-// (docs/cycle-model.md states them).
+// registers it reads, register it writes, words it moves), then charges
+// every execution its cycles from the core's table and the pipeline rules
+// that depend on the neighbouring instructions: the Arm TRMs' rules, or a
+// scoreboard for a RISC-V core (docs/cycle-model.md states them).
 #include <algorithm>
 #include <array>
 #include <cctype>
 #include <string>
 
 #include "hex.h"
+#include "operands.h"
 #include "tinyae/common.h"
 #include "tinyae/cycles.h"
 
 namespace tinyae {
 namespace {
+
+using cycles_detail::core_register;
+using cycles_detail::register_list_words;
+using cycles_detail::registers_in;
+using cycles_detail::riscv_operands;
 
 constexpr std::array<std::string_view, 15> kConditions = {"eq", "ne", "cs", "hs", "cc", "lo", "mi", "pl",
                                                           "vs", "vc", "hi", "ls", "ge", "lt", "gt"};
@@ -21,74 +27,6 @@ constexpr std::string_view kConditionLe = "le";
 
 bool is_condition(std::string_view suffix) {
   return suffix == kConditionLe || std::find(kConditions.begin(), kConditions.end(), suffix) != kConditions.end();
-}
-
-// Core register number of "r0".."r15", "sb", "sl", "fp", "ip", "sp", "lr", "pc"; -1 otherwise.
-int core_register(std::string_view token) {
-  while (!token.empty() && (token.back() == '!' || token.back() == ' ')) token.remove_suffix(1);
-  while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
-  if (token == "sb") return 9;
-  if (token == "sl") return 10;
-  if (token == "fp") return 11;
-  if (token == "ip") return 12;
-  if (token == "sp") return 13;
-  if (token == "lr") return 14;
-  if (token == "pc") return 15;
-  if (token.size() < 2 || token.size() > 3 || token[0] != 'r') return -1;
-  int number = 0;
-  for (char c : token.substr(1)) {
-    if (!std::isdigit(static_cast<unsigned char>(c))) return -1;
-    number = number * 10 + (c - '0');
-  }
-  return number <= 15 ? number : -1;
-}
-
-std::vector<std::string_view> split_commas(std::string_view text) {
-  std::vector<std::string_view> parts;
-  std::size_t start = 0;
-  while (start <= text.size()) {
-    const auto comma = text.find(',', start);
-    parts.push_back(text.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start));
-    if (comma == std::string_view::npos) break;
-    start = comma + 1;
-  }
-  return parts;
-}
-
-// Words a register list moves: "{r4, r5, lr}" 3, "{s0-s7}" 8, "{d8-d9}" 4.
-int register_list_words(std::string_view operands) {
-  const auto open = operands.find('{');
-  const auto close = operands.find('}', open);
-  if (open == std::string_view::npos || close == std::string_view::npos) return 0;
-  int words = 0;
-  for (std::string_view item : split_commas(operands.substr(open + 1, close - open - 1))) {
-    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
-    if (item.empty()) continue;
-    const int per_register = item[0] == 'd' ? 2 : 1;
-    const auto dash = item.find('-');
-    int count = 1;
-    if (dash != std::string_view::npos) {
-      const int first = std::atoi(std::string(item.substr(1, dash - 1)).c_str());
-      const int last = std::atoi(std::string(item.substr(dash + 2)).c_str());
-      count = std::max(1, last - first + 1);
-    }
-    words += count * per_register;
-  }
-  return words;
-}
-
-// Bit mask of the core registers in `text`.
-std::uint32_t registers_in(std::string_view text) {
-  std::uint32_t mask = 0;
-  for (std::string_view part : split_commas(text)) {
-    const auto space = part.find_first_not_of(' ');
-    if (space == std::string_view::npos) continue;
-    part.remove_prefix(space);
-    const int reg = core_register(part.substr(0, part.find(' ')));  // "r2, lsl #2": the register before the shift
-    if (reg >= 0) mask |= 1u << reg;
-  }
-  return mask;
 }
 
 }  // namespace
@@ -103,6 +41,7 @@ struct CycleEstimator::Timed {
   bool is_call = false;                 // BL/BLX: pushes a return address
   int words = 0;                        // register-list words (kPlusRegisters)
   int destination = -1;                 // core register written (loads, data processing)
+  std::uint32_t sources = 0;            // RISC-V: registers read
   std::uint32_t address_registers = 0;  // core registers the address is computed from
   bool register_offset = false;         // the address adds a second register
 };
@@ -154,9 +93,21 @@ const CycleEstimator::Timed& CycleEstimator::timed(std::uint32_t pc) {
     }
   }
   if (!t.row) t.base = mnemonic;
-  t.is_call = t.base == "bl" || t.base == "blx";
+  // Calls link a return address: BL/BLX; JAL/JALR as objdump prints them
+  // when they link (J, JR and RET do not).
+  t.is_call = t.base == "bl" || t.base == "blx" || t.base == "jal" || t.base == "jalr";
 
   const std::string_view operands = instruction->operands;
+  if (core_.isa == Isa::kRiscV) {
+    const auto [first, rest] = riscv_operands(operands);
+    if (t.row && t.row->writes_first_register) {
+      t.destination = first;
+      t.sources = rest;
+    } else {
+      t.sources = rest | (first >= 0 ? 1u << first : 0u);
+    }
+    return t;
+  }
   const auto first_comma = operands.find(',');
   const int first_register = core_register(operands.substr(0, first_comma));
   const auto open = operands.find('[');
@@ -180,7 +131,7 @@ const CycleEstimator::Timed& CycleEstimator::timed(std::uint32_t pc) {
   return t;
 }
 
-void CycleEstimator::charge(const Timed& t, const Timed* previous, std::uint32_t next_pc) {
+std::int64_t CycleEstimator::cortex_m_cycles(const Timed& t, const Timed* previous, std::uint32_t next_pc) const {
   std::int64_t cycles = 1;
   const TimingRow* row = t.row;
   if (row) {
@@ -189,6 +140,7 @@ void CycleEstimator::charge(const Timed& t, const Timed* previous, std::uint32_t
                             (previous->destination < 0 || !(t.address_registers & (1u << previous->destination)));
     switch (row->rule) {
       case CycleRule::kFixed:
+      case CycleRule::kPredicted:
         break;
       case CycleRule::kPlusRegisters:
         cycles += t.words;
@@ -215,7 +167,29 @@ void CycleEstimator::charge(const Timed& t, const Timed* previous, std::uint32_t
     }
   }
   if (next_pc != t.pc + t.size) cycles += core_.branch_penalty;  // pipeline refill
+  return cycles;
+}
 
+std::int64_t CycleEstimator::scoreboard_cycles(const Timed& t, std::uint32_t next_pc) {
+  std::int64_t issue = clock_;
+  for (int reg = 1; reg < 32; ++reg) {  // x0 is always ready
+    if (t.sources & (1u << reg)) issue = std::max(issue, ready_[reg]);
+  }
+  std::int64_t cycles = (issue - clock_) + (t.row ? t.row->cycles : 1);
+  if (t.row && t.row->rule == CycleRule::kPredicted) {
+    // A 2-bit saturating counter per branch, starting weakly not-taken.
+    const bool taken = next_pc != t.pc + t.size;
+    std::uint8_t& counter = predictor_.try_emplace(t.pc, std::uint8_t{1}).first->second;
+    if ((counter >= 2) != taken) cycles += core_.branch_penalty;
+    counter = taken ? std::min<std::uint8_t>(3, counter + 1) : (counter > 0 ? counter - 1 : 0);
+  }
+  if (t.destination > 0) ready_[t.destination] = issue + (t.row ? t.row->result_latency : 1);
+  clock_ += cycles;
+  return cycles;
+}
+
+void CycleEstimator::charge(const Timed& t, std::int64_t cycles) {
+  const TimingRow* row = t.row;
   const std::string& class_name = row ? row->instruction_class : std::string("unknown");
   estimate_.instructions += 1;
   estimate_.cycles += cycles;
@@ -262,7 +236,13 @@ void CycleEstimator::track_calls(std::uint32_t pc) {
 
 void CycleEstimator::step(std::uint32_t pc) {
   if (pending_) {
-    if (pending_counted_) charge(*pending_, previous_, pc);
+    // The scoreboard sees every instruction (a stall may come from outside the region).
+    if (core_.pipeline == Pipeline::kScoreboard) {
+      const std::int64_t cycles = scoreboard_cycles(*pending_, pc);
+      if (pending_counted_) charge(*pending_, cycles);
+    } else if (pending_counted_) {
+      charge(*pending_, cortex_m_cycles(*pending_, previous_, pc));
+    }
     if (pending_->is_call) return_addresses_.push_back(pending_->pc + pending_->size);
   }
   track_calls(pc);
@@ -280,7 +260,11 @@ void CycleEstimator::step(std::uint32_t pc) {
 
 CycleEstimate CycleEstimator::finish() {
   // The last instruction has no successor: charged as if it fell through.
-  if (pending_ && pending_counted_) charge(*pending_, previous_, pending_->pc + pending_->size);
+  if (pending_ && pending_counted_) {
+    const std::uint32_t next = pending_->pc + pending_->size;
+    charge(*pending_, core_.pipeline == Pipeline::kScoreboard ? scoreboard_cycles(*pending_, next)
+                                                              : cortex_m_cycles(*pending_, previous_, next));
+  }
   pending_ = nullptr;
   return estimate_;
 }
@@ -298,36 +282,41 @@ std::optional<std::uint32_t> exec_log_pc(std::string_view line) {
   return pc;
 }
 
-CycleEstimate estimate_cycles(std::istream& exec_log, const CoreTiming& core, const Disassembly& disassembly,
-                              const CycleRegion& region) {
-  // QEMU logs a Trace line before it runs a block, and then may not run it:
-  // under -icount an instruction that touches a device is rewound and run
-  // again ("cpu_io_recompile: rewound execution of TB to <pc>"), and a block
-  // is abandoned when the instruction budget or an event stops the loop
-  // ("Stopped execution of TB chain before ... [<pc>]"). Either way its Trace
-  // line does not count, so each PC is held until the next line shows it ran.
+// QEMU logs a Trace line before it runs a block, and then may not run it:
+// under -icount an instruction that touches a device is rewound and run
+// again ("cpu_io_recompile: rewound execution of TB to <pc>"), and a block
+// is abandoned when the instruction budget or an event stops the loop
+// ("Stopped execution of TB chain before ... [<pc>]"). Either way its Trace
+// line does not count.
+void ExecLogReader::add_line(std::string_view line) {
   constexpr std::string_view kRewound = "cpu_io_recompile: rewound execution of TB";
   constexpr std::string_view kStopped = "Stopped execution of TB chain before";
-  CycleEstimator estimator(core, disassembly, region);
-  bool holding = false;
-  std::uint32_t held = 0;
-  std::string line;
-  std::int64_t traces = 0;
-  while (std::getline(exec_log, line)) {
-    if (const auto pc = exec_log_pc(line)) {
-      if (holding) estimator.step(held);
-      held = *pc;
-      holding = true;
-      ++traces;
-    } else if (line.rfind(kRewound, 0) == 0 || line.rfind(kStopped, 0) == 0) {
-      holding = false;
-    }
+  if (const auto pc = exec_log_pc(line)) {
+    if (holding_) estimator_.step(held_);
+    held_ = *pc;
+    holding_ = true;
+    ++traces_;
+  } else if (line.rfind(kRewound, 0) == 0 || line.rfind(kStopped, 0) == 0) {
+    holding_ = false;
   }
-  if (traces == 0) {
+}
+
+CycleEstimate ExecLogReader::finish() {
+  if (traces_ == 0) {
     throw Error("the execution log holds no 'Trace' line (expected QEMU's -d exec,nochain output with -singlestep)");
   }
-  if (holding) estimator.step(held);
-  return estimator.finish();
+  if (holding_) estimator_.step(held_);
+  holding_ = false;
+  return estimator_.finish();
+}
+
+CycleEstimate estimate_cycles(std::istream& exec_log, const CoreTiming& core, const Disassembly& disassembly,
+                              const CycleRegion& region) {
+  CycleEstimator estimator(core, disassembly, region);
+  ExecLogReader reader(estimator);
+  std::string line;
+  while (std::getline(exec_log, line)) reader.add_line(line);
+  return reader.finish();
 }
 
 }  // namespace tinyae

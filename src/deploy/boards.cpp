@@ -53,7 +53,8 @@ const std::vector<Board>& deploy_boards() {
        "mps2-an386",
        {},
        {"-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16"},
-       kMps2},
+       kMps2,
+       "cortex-m4"},
       // No FPU and no DSP extension: float32 in software, int8 in portable C.
       {"mps2-an385",
        "Cortex-M3",
@@ -61,7 +62,8 @@ const std::vector<Board>& deploy_boards() {
        "mps2-an385",
        {},
        {"-mcpu=cortex-m3", "-mthumb", "-mfloat-abi=soft"},
-       kMps2},
+       kMps2,
+       "cortex-m3"},
       // QEMU's Cortex-M7 has the double-precision FPU (MVFR0 = 0x10110221).
       {"mps2-an500",
        "Cortex-M7",
@@ -69,7 +71,8 @@ const std::vector<Board>& deploy_boards() {
        "mps2-an500",
        {},
        {"-mcpu=cortex-m7", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv5-d16"},
-       kMps2},
+       kMps2,
+       ""},  // dual issue, caches, branch prediction: no per-instruction table
       // SSRAM1 (4 MB) at Secure 0x10000000, SSRAM2 and 3 (2 + 2 MB) at Secure 0x38000000.
       {"mps2-an505",
        "Cortex-M33",
@@ -77,7 +80,8 @@ const std::vector<Board>& deploy_boards() {
        "mps2-an505",
        {},
        {"-mcpu=cortex-m33", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv5-sp-d16"},
-       {0x10000000, 0x10000000, 4 * kMiB, 0x38000000, 4 * kMiB}},
+       {0x10000000, 0x10000000, 4 * kMiB, 0x38000000, 4 * kMiB},
+       "cortex-m33"},
       // The vector table in the ITCM (Secure 0x10000000, 512 KB), code and
       // constants in the 2 MB SRAM (Secure 0x11000000), RAM in the DTCM
       // (Secure 0x30000000, 512 KB). -mcpu=cortex-m55 brings Helium (MVE)
@@ -88,7 +92,8 @@ const std::vector<Board>& deploy_boards() {
        "mps3-an547",
        {},
        {"-mcpu=cortex-m55", "-mthumb", "-mfloat-abi=hard"},
-       {0x10000000, 0x11000000, 2 * kMiB, 0x30000000, 512 * kKiB}},
+       {0x10000000, 0x11000000, 2 * kMiB, 0x30000000, 512 * kKiB},
+       ""},  // Helium's beats overlap instructions: no per-instruction table
       // nRF51822: 256 KB flash at 0, 16 KB RAM at 0x20000000, no FPU.
       {"microbit",
        "Cortex-M0",
@@ -96,7 +101,8 @@ const std::vector<Board>& deploy_boards() {
        "microbit",
        {},
        {"-mcpu=cortex-m0", "-mthumb", "-mfloat-abi=soft"},
-       {0x00000000, 0x00000000, 256 * kKiB, 0x20000000, 16 * kKiB}},
+       {0x00000000, 0x00000000, 256 * kKiB, 0x20000000, 16 * kKiB},
+       "cortex-m0"},
       // ESP32-C3's ISA: the generic 32-bit core with only I, M, C (and the
       // CSRs) enabled, so a stray atomic or float instruction traps. QEMU's
       // virt machine with -bios none starts at its RAM (0x80000000): the
@@ -107,7 +113,8 @@ const std::vector<Board>& deploy_boards() {
        "virt",
        {"-bios", "none", "-cpu", "rv32,a=false,f=false,d=false,c=true,m=true"},
        {"-march=rv32imc", "-mabi=ilp32"},
-       {0x80000000, 0x80000000, 4 * kMiB, 0x80400000, 4 * kMiB}},
+       {0x80000000, 0x80000000, 4 * kMiB, 0x80400000, 4 * kMiB},
+       "rv32-e31"},
       // SiFive FE310 (HiFive1): its mask ROM jumps to 0x20400000 in the
       // memory-mapped SPI flash (12 MB from there on the board), 16 KB of
       // DTIM RAM at 0x80000000. Built as RV32IMC, which its RV32IMAC runs.
@@ -117,7 +124,8 @@ const std::vector<Board>& deploy_boards() {
        "sifive_e",
        {},
        {"-march=rv32imc", "-mabi=ilp32"},
-       {0x20400000, 0x20400000, 12 * kMiB, 0x80000000, 16 * kKiB}},
+       {0x20400000, 0x20400000, 12 * kMiB, 0x80000000, 16 * kKiB},
+       "rv32-e31"},
   };
   return boards;
 }

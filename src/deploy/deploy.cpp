@@ -5,8 +5,9 @@
 // boards.cpp (the board table), src/common/manifest.cpp (reading
 // DIR/manifest.json), board_fit.cpp (choosing the models and checking that
 // they fit the board), firmware_sources.cpp (the generated C files),
-// toolchain.cpp (compiling, linking, sizing, booting QEMU) and
-// firmware_output.cpp (reading the TINYAE_MODEL / TINYAE_SUMMARY lines).
+// toolchain.cpp (compiling, linking, sizing, booting QEMU),
+// firmware_output.cpp (reading the TINYAE_MODEL / TINYAE_SUMMARY lines) and
+// cycle_run.cpp (the traced run of --cycles).
 #include "tinyae/deploy.h"
 
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include <cstring>
 
 #include "board_fit.h"
+#include "cycle_run.h"
 #include "firmware_output.h"
 #include "firmware_sources.h"
 #include "tinyae/common.h"
@@ -87,6 +89,10 @@ double DeployModelResult::instructions_per_mac() const {
   return macs > 0 ? static_cast<double>(instructions_per_inference) / static_cast<double>(macs) : 0.0;
 }
 
+double DeployModelResult::cycles_per_mac() const {
+  return macs > 0 ? static_cast<double>(cycles_per_inference) / static_cast<double>(macs) : 0.0;
+}
+
 nlohmann::json DeployResult::to_json() const {
   auto number = [](double x) -> nlohmann::json {
     return std::isfinite(x) ? nlohmann::json(x) : nlohmann::json(nullptr);  // JSON has no NaN
@@ -115,16 +121,34 @@ nlohmann::json DeployResult::to_json() const {
   j["data"] = data;
   j["bss"] = bss;
   j["flags"] = flags;
+  // Estimated cycles (--cycles): with the exact instructions of the traced run beside them.
+  const auto cycles = [&](std::int64_t per_inference, std::int64_t traced, std::int64_t model_macs) {
+    if (!cycles_estimated()) return nlohmann::json(nullptr);
+    const auto per_mac = [model_macs](std::int64_t count) {
+      return model_macs > 0 ? static_cast<double>(count) / static_cast<double>(model_macs) : 0.0;
+    };
+    return nlohmann::json{{"per_inference", per_inference},
+                          {"per_mac", number(per_mac(per_inference))},
+                          {"instructions_per_inference", traced},
+                          {"instructions_per_mac", number(per_mac(traced))}};
+  };
+  j["cycles"] = cycles(cycles_per_inference, traced_instructions, macs);
+  if (cycles_estimated()) {
+    j["cycles"]["core"] = cycle_core;
+    j["cycles"]["reference"] = cycle_reference;
+    j["cycles"]["memory"] = "zero wait states";
+    j["cycles"]["unknown"] = cycle_unknown;
+  }
   j["models"] = nlohmann::json::object();
   for (const auto& [name, m] : models) {
-    j["models"][name] = {
-        {"ok", m.ok},
-        {"vectors", m.vectors},
-        {"failed_vectors", m.failed_vectors},
-        {"max_abs_err", number(m.max_abs_err)},
-        {"instructions_per_inference", instructions(m.instructions_per_inference)},
-        {"macs", m.macs},
-        {"instructions_per_mac", counted ? number(m.instructions_per_mac()) : nlohmann::json(nullptr)}};
+    j["models"][name] = {{"ok", m.ok},
+                         {"vectors", m.vectors},
+                         {"failed_vectors", m.failed_vectors},
+                         {"max_abs_err", number(m.max_abs_err)},
+                         {"instructions_per_inference", instructions(m.instructions_per_inference)},
+                         {"macs", m.macs},
+                         {"instructions_per_mac", counted ? number(m.instructions_per_mac()) : nlohmann::json(nullptr)},
+                         {"cycles", cycles(m.cycles_per_inference, m.traced_instructions, m.macs)}};
     if (m.scaled_vectors > 0) {
       j["models"][name]["scaling"] = {{"vectors", m.scaled_vectors}, {"mismatched", m.scaling_mismatched}};
     }
@@ -153,6 +177,7 @@ DeployResult deploy(const DeployOptions& options) {
   };
   const Board& board = find_board(options.board);
   check_options(options);
+  const CoreTiming* core = options.estimate_cycles ? &require_cycle_model(board) : nullptr;
   const fs::path headers = fs::absolute(options.headers_dir);
   const Manifest manifest = select_models(read_manifest(headers), options.models);
   check_models_fit(board, manifest);
@@ -184,6 +209,11 @@ DeployResult deploy(const DeployOptions& options) {
   const int exit_status =
       run_firmware(tools, board, elf, options.timeout_seconds, options.on_firmware_line, output, progress);
   collect_firmware_results(output, exit_status, manifest, (headers / kManifestFile).string(), result);
+  if (core != nullptr) {
+    const CycleEstimate estimate =
+        trace_firmware_cycles(tools, board, *core, elf, format.run_function, options.timeout_seconds, progress);
+    attach_cycles(estimate, *core, output.order, result);
+  }
   return result;
 }
 

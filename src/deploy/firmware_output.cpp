@@ -76,6 +76,7 @@ void FirmwareOutput::add_line(std::string_view line) {
     m.max_abs_err = to_double(f, "max_abs_err", line);
     m.instructions_per_inference = to_int(f, "instructions", line);
     m.macs = to_int(f, "macs", line);
+    order.push_back(m.name);
     models[m.name] = m;
   } else if (parse_tagged_line(line, "TINYAE_SUMMARY", f)) {
     saw_summary = true;

@@ -11,6 +11,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "tinyae/deploy.h"
 #include "tinyae/manifest.h"
@@ -28,6 +29,7 @@ class FirmwareOutput {
   std::string tail() const;
 
   std::map<std::string, DeployModelResult> models;  // by name
+  std::vector<std::string> order;                   // the models' names in the order the firmware ran them
   bool saw_summary = false;
   bool summary_ok = false;
   double max_abs_err = 0.0;

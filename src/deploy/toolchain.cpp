@@ -130,6 +130,7 @@ Toolchain find_toolchain(const Board& board) {
   const BoardFamily& family = *board.family;
   tools.gcc = require_program(family.toolchain_prefix + "gcc", toolchain_hint(board));
   tools.size = require_program(family.toolchain_prefix + "size", toolchain_hint(board));
+  tools.objdump = require_program(family.toolchain_prefix + "objdump", toolchain_hint(board));
   tools.qemu = require_program(family.qemu_program, "install QEMU: sudo apt-get install " + family.qemu_package);
   return tools;
 }
@@ -192,14 +193,24 @@ FirmwareSize measure_size(const Toolchain& tools, const fs::path& elf) {
   return size;
 }
 
+std::vector<std::string> qemu_command(const Toolchain& tools, const Board& board, const fs::path& elf, QemuRun run) {
+  // Traced: QEMU logs one line per instruction when each is a block of its
+  // own and blocks are not chained, to stdout, whole lines at a time (it
+  // flushes the log after each); the firmware's lines come between them and
+  // are not Trace lines, so the log reader passes over them.
+  std::vector<std::string> output = {"-semihosting-config", "enable=on,target=native"};
+  if (run == QemuRun::kTraced) output.insert(output.end(), {"-singlestep", "-d", "exec,nochain", "-D", "/dev/stdout"});
+  return joined({{tools.qemu.string(), "-M", board.qemu_machine},
+                 board.qemu_args,
+                 {"-nographic", "-monitor", "none"},
+                 output,
+                 {"-icount", "shift=0", "-kernel", elf.string()}});
+}
+
 int run_firmware(const Toolchain& tools, const Board& board, const fs::path& elf, double timeout_seconds,
                  const std::function<void(std::string_view)>& on_line, FirmwareOutput& output,
                  const std::function<void(const std::string&)>& progress) {
-  const std::vector<std::string> argv =
-      joined({{tools.qemu.string(), "-M", board.qemu_machine},
-              board.qemu_args,
-              {"-nographic", "-monitor", "none", "-semihosting-config", "enable=on,target=native", "-icount", "shift=0",
-               "-kernel", elf.string()}});
+  const std::vector<std::string> argv = qemu_command(tools, board, elf, QemuRun::kPlain);
   progress("running: " + describe_command(argv));
   ProcessOptions o;
   o.merge_stderr = true;  // QEMU's own complaints belong in the quoted output too

@@ -1,6 +1,7 @@
 // The programs deploy runs for a board: its cross compiler (build the
-// firmware), its size tool (measure it) and its QEMU (run it), each through
-// the process runner, without a shell.
+// firmware), its size tool (measure it), its objdump (disassemble it for the
+// cycle model) and its QEMU (run it), each through the process runner,
+// without a shell.
 #pragma once
 
 #include <cstdint>
@@ -19,7 +20,7 @@ namespace tinyae {
 class FirmwareOutput;
 
 struct Toolchain {
-  std::filesystem::path gcc, size, qemu;
+  std::filesystem::path gcc, size, objdump, qemu;
 };
 
 // Finds the board's programs in PATH; throws tinyae::Error naming the missing
@@ -40,6 +41,16 @@ struct FirmwareSize {
   std::int64_t text = 0, data = 0, bss = 0;  // bytes
 };
 FirmwareSize measure_size(const Toolchain& tools, const std::filesystem::path& elf);
+
+enum class QemuRun {
+  kPlain,   // semihosting output on stdout
+  kTraced,  // and the executed-instruction log (-singlestep -d exec,nochain), one line per instruction
+};
+
+// The QEMU command line that boots `elf` on the board (instruction counting
+// with -icount shift=0).
+std::vector<std::string> qemu_command(const Toolchain& tools, const Board& board, const std::filesystem::path& elf,
+                                      QemuRun run);
 
 // Boots `elf` on the board's QEMU, hands each line it prints to on_line and
 // to `output`; returns the firmware's exit status. Throws tinyae::Error

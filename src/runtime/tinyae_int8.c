@@ -18,11 +18,13 @@
  * weights -- SXTB16 w gives (w0, w2) and SXTB16 w ROR #8 gives (w1, w3) -- so
  * one SMLAD per two weights adds w0*x0 + w2*x2 to an int32 sum, and the
  * weights need no reordering. With the DSP extension (Cortex-M4/M7/M33/M55)
- * two output rows are computed at once, 16 inputs per loop trip, in a short
- * inline-assembly loop: 40 instructions for 32 multiply-accumulates (GCC's
- * code for the same loop from intrinsics needs about 50: it splits the weight
- * loads and adds pointer arithmetic). Elsewhere, or with TINYAE_NO_ASM
- * defined, portable C reads the same packed words. With Helium (MVE,
+ * four output rows are computed at once, 16 inputs per loop trip, in a
+ * function written in assembly (tinyae_rows4_dsp): it is tuned for cycles,
+ * not instructions -- single loads issued back to back, which the Cortex-M4
+ * pipelines at one cycle each, instead of LDRD/LDM, which cost 1 + N
+ * (docs/cycle-model.md). Elsewhere, for the rows and inputs past the last
+ * whole quad and block, or with TINYAE_NO_ASM defined, portable C reads the
+ * same packed words. With Helium (MVE,
  * Cortex-M55) nothing is widened: tinyae_rows_mve multiplies 16 int8 weights
  * by 16 int8 inputs per VMLADAV and takes the zero point out afterwards.
  * Every path adds exactly the same integers in int32 (no overflow is
@@ -35,9 +37,8 @@
  * block walks the input chunk by chunk, widening every chunk anew (a
  * single-chunk input is widened once per layer). Widening costs about two
  * instructions per input, so re-widening per block of 64 rows adds about
- * 2/64 instruction per multiply-accumulate; entering the kernel once per row
- * pair and chunk adds about 27 instructions per 2 * 160 of them. On the
- * tutorial autoencoder both together cost about 4% (docs/int8.md).
+ * 2/64 instruction per multiply-accumulate; the kernel's set-up per quad of
+ * rows and chunk costs about 30 cycles per 4 * 160 of them (docs/int8.md).
  */
 #include "tinyae.h"
 
@@ -208,92 +209,87 @@ static void tinyae_dot2_i8(const int8_t *w0, const int8_t *w1, const uint32_t *w
 }
 
 #if TINYAE_I8_DSP
-/* Weights are read four at a time as words; may_alias tells the compiler
- * that these loads read int8 arrays. */
-typedef uint32_t tinyae_word_alias __attribute__((__may_alias__));
-
-/* tinyae_output_i8 when rq->floor is -128. */
+/* tinyae_output_i8 when rq->floor is -128: the SSAT alone clamps. */
 static inline int8_t tinyae_saturate_i8(const tinyae_requant_i8 *rq, uint32_t o, int32_t acc)
 {
     return (int8_t)__ssat(tinyae_rescale(acc, rq->multiplier[o], rq->shift[o]) + rq->zero_point, 8);
 }
 
-/* SXTB16 with its built-in rotation: (w1, w3) of the weight word w. GCC 12's
- * <arm_acle.h> has no __ror, and a separate ROR would cost one instruction
- * per four multiply-accumulates. */
-static inline uint32_t tinyae_sxtb16_ror8(uint32_t w)
-{
-    uint32_t r;
-    __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(w));
-    return r;
-}
+/* What tinyae_rows4_dsp reads; the order of the fields is the assembly's. */
+typedef struct {
+    const uint32_t *wide;    /* (4 * blocks) packed words of 16 * blocks inputs */
+    const int8_t *w;         /* row 0 of the first quad; the rows follow at stride (word-aligned) */
+    uint32_t stride;         /* bytes from one row to the next, a multiple of 4 */
+    const int32_t *from;     /* (4 * quads) sums to start from (may be sums) */
+    uint32_t blocks;         /* groups of 16 inputs, >= 1 */
+    int32_t *sums;           /* (4 * quads) */
+    const int32_t *sums_end; /* sums + 4 * quads: quads of rows, >= 1 */
+} tinyae_quads_i8;
 
-/* Assembly building blocks (operands named as in tinyae_rows_dsp).
- * TINYAE_I8_MAC8(acc, w): LDRD loads 8 weights of one row (two words, the
- * row pointer advancing by writeback) and 4 x (SXTB16 + SMLAD) add their
- * products with the 8 widened inputs in r8-r11 to acc. */
-#define TINYAE_I8_MAC8(acc, w)            \
-    "ldrd %[a], %[b], [%[" w              \
-    "]], #8\n\t"                          \
-    "sxtb16 %[t], %[a]\n\t"               \
-    "smlad %[" acc "], %[t], r8, %[" acc  \
-    "]\n\t"                               \
-    "sxtb16 %[t], %[a], ror #8\n\t"       \
-    "smlad %[" acc "], %[t], r9, %[" acc  \
-    "]\n\t"                               \
-    "sxtb16 %[t], %[b]\n\t"               \
-    "smlad %[" acc "], %[t], r10, %[" acc \
-    "]\n\t"                               \
-    "sxtb16 %[t], %[b], ror #8\n\t"       \
-    "smlad %[" acc "], %[t], r11, %[" acc "]\n\t"
-/* 8 inputs for both rows: LDMIA loads their 4 packed words into r8-r11. */
-#define TINYAE_I8_BLOCK8 "ldmia %[xp]!, {r8-r11}\n\t" TINYAE_I8_MAC8("acc0", "w0") TINYAE_I8_MAC8("acc1", "w1")
-#define TINYAE_I8_OPERANDS                                                                                    \
-    : [xp] "+r"(xp), [w0] "+r"(w0), [w1] "+r"(w1), [count] "+r"(count), [acc0] "+r"(acc0), [acc1] "+r"(acc1), \
-      [a] "=&r"(a), [b] "=&r"(b), [t] "=&r"(t)                                                              \
-    :                                                                                                       \
-    : "r8", "r9", "r10", "r11", "cc", "memory"
+/* One group of four inputs for four rows (16 multiply-accumulates): the two
+ * packed input words and the weight words of rows 0 and 1 are loaded back to
+ * back (on the Cortex-M4 a load after a load costs 1 cycle, not 2), then
+ * SXTB16 splits each weight word into (w0, w2) and (w1, w3) and SMLAD adds
+ * two products at a time; rows 2 and 3 follow the same way. Registers: r0
+ * inputs, r1 row 0, r2 row 2 (rows 1 and 3 at r3 = stride further), r4 r5
+ * input words, r6 r7 weight words, r8-r11 the four sums, r12 one split word.
+ * No load's address comes from the load just before it. */
+#define TINYAE_I8_GROUP4          \
+    "ldr r5, [r0, #4]\n\t"        \
+    "ldr r4, [r0], #8\n\t"        \
+    "ldr r7, [r1, r3]\n\t"        \
+    "ldr r6, [r1], #4\n\t"        \
+    "sxtb16 r12, r6\n\t"          \
+    "smlad r8, r12, r4, r8\n\t"   \
+    "sxtb16 r6, r6, ror #8\n\t"   \
+    "smlad r8, r6, r5, r8\n\t"    \
+    "sxtb16 r12, r7\n\t"          \
+    "smlad r9, r12, r4, r9\n\t"   \
+    "sxtb16 r7, r7, ror #8\n\t"   \
+    "smlad r9, r7, r5, r9\n\t"    \
+    "ldr r7, [r2, r3]\n\t"        \
+    "ldr r6, [r2], #4\n\t"        \
+    "sxtb16 r12, r6\n\t"          \
+    "smlad r10, r12, r4, r10\n\t" \
+    "sxtb16 r6, r6, ror #8\n\t"   \
+    "smlad r10, r6, r5, r10\n\t"  \
+    "sxtb16 r12, r7\n\t"          \
+    "smlad r11, r12, r4, r11\n\t" \
+    "sxtb16 r7, r7, ror #8\n\t"   \
+    "smlad r11, r7, r5, r11\n\t"
 
-/* sums[r] = from[r] + dot(row r of w, x - zp) over n inputs, for
- * r < 2 * pairs (from may be sums). Requires n % 4 == 0, stride % 4 == 0 and
- * w word-aligned (every row then is). w: (2 * pairs, stride) int8 of which
- * the first n columns are used, wide: (n / 2) packed words, from and sums:
- * (2 * pairs). Kept out of line so that its registers are allocated for
- * these loops alone. */
-static __attribute__((__noinline__)) void tinyae_rows_dsp(const int8_t *w, uint32_t stride, const uint32_t *wide,
-                                                          uint32_t n, const int32_t *from, int32_t *sums,
-                                                          uint32_t pairs)
+/* sums[r] = from[r] + dot(row r, x - zp) over 16 * blocks inputs for the
+ * 4 * quads rows of job (see tinyae_quads_i8). Four rows at a time share
+ * each load of the widened input and keep their sums in registers: 24
+ * cycles per 16 multiply-accumulates on the Cortex-M4's timings (16 for
+ * SXTB16 + SMLAD, 8 for loads), against 27 with two rows. All 14 usable
+ * registers are taken, so the function is written whole in assembly: the
+ * job is copied to the stack, which holds the per-quad state. */
+static __attribute__((__naked__, __noinline__)) void tinyae_rows4_dsp(const tinyae_quads_i8 *job
+                                                                      __attribute__((__unused__)))
 {
-    /* During the assembly 13 registers are taken, so everything else lives
-     * on the stack; the loop walks pointers to keep its reloads few. */
-    const int32_t *const end = from + 2u * pairs;
-    for (; from < end; from += 2, sums += 2, w += 2u * stride) {
-        const tinyae_word_alias *w0 = (const tinyae_word_alias *)(const void *)w;
-        const tinyae_word_alias *w1 = w0 + stride / 4u;
-        const uint32_t *xp = wide;
-        int32_t acc0 = from[0], acc1 = from[1];
-        uint32_t a, b, t; /* two weight words of one row; one sign-extended pair */
-        uint32_t count = n / 32u;
-        if (count > 0u) {
-            /* 76 instructions + SUBS/BNE for 64 multiply-accumulates. */
-            __asm__ volatile("1:\n\t" TINYAE_I8_BLOCK8 TINYAE_I8_BLOCK8 TINYAE_I8_BLOCK8 TINYAE_I8_BLOCK8
-                             "subs %[count], %[count], #1\n\t"
-                             "bne 1b\n\t" TINYAE_I8_OPERANDS);
-        }
-        for (count = (n / 8u) % 4u; count > 0u; count--) { /* then blocks of 8 */
-            __asm__ volatile(TINYAE_I8_BLOCK8 TINYAE_I8_OPERANDS);
-        }
-        if (n & 4u) { /* then at most one group of 4: the same instructions from C */
-            a = w0[0];
-            b = w1[0];
-            acc0 = (int32_t)__smlad(__sxtb16(a), xp[0], acc0);
-            acc0 = (int32_t)__smlad(tinyae_sxtb16_ror8(a), xp[1], acc0);
-            acc1 = (int32_t)__smlad(__sxtb16(b), xp[0], acc1);
-            acc1 = (int32_t)__smlad(tinyae_sxtb16_ror8(b), xp[1], acc1);
-        }
-        sums[0] = acc0;
-        sums[1] = acc1;
-    }
+    __asm__ volatile(
+        "push {r4-r11, lr}\n\t"
+        "ldm r0, {r0-r6}\n\t"
+        "push {r0-r6}\n" /* [sp]: wide, w, stride, from, blocks, sums, sums_end */
+        "1:\n\t"
+        "ldm sp, {r0, r1, r3, r12, lr}\n\t" /* inputs, row 0, stride, from, blocks */
+        "add r2, r1, r3, lsl #1\n\t"        /* row 2 */
+        "add r4, r1, r3, lsl #2\n\t"        /* the next quad's row 0 */
+        "str r4, [sp, #4]\n\t"
+        "ldm r12!, {r8-r11}\n\t" /* the sums start from `from` */
+        "str r12, [sp, #12]\n"
+        "2:\n\t" TINYAE_I8_GROUP4 TINYAE_I8_GROUP4 TINYAE_I8_GROUP4 TINYAE_I8_GROUP4
+        "subs lr, lr, #1\n\t"
+        "bne 2b\n\t"
+        "ldr r12, [sp, #20]\n\t"
+        "stm r12!, {r8-r11}\n\t"
+        "str r12, [sp, #20]\n\t"
+        "ldr r0, [sp, #24]\n\t"
+        "cmp r12, r0\n\t" /* past the last quad's sums */
+        "bne 1b\n\t"
+        "add sp, sp, #28\n\t"
+        "pop {r4-r11, pc}\n\t");
 }
 #endif
 
@@ -345,17 +341,27 @@ static void tinyae_rows_mve(const int8_t *w, uint32_t stride, const int8_t *x, u
 /* ------------------------------------------------------------- layers -- */
 
 /* sums[r] = from[r] + dot(row r of w, x - zp) over n inputs, for r < rows
- * (from may be sums): the DSP kernel where its alignment holds, portable C
- * for the rest. w: (rows, stride) int8 of which the first n columns are used,
- * wide: (2 * ceil(n / 4)) packed words, from and sums: (rows). */
+ * (from may be sums): the DSP kernel on whole quads of rows and blocks of 16
+ * inputs where its alignment holds, portable C for the rest. w: (rows,
+ * stride) int8 of which the first n columns are used, wide: (2 * ceil(n / 4))
+ * packed words, from and sums: (rows). */
 static void tinyae_accumulate_i8(const int8_t *w, uint32_t stride, const uint32_t *wide, uint32_t n,
                                  const int32_t *from, int32_t *sums, uint32_t rows)
 {
-    uint32_t r = 0;
+    uint32_t r = 0, quad_rows = 0, done = 0; /* rows the DSP kernel took and the inputs it covered */
 #if TINYAE_I8_DSP
-    if (n % 4u == 0u && stride % 4u == 0u && ((uintptr_t)(const void *)w & 3u) == 0u) {
-        tinyae_rows_dsp(w, stride, wide, n, from, sums, rows / 2u);
-        r = rows & ~1u;
+    if (n >= 16u && rows >= 4u && stride % 4u == 0u && ((uintptr_t)(const void *)w & 3u) == 0u) {
+        tinyae_quads_i8 job;
+        job.wide = wide;
+        job.w = w;
+        job.stride = stride;
+        job.from = from;
+        job.blocks = n / 16u;
+        job.sums = sums;
+        job.sums_end = sums + (rows & ~3u);
+        tinyae_rows4_dsp(&job);
+        quad_rows = r = rows & ~3u;
+        done = n & ~15u;
     }
 #endif
     for (; r < rows; r += 2u) {
@@ -367,6 +373,16 @@ static void tinyae_accumulate_i8(const int8_t *w, uint32_t stride, const uint32_
         tinyae_dot2_i8(w + (size_t)r * stride, w + (size_t)next * stride, wide, n, pair);
         sums[r] = pair[0];
         sums[next] = pair[1];
+    }
+    /* The inputs after the DSP kernel's last block, for its rows. */
+    for (r = 0; done < n && r < quad_rows; r += 2u) {
+        int32_t pair[2]; /* (2) */
+        pair[0] = sums[r];
+        pair[1] = sums[r + 1u];
+        tinyae_dot2_i8(w + (size_t)r * stride + done, w + (size_t)(r + 1u) * stride + done, wide + done / 2u, n - done,
+                       pair);
+        sums[r] = pair[0];
+        sums[r + 1u] = pair[1];
     }
 }
 

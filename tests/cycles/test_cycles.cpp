@@ -49,10 +49,10 @@ Disassembly parse(const std::string& text) {
   return Disassembly::parse(in);
 }
 
-// Runs `lines` once, in order, on the Cortex-M4 table.
-CycleEstimate run_straight(const std::vector<Line>& lines) {
+// Runs `lines` once, in order, on a core's table (the Cortex-M4's by default).
+CycleEstimate run_straight(const std::vector<Line>& lines, const char* core = "cortex-m4") {
   const Disassembly disassembly = parse(objdump_text(lines));
-  tinyae::CycleEstimator estimator(tinyae::find_cycle_core("cortex-m4"), disassembly, CycleRegion{});
+  tinyae::CycleEstimator estimator(tinyae::find_cycle_core(core), disassembly, CycleRegion{});
   std::uint32_t pc = kBase;
   for (const Line& line : lines) {
     estimator.step(pc);
@@ -83,6 +83,14 @@ TEST(CycleClassification, SuffixesConditionsAndFlagsAreStripped) {
     ASSERT_EQ(estimate.by_class.size(), 1u) << line.mnemonic;
     EXPECT_EQ(estimate.by_class.begin()->first, expected_class) << line.mnemonic;
     EXPECT_TRUE(estimate.unknown_mnemonics.empty()) << line.mnemonic;
+  }
+}
+
+TEST(CycleClassification, TheCortexM33TableKnowsFpv5Instructions) {
+  for (const char* mnemonic : {"vseleq.f32", "vselge.f32", "vmaxnm.f32", "vrintz.f32"}) {
+    const CycleEstimate estimate = run_straight({{mnemonic, "s0, s1, s2", 4}}, "cortex-m33");
+    EXPECT_TRUE(estimate.unknown_mnemonics.empty()) << mnemonic;
+    EXPECT_EQ(estimate.cycles, 1) << mnemonic;
   }
 }
 
@@ -122,6 +130,52 @@ TEST(CycleRules, ANonSequentialNextPcAddsThePipelineRefill) {
   const CycleEstimate estimate = estimator.finish();
   EXPECT_EQ(estimate.instructions, 5);
   EXPECT_EQ(estimate.cycles, 1 + (1 + 2) + 1 + 1 + 1);  // taken once, then falls through
+}
+
+// Cortex-M0 (ARMv6-M TRM Table 3-1): no load pipelining, BL 4, POP with PC 4 + N.
+TEST(CycleRules, CortexM0LoadsDoNotPipelineAndCallsCostFour) {
+  EXPECT_EQ(run_straight({{"ldr", "r1, [r0]"}, {"ldr", "r2, [r0, #4]"}}, "cortex-m0").cycles, 2 + 2);
+  EXPECT_EQ(run_straight({{"str", "r1, [r0, #8]"}}, "cortex-m0").cycles, 2);
+  EXPECT_EQ(run_straight({{"muls", "r1, r2"}, {"adds", "r1, #1"}, {"ldr", "r2, [r1]"}}, "cortex-m0").cycles, 1 + 1 + 2);
+  // BL to the POP, which returns to the NOP after the BL.
+  const Disassembly disassembly =
+      parse(objdump_text({{"bl", "106 <sequence+0x6>", 4}, {"nop", ""}, {"pop", "{r4, pc}"}}));
+  tinyae::CycleEstimator estimator(tinyae::find_cycle_core("cortex-m0"), disassembly, CycleRegion{});
+  for (std::uint32_t pc : {0x100u, 0x106u, 0x104u}) estimator.step(pc);
+  const CycleEstimate estimate = estimator.finish();
+  EXPECT_EQ(estimate.by_class.at("call").cycles, 4);
+  EXPECT_EQ(estimate.by_class.at("load-multiple").cycles, 4 + 1);  // N = 1 register besides PC
+}
+
+// The RV32 scoreboard (SiFive E31 figures): LW results after 2 cycles,
+// byte loads after 3, multiplies after 5; a 2-bit counter per branch.
+TEST(CycleRules, Rv32WaitsForLoadAndMultiplyResults) {
+  EXPECT_EQ(run_straight({{"lw", "a5,0(a0)"}, {"add", "a4,a5,a4"}}, "rv32-e31").cycles, 1 + 1 + 1);
+  EXPECT_EQ(run_straight({{"lw", "a5,0(a0)"}, {"add", "a3,a3,1"}, {"add", "a4,a5,a4"}}, "rv32-e31").cycles, 3);
+  EXPECT_EQ(run_straight({{"lbu", "a5,0(a0)"}, {"add", "a4,a5,a4"}}, "rv32-e31").cycles, 1 + 2 + 1);
+  EXPECT_EQ(run_straight({{"mul", "a5,a4,a5", 4}, {"add", "s0,s0,a5"}}, "rv32-e31").cycles, 1 + 4 + 1);
+  EXPECT_EQ(run_straight({{"lw", "a5,0(a0)"}, {"sw", "a5,4(sp)"}}, "rv32-e31").cycles, 1 + 1 + 1);
+  EXPECT_EQ(run_straight({{"lw", "zero,0(a0)"}, {"add", "a4,zero,a4"}}, "rv32-e31").cycles, 2) << "x0 never waits";
+  const CycleEstimate none = run_straight({{"csrr", "a5,mcycle", 4}, {"lw", "a4,0(a5)"}}, "rv32-e31");
+  EXPECT_EQ(none.cycles, 1 + 2 + 1);
+  EXPECT_TRUE(none.unknown_mnemonics.empty());
+}
+
+TEST(CycleRules, Rv32BranchesAreGuessedByATwoBitCounter) {
+  const Disassembly disassembly =
+      parse(objdump_text({{"add", "a0,a0,-1"}, {"bnez", "a0,100 <sequence>", 4}, {"nop", ""}}));
+  tinyae::CycleEstimator estimator(tinyae::find_cycle_core("rv32-e31"), disassembly, CycleRegion{});
+  // Four trips: taken three times, then falls through.
+  for (int trip = 0; trip < 4; ++trip) {
+    estimator.step(0x100);
+    estimator.step(0x102);
+  }
+  estimator.step(0x106);
+  const CycleEstimate estimate = estimator.finish();
+  EXPECT_EQ(estimate.instructions, 9);
+  // Weakly not-taken at first: the first taken trip and the exit are mispredicted (3 each).
+  EXPECT_EQ(estimate.by_class.at("branch").cycles, 4 + 3 + 3);
+  EXPECT_EQ(estimate.cycles, 9 + 3 + 3);
 }
 
 // main calls wrapper, which tail-calls target (B), which calls leaf.

@@ -151,6 +151,46 @@ TEST_P(DeployBoard, WrongGoldenValueFails) {
   EXPECT_EQ(r.models.at("small_b").failed_vectors, 1);
 }
 
+// --cycles: on a board with a cycle model, every model gets estimated cycles
+// beside the exact instructions of the traced run, which agree with the
+// counter's figure up to its granularity and the firmware's call wrapper;
+// every executed instruction is in the core's table. A board without a model
+// is refused before anything is built.
+TEST_P(DeployBoard, CyclesAreEstimatedOrRefusedClearly) {
+  const tinyae::Board& board = tinyae::find_board(GetParam());
+  DeployOptions o;
+  o.headers_dir = write_small_export("cycles");
+  o.board = GetParam();
+  o.timeout_seconds = 120;
+  o.estimate_cycles = true;
+  if (board.cycle_core.empty()) {
+    o.keep_build_dir = root / "kept";
+    expect_error_containing([&] { tinyae::deploy(o); }, {GetParam() + " (" + board.cpu + ") has no cycle model",
+                                                         "no estimate is made", "mps2-an386 (Cortex-M4F)"});
+    EXPECT_FALSE(fs::exists(o.keep_build_dir)) << "refused before building";
+    return;
+  }
+  const DeployResult r = tinyae::deploy(o);
+  ASSERT_TRUE(r.ok);
+  ASSERT_TRUE(r.cycles_estimated());
+  EXPECT_EQ(r.cycle_core, board.cycle_core);
+  EXPECT_TRUE(r.cycle_unknown.empty()) << r.to_json().at("cycles").dump();
+  // The firmware's wrapper around the run function, outside the traced call.
+  constexpr std::int64_t kWrapperInstructions = 64;
+  for (const auto& [name, m] : r.models) {
+    EXPECT_GE(m.cycles_per_inference, m.traced_instructions) << name << ": at least a cycle per instruction";
+    EXPECT_GT(m.traced_instructions, m.macs) << name;
+    EXPECT_NEAR(static_cast<double>(m.traced_instructions), static_cast<double>(m.instructions_per_inference),
+                r.instructions_per_tick + kWrapperInstructions)
+        << name << ": the trace and the counter count the same instructions";
+    std::printf("  %s %s: %lld instructions traced (%lld counted), %lld estimated cycles, %.3f cycles per MAC\n",
+                GetParam().c_str(), name.c_str(), static_cast<long long>(m.traced_instructions),
+                static_cast<long long>(m.instructions_per_inference), static_cast<long long>(m.cycles_per_inference),
+                m.cycles_per_mac());
+  }
+  EXPECT_EQ(r.cycles_per_inference, r.models.at(r.headline_model).cycles_per_inference);
+}
+
 INSTANTIATE_TEST_SUITE_P(Boards, DeployBoard,
                          ::testing::Values("mps2-an385", "mps2-an386", "mps2-an500", "mps2-an505", "mps3-an547",
                                            "microbit", "riscv32-virt", "sifive_e"));
@@ -276,6 +316,52 @@ TEST_F(Deploy, CommandLineJsonAndExitStatus) {
   EXPECT_EQ(bad_status, 1) << bad_out;
   EXPECT_NE(bad_out.find("OUT OF TOLERANCE"), std::string::npos) << bad_out;
   EXPECT_NE(bad_out.find("FAIL"), std::string::npos) << bad_out;
+}
+
+// deploy --cycles on the Cortex-M4F: the estimate in the JSON and the text,
+// cycles per MAC the cycles over the MACs.
+TEST_F(Deploy, CommandLineCyclesOnCortexM4F) {
+  const fs::path headers = write_small_export("cycles");
+  const auto [status, out] =
+      run_command({TINYAE_EXE, "deploy", "--headers", headers.string(), "--board", "mps2-an386", "--json", "--cycles"});
+  ASSERT_EQ(status, 0) << out;
+  const nlohmann::json j = nlohmann::json::parse(out);
+  const nlohmann::json& c = j.at("cycles");
+  EXPECT_EQ(c.at("core"), "cortex-m4");
+  EXPECT_EQ(c.at("memory"), "zero wait states");
+  EXPECT_NE(c.at("reference").get<std::string>().find("Cortex-M4 TRM"), std::string::npos);
+  const auto cycles = c.at("per_inference").get<std::int64_t>();
+  const auto instructions = c.at("instructions_per_inference").get<std::int64_t>();
+  const auto macs = j.at("macs").get<std::int64_t>();
+  EXPECT_GE(cycles, instructions);
+  EXPECT_DOUBLE_EQ(c.at("per_mac").get<double>(), static_cast<double>(cycles) / static_cast<double>(macs));
+  EXPECT_DOUBLE_EQ(c.at("instructions_per_mac").get<double>(),
+                   static_cast<double>(instructions) / static_cast<double>(macs));
+  for (const auto& [name, m] : j.at("models").items()) {
+    EXPECT_GE(m.at("cycles").at("per_inference").get<std::int64_t>(),
+              m.at("cycles").at("instructions_per_inference").get<std::int64_t>())
+        << name;
+  }
+  std::printf("  small_b on Cortex-M4F: %lld cycles, %lld instructions, %.3f cycles per MAC\n",
+              static_cast<long long>(cycles), static_cast<long long>(instructions), c.at("per_mac").get<double>());
+
+  const auto [text_status, text] =
+      run_command({TINYAE_EXE, "deploy", "--headers", headers.string(), "--board", "mps2-an386", "--cycles"});
+  EXPECT_EQ(text_status, 0) << text;
+  const std::vector<std::string> parts = {"est. cycles", "cycles/MAC",
+                                          "estimated " + std::to_string(cycles) + " cycles per inference",
+                                          "cortex-m4 timing table, zero wait states"};
+  for (const std::string& part : parts) {
+    EXPECT_NE(text.find(part), std::string::npos) << part << "\n" << text;
+  }
+  const auto [plain_status, plain] =
+      run_command({TINYAE_EXE, "deploy", "--headers", headers.string(), "--board", "mps2-an386", "--json"});
+  EXPECT_EQ(plain_status, 0);
+  EXPECT_TRUE(nlohmann::json::parse(plain).at("cycles").is_null()) << "off by default";
+
+  const auto [refused_status, refused] =
+      run_command({TINYAE_EXE, "deploy", "--headers", headers.string(), "--board", "mps2-an500", "--cycles"});
+  EXPECT_NE(refused_status, 0) << refused;
 }
 
 // ----------------------------------------------------------------- errors --

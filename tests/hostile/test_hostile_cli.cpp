@@ -319,6 +319,10 @@ std::vector<Case> all_cases() {
   cases.push_back({"deploy_stray_argument", {"deploy", "--headers", "{F}/headers", "stray"}, "stray"});
   cases.push_back({"deploy_missing_headers", {"deploy"}, "--headers"});
   cases.push_back({"deploy_unknown_board", {"deploy", "--headers", "{F}/headers", "--board", "pdp11"}, "pdp11"});
+  // The Cortex-M7 has no cycle model: refused before building, not a made-up figure.
+  cases.push_back({"deploy_cycles_without_a_model",
+                   {"deploy", "--headers", "{F}/headers", "--board", "mps2-an500", "--cycles"},
+                   "has no cycle model"});
   cases.push_back(
       {"export_unknown_format",
        {"export", "--model", "{F}/run/model.safetensors", "--out", "{C}/out", "--data", "{M}", "--format", "int4"},

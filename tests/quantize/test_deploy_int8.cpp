@@ -4,7 +4,8 @@
 // (and, bit for bit, on the other boards: DeployInt8OtherCores),
 // and every output equals the golden one -- the host reference's -- bit for
 // bit (test_export_int8 checks the same headers on the host). The
-// autoencoder stays at or below 1.5 instructions per multiply-accumulate,
+// autoencoder stays at or below 1.6 instructions and, on the Cortex-M4F's
+// timings (deploy --cycles), 1.85 estimated cycles per multiply-accumulate,
 // its integer anomaly scores equal the host's, and a single changed golden
 // value or score fails the run.
 #include <functional>
@@ -19,7 +20,13 @@
 namespace tinyae::test {
 namespace {
 
-constexpr double kMaxInstructionsPerMac = 1.5;  // CMSIS-NN measures 2.19 at -O2 for this network
+// The DSP kernel is tuned for cycles, not instructions: single loads that
+// the Cortex-M4 pipelines at a cycle each instead of LDRD/LDM (1 + N), four
+// rows at a time: about 1.55 instructions and 1.77 estimated cycles per MAC,
+// against 1.45 and 2.09 for the two-row LDRD/LDM kernel. CMSIS-NN measures
+// 2.19 instructions at -O2 for this network.
+constexpr double kMaxInstructionsPerMac = 1.6;
+constexpr double kMaxCyclesPerMac = 1.85;
 
 class DeployInt8 : public ::testing::TestWithParam<std::string> {
  protected:
@@ -64,7 +71,8 @@ TEST_P(DeployInt8, BitExactAndFast) {
   DeployOptions options;
   options.headers_dir = dir_ / "i8";
   options.board = GetParam();
-  options.tolerance = 0.5;  // ignored for int8: it must be exact
+  options.tolerance = 0.5;                               // ignored for int8: it must be exact
+  options.estimate_cycles = GetParam() == "mps2-an386";  // the M7 has no cycle model
   const DeployResult r = deploy(options);
   const nlohmann::json j = r.to_json();
   std::cout << GetParam() << ": " << r.headline_model << " " << r.instructions_per_inference << " instructions, "
@@ -86,6 +94,13 @@ TEST_P(DeployInt8, BitExactAndFast) {
   EXPECT_EQ(r.macs, 221184);
   EXPECT_LE(r.instructions_per_mac, kMaxInstructionsPerMac) << GetParam();
   EXPECT_GT(r.instructions_per_mac, 1.0) << "below one instruction per MAC: the count is wrong";
+  if (options.estimate_cycles) {
+    std::cout << GetParam() << ": " << r.cycles_per_inference << " estimated cycles, " << r.cycles_per_mac
+              << " per MAC (" << r.cycle_core << ")\n";
+    EXPECT_LE(r.cycles_per_mac, kMaxCyclesPerMac) << j["cycles"].dump(2);
+    EXPECT_GE(r.cycles_per_inference, r.traced_instructions);
+    EXPECT_TRUE(r.cycle_unknown.empty()) << j["cycles"].dump(2);
+  }
 
   // Raw readings scaled straight to int8 on the device equal the golden
   // inputs; the integer anomaly scores equal the host's, and so do the flags.
@@ -176,7 +191,7 @@ TEST_P(DeployInt8OtherCores, BitExact) {
     EXPECT_EQ(m.max_abs_err, 0.0) << name;
     EXPECT_GT(m.instructions_per_mac(), min_per_mac) << name << ": fewer instructions than the core can do MACs";
   }
-  if (helium) {  // the DSP path takes 1.45 on the same core
+  if (helium) {  // the DSP path takes 1.55 on the same core
     EXPECT_LE(r.models.at("autoencoder").instructions_per_mac(), 0.6) << "the Helium kernel is not in use";
   }
 }

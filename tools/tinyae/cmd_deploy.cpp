@@ -1,4 +1,4 @@
-// tinyae deploy --headers DIR --board NAME [--models a,b] [--json]
+// tinyae deploy --headers DIR --board NAME [--models a,b] [--json] [--cycles]
 //               [--tolerance 1e-5] [--keep-build DIR] [--timeout 300]
 //
 // Builds the self-test firmware from an export folder, runs it under QEMU,
@@ -57,11 +57,14 @@ void print_summary(const DeployResult& r, const std::string& compiler) {
             << "; firmware: " << joined(r.flags.at("firmware")) << "; link: " << joined(r.flags.at("link")) << "\n";
   std::cout << "firmware size: text " << r.text << " B, data " << r.data << " B, bss " << r.bss << " B; the board has "
             << r.flash_bytes << " B of flash, " << r.ram_bytes << " B of RAM\n";
-  std::printf("%-14s %-4s %12s %14s %10s %10s\n", "model", "ok", "max_abs_err", "instructions", "MACs", "instr/MAC");
+  std::printf("%-14s %-4s %12s %14s %10s %10s", "model", "ok", "max_abs_err", "instructions", "MACs", "instr/MAC");
+  std::printf(r.cycles_estimated() ? " %14s %10s\n" : "\n", "est. cycles", "cycles/MAC");
   for (const auto& [name, m] : r.models) {
-    std::printf("%-14s %-4s %12s %14s %10lld %10s\n", name.c_str(), m.ok ? "yes" : "NO", sci(m.max_abs_err).c_str(),
+    std::printf("%-14s %-4s %12s %14s %10lld %10s", name.c_str(), m.ok ? "yes" : "NO", sci(m.max_abs_err).c_str(),
                 counted(r, std::to_string(m.instructions_per_inference)).c_str(), static_cast<long long>(m.macs),
                 counted(r, fixed(m.instructions_per_mac(), 3)).c_str());
+    std::printf(r.cycles_estimated() ? " %14lld %10s\n" : "\n", static_cast<long long>(m.cycles_per_inference),
+                fixed(m.cycles_per_mac(), 3).c_str());
   }
   std::fflush(stdout);
   std::cout << "\n"
@@ -75,6 +78,12 @@ void print_summary(const DeployResult& r, const std::string& compiler) {
   } else {
     std::cout << r.headline_model << ": " << r.macs << " MACs; instructions not counted: the counter of " << r.board
               << " does not run under QEMU\n";
+  }
+  if (r.cycles_estimated()) {
+    std::cout << r.headline_model << ": estimated " << r.cycles_per_inference << " cycles per inference, "
+              << fixed(r.cycles_per_mac, 3) << " cycles per MAC, for " << r.traced_instructions
+              << " instructions executed (" << fixed(static_cast<double>(r.traced_instructions) / r.macs, 3)
+              << " per MAC); " << r.cycle_core << " timing table, zero wait states (" << r.cycle_reference << ")\n";
   }
 }
 
@@ -90,6 +99,9 @@ int cmd_deploy(int argc, char** argv) {
       "models", "self-test only these models of the folder, comma-separated (default: all)",
       cxxopts::value<std::vector<std::string>>())(
       "json", "print the result as one JSON object on stdout (firmware output goes to stderr)")(
+      "cycles",
+      "also estimate the cycles of each inference on the board's in-order core from a traced run (about 5x slower; "
+      "not for the Cortex-M7 and M55)")(
       "tolerance", "max |predicted - expected| per output (float32; int8 headers must match bit for bit)",
       cxxopts::value<std::string>()->default_value("1e-5"))(
       "keep-build", "build in this folder and keep it (default: a temporary folder, removed)",
@@ -112,6 +124,7 @@ int cmd_deploy(int argc, char** argv) {
   o.timeout_seconds = parse_real("timeout", args["timeout"].as<std::string>(), 0, 604800, false);
   if (args.count("models") != 0) o.models = args["models"].as<std::vector<std::string>>();
   if (args.count("keep-build") != 0) o.keep_build_dir = args["keep-build"].as<std::string>();
+  o.estimate_cycles = args.count("cycles") != 0;
   const Board& board = find_board(o.board);  // fail on a bad board before anything else
   std::ostream& firmware_out = json ? std::cerr : std::cout;
   o.on_firmware_line = [&](std::string_view line) { firmware_out << line << "\n" << std::flush; };
