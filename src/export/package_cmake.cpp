@@ -27,11 +27,7 @@ std::vector<OutputFile> cmake_package(const PackageContents& c) {
         << "target_include_directories(" << l << " PUBLIC $<BUILD_INTERFACE:${CMAKE_CURRENT_SOURCE_DIR}/src>\n"
         << "  $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}/" << l << ">)\n"
         << "target_compile_features(" << l << " PUBLIC c_std_99)\n"
-        << "# The runtime's Cortex-M assembly kernels need an optimizing compiler (at -O0 GCC\n"
-        << "# has too few free registers for them): Debug and untyped builds get -O2 here.\n"
-        << "if(CMAKE_C_COMPILER_ID MATCHES \"GNU|Clang\")\n"
-        << "  target_compile_options(" << l << " PRIVATE $<$<OR:$<CONFIG:Debug>,$<CONFIG:>>:-O2>)\n"
-        << "endif()\n\n"
+        << "\n"
         << "install(TARGETS " << l << " EXPORT " << l << "Targets ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})\n"
         << "install(FILES";
   for (const std::string& header : c.headers) cmake << " src/" << header;

@@ -27,7 +27,10 @@
 
 /* ------------------------------------------------------------ dot products -- */
 
-#if defined(__ARM_FP) && ((__ARM_FP)&4) && defined(__thumb2__) && defined(__ARM_FEATURE_FMA) && !defined(TINYAE_NO_ASM)
+/* The inline assembly needs the registers an optimizing build frees (GCC at
+   -O0 runs out of them): an unoptimized build takes the portable C path. */
+#if defined(__ARM_FP) && ((__ARM_FP)&4) && defined(__thumb2__) && defined(__ARM_FEATURE_FMA) && \
+    defined(__OPTIMIZE__) && !defined(TINYAE_NO_ASM)
 #define TINYAE_F32_ASM 1
 #else
 #define TINYAE_F32_ASM 0

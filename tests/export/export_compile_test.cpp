@@ -101,11 +101,17 @@ TEST_F(ExportedHeaders, CompileTogetherAsCxx) {
 TEST_F(ExportedHeaders, CompileForCortexM4F) {
   ASSERT_STRNE(TINYAE_ARM_GCC, "") << "arm-none-eabi-gcc not found (install gcc-arm-none-eabi; see tools/setup.sh)";
   const fs::path out = export_untrained("cortex_m4f");
-  const std::string flags = std::string(kStrictC) + " " + kCortexM4F + " -ffreestanding -O2 -c -I" + quoted(out);
-  compile(TINYAE_ARM_GCC, flags, quoted(kFixtures / "headers_together.c"), out / "together_m4f.o");
-  for (const char* runtime : {"tinyae_status", "tinyae_f32"}) {
-    compile(TINYAE_ARM_GCC, flags, quoted(out / (std::string(runtime) + ".c")),
-            out / (std::string(runtime) + "_m4f.o"));
+  // -O0 too: a debug build of the user's firmware compiles the runtime
+  // unoptimized, where the assembly kernels step aside.
+  for (const std::string level : {"-O2", "-O0"}) {
+    SCOPED_TRACE(level);
+    const std::string flags =
+        std::string(kStrictC) + " " + kCortexM4F + " -ffreestanding " + level + " -c -I" + quoted(out);
+    compile(TINYAE_ARM_GCC, flags, quoted(kFixtures / "headers_together.c"), out / "together_m4f.o");
+    for (const char* runtime : {"tinyae_status", "tinyae_f32"}) {
+      compile(TINYAE_ARM_GCC, flags, quoted(out / (std::string(runtime) + ".c")),
+              out / (std::string(runtime) + "_m4f.o"));
+    }
   }
 }
 
