@@ -127,7 +127,9 @@ void draw_loss_png(const fs::path& path, const std::vector<EpochResult>& history
   frame.x_hi = x_hi;
   frame.y_lo = y_lo;
   frame.y_hi = y_hi;
-  draw_axes(cr, frame, kLossFigureHeight, 1.0, "Epoch", "Loss (MSE)", "Training and validation loss");
+  // A kind with a penalty minimises more than the MSE.
+  draw_axes(cr, frame, kLossFigureHeight, 1.0, "Epoch", penalty != nullptr ? "Loss (MSE + penalty)" : "Loss (MSE)",
+            "Training and validation loss");
   const double left = frame.left, top = frame.top, width = frame.width, height = frame.height;
   auto px = [&](double epoch) { return frame.px(epoch); };
   auto py = [&](double loss) { return frame.py(loss); };
