@@ -6,7 +6,7 @@
 //                "optimizer.exp_avg.<i>", "optimizer.exp_inf.<i>"  F32, Adamax's state of
 //                parameter i (in model->parameters() order) for every i whose step is > 0
 //   __metadata__ "tinyae":         the run's metadata as a JSON string (src/train/checkpoint_meta.cpp):
-//                                  format_version, model, train_options, data, input_scaling, epoch,
+//                                  format_version, model, kind, train_options, data, input_scaling, epoch,
 //                                  data_checksum, tool_version, torch_version, history,
 //                                  optimizer (options, steps)
 //                "tensors_sha256": SHA-256 (hex) of every tensor byte, in file order
@@ -27,12 +27,14 @@
 #include "tinyae/adamax.h"
 #include "tinyae/data_source.h"
 #include "tinyae/model.h"
+#include "tinyae/model_kind.h"
 #include "tinyae/train_options.h"
 
 namespace tinyae {
 
 struct CheckpointMeta {
   ModelConfig model;
+  KindOptions kind;  // what training minimises (format 2 and 3 checkpoints: vanilla)
   TrainOptions options;
   DataSpec data;                            // what it trains on (format 2 checkpoints: MNIST, path unknown)
   Scaling input_scaling = mnist_scaling();  // raw readings -> model input, fitted on the training split
@@ -47,9 +49,10 @@ struct CheckpointMeta {
 
 // Whole files above this are refused before they are read.
 inline constexpr std::uint64_t kMaxCheckpointBytes = 2ull << 30;
-// The "format_version" this tinyae writes; it also reads format 2 (MNIST
-// only: no "data" and "input_scaling" keys).
-inline constexpr std::int64_t kCheckpointFormatVersion = 3;
+// The "format_version" this tinyae writes; it also reads format 3 (no
+// "kind": vanilla) and format 2 (vanilla on MNIST: no "kind", "data" and
+// "input_scaling" keys).
+inline constexpr std::int64_t kCheckpointFormatVersion = 4;
 inline constexpr std::int64_t kOldestCheckpointFormatVersion = 2;
 
 struct Checkpoint {

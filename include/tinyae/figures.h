@@ -23,8 +23,9 @@ struct FigureSize {
   int height = 0;
 };
 
-// Size of reconstructions.png for `columns` images (pixels).
-FigureSize reconstructions_figure_size(std::int64_t columns);
+// Size of reconstructions.png for `columns` images (pixels), with the
+// corrupted inputs' row if `noisy_row`.
+FigureSize reconstructions_figure_size(std::int64_t columns, bool noisy_row = false);
 
 // How a latent code of `size` values is laid out as a tile: rows x columns,
 // near-square; 32 values give 8 rows x 4 columns, as in the tutorial. Sizes
@@ -35,13 +36,19 @@ struct TileShape {
 };
 TileShape latent_tile_shape(std::int64_t size);
 
-// Training and validation loss per epoch. Non-finite values are not drawn.
-void draw_loss_png(const std::filesystem::path& path, const std::vector<EpochResult>& history);
+// Training and validation loss per epoch; with a `penalty` name (a kind
+// with two loss terms), the training loss's reconstruction and penalty
+// terms too. Non-finite values are not drawn.
+void draw_loss_png(const std::filesystem::path& path, const std::vector<EpochResult>& history,
+                   const char* penalty = nullptr);
 
-// Row 1: originals (n, 784); row 2: latent codes (n, latent) drawn as tiles of
-// grey levels on one shared scale (row minimum black, row maximum white);
-// row 3: reconstructions (n, 784). Pixels are clamped to [0, 1].
+// Row 1: originals (n, 784); then, if `noisy` is defined, the corrupted
+// inputs (n, 784) the model was given; then the latent codes (n, latent)
+// drawn as tiles of grey levels on one shared scale (row minimum black, row
+// maximum white); last the reconstructions (n, 784). Pixels are clamped to
+// [0, 1].
 void draw_reconstructions_png(const std::filesystem::path& path, const torch::Tensor& originals,
-                              const torch::Tensor& latents, const torch::Tensor& reconstructions);
+                              const torch::Tensor& latents, const torch::Tensor& reconstructions,
+                              const torch::Tensor& noisy = torch::Tensor());
 
 }  // namespace tinyae

@@ -4,9 +4,14 @@
 // train() runs the tutorial's recipe (Adamax, MSE, shuffled mini-batches) on
 // tensors held whole in memory. A run lives in one directory:
 //   model.safetensors    checkpoint after the last completed epoch (atomic)
-//   history.csv          epoch,loss,val_loss,seconds (rewritten atomically)
-//   loss.png             training and validation loss per epoch
+//   history.csv          epoch,loss,val_loss,seconds (rewritten atomically); a kind
+//                        with a penalty adds reconstruction,<penalty>,val_reconstruction,val_<penalty>
+//   loss.png             training and validation loss per epoch (and each term of the loss)
 //   reconstructions.png  first 10 test images, their codes, their reconstructions
+//                        (denoising: the corrupted input as a second row)
+// The loss is the kind's (tinyae/model_kind.h); val_loss is the same loss on
+// the validation vectors, which a denoising run corrupts once, with the
+// generator of epoch 0.
 // A run is deterministic for a given seed and thread count, and a resumed run
 // is bitwise identical to one that was never interrupted: the model is
 // initialised from the seed alone and each epoch's shuffle is drawn from a
@@ -23,6 +28,7 @@
 #include "tinyae/data.h"
 #include "tinyae/data_source.h"
 #include "tinyae/model.h"
+#include "tinyae/model_kind.h"
 #include "tinyae/train_options.h"
 
 namespace tinyae {
@@ -40,6 +46,7 @@ inline constexpr const char* kReconstructionsFigureFile = "reconstructions.png";
 
 struct TrainRequest {
   ModelConfig model;
+  KindOptions kind;  // vanilla, sparse or denoising, and its options
   TrainOptions options;
   // Validation vectors used for val_loss (MNIST: the test images): nullopt =
   // all of them (on resume: as many as the run has used so far); n > 0 = the
@@ -87,7 +94,17 @@ BlasInfo configure_compute_threads(int threads);
 // batches, without gradients, in eval mode (restores the previous mode).
 double evaluate_mse(Autoencoder& model, const torch::Tensor& images, std::int64_t batch_size = 1000);
 
-// history.csv's text ("epoch,loss,val_loss,seconds" and one row per epoch).
-std::string history_csv(const std::vector<EpochResult>& history);
+// history.csv's text ("epoch,loss,val_loss,seconds" and one row per epoch;
+// with a `penalty` column name, the four term columns after those).
+std::string history_csv(const std::vector<EpochResult>& history, const char* penalty = nullptr);
+
+// The random generator of epoch `epoch` (1-based) of a run seeded `seed`: it
+// draws the epoch's shuffle, then the corruption of each batch in order.
+// Epoch 0's corrupts the validation vectors (and eval's test vectors), the
+// same ones every epoch.
+at::Generator epoch_generator(std::uint64_t seed, std::int64_t epoch);
+// Whether `data`'s model inputs lie in [0, 1] (MNIST pixels), so that noise
+// is clipped to that range.
+bool inputs_in_unit_range(const DataSpec& data);
 
 }  // namespace tinyae

@@ -34,14 +34,21 @@ struct EpochResult {
   double val_loss = 0;          // MSE on the test images after the epoch
   double seconds = 0;           // wall time of the epoch, validation included
   std::int64_t val_images = 0;  // number of test images val_loss was measured on
+  // Kinds with a second loss term (tinyae/model_kind.h: the sparse L1
+  // penalty): its part of loss and of val_loss, weight included; 0 for the
+  // others. The reconstruction term is loss - penalty.
+  double penalty = 0;
+  double val_penalty = 0;
   bool operator==(const EpochResult& other) const;
 };
 
-// [{"epoch", "loss", "val_loss", "seconds", "val_images"}, ...]; a NaN is
-// written as null (JSON has no NaN) and read back as NaN.
-nlohmann::json history_to_json(const std::vector<EpochResult>& history);
+// [{"epoch", "loss", "val_loss", "seconds", "val_images"}, ...], with
+// "penalty" and "val_penalty" too if `with_penalty`; a NaN is written as
+// null (JSON has no NaN) and read back as NaN.
+nlohmann::json history_to_json(const std::vector<EpochResult>& history, bool with_penalty = false);
 // Rows must be numbered 1, 2, 3, ... in order, every key present, no other
 // key; tinyae::Error whose message starts with `where`.
-std::vector<EpochResult> history_from_json(const nlohmann::json& j, const std::string& where = "history");
+std::vector<EpochResult> history_from_json(const nlohmann::json& j, const std::string& where = "history",
+                                           bool with_penalty = false);
 
 }  // namespace tinyae

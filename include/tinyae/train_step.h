@@ -10,6 +10,12 @@
 // gradients, sum over rows for the bias, threshold/sigmoid/tanh backward on
 // the layer's output, the MSE gradient 2 (y - x) / numel), so a step agrees
 // with loss.backward() + Adamax::step() to rounding (tests/train/test_step.cpp).
+//
+// The kinds of tinyae/model_kind.h: a latent L1 weight > 0 adds the sparse
+// penalty weight * mean over rows of sum_j |z_j| and its gradient
+// weight * sign(z) / rows (abs' derivative as autograd takes it) to the
+// latent layer's output gradient; a denoising step takes the corrupted
+// input and the clean target apart.
 #pragma once
 
 #include <cstdint>
@@ -28,24 +34,39 @@ class TrainStep {
   // an evaluation batch (buffers are allocated for them; smaller batches
   // use their leading rows). Every parameter of `optimizer` must be one of
   // `model`'s, in model->parameters() order, with one Adamax options group;
-  // restored state (a resume) is kept. Throws tinyae::Error otherwise.
-  TrainStep(Autoencoder model, Adamax& optimizer, std::int64_t max_rows, std::int64_t eval_rows);
+  // restored state (a resume) is kept. `latent_l1` >= 0 is the sparse
+  // penalty's weight (0 = none). Throws tinyae::Error otherwise.
+  TrainStep(Autoencoder model, Adamax& optimizer, std::int64_t max_rows, std::int64_t eval_rows, double latent_l1 = 0);
 
   // One step on `x` (rows <= max_rows, input width, float32, contiguous):
-  // forward, MSE loss, backward, Adamax update. Returns the batch's mean
-  // squared error before the update.
-  double run(const torch::Tensor& x);
+  // forward, loss, backward, Adamax update. Returns the batch's loss
+  // before the update: its mean squared error, plus last_penalty().
+  double run(const torch::Tensor& x) { return run(x, x); }
+  // The same with the target apart from the input (denoising: `input` is
+  // the corrupted `target`; both of the same shape).
+  double run(const torch::Tensor& input, const torch::Tensor& target);
   // run() as its three phases, for profiling (tools/bench/train_profile):
-  // forward_loss() checks `x` and returns the loss, leaving its gradient for
-  // backward(x) (the same `x`), which fills the gradients; update() is
-  // Adamax's step.
-  double forward_loss(const torch::Tensor& x);
-  void backward(const torch::Tensor& x);
+  // forward_loss() checks the batch and returns the loss, leaving its
+  // gradient for backward(input) (the same `input`), which fills the
+  // gradients; update() is Adamax's step.
+  double forward_loss(const torch::Tensor& x) { return forward_loss(x, x); }
+  double forward_loss(const torch::Tensor& input, const torch::Tensor& target);
+  void backward(const torch::Tensor& input);
   void update();
+  // The sparse penalty term of the last forward_loss() (0 without one).
+  double last_penalty() const { return last_penalty_; }
 
-  // Sum over all elements of (model(x) - x)^2, in double, through the
-  // evaluation buffers (`images` in batches of eval_rows).
-  double squared_error(const torch::Tensor& images);
+  // Sums over a data set, in double, through the evaluation buffers (in
+  // batches of eval_rows): (model(input) - target)^2 over all elements, and
+  // |z| over all latent values.
+  struct Sums {
+    double squared_error = 0;
+    double latent_l1 = 0;
+  };
+  Sums evaluate(const torch::Tensor& inputs, const torch::Tensor& targets);
+  // evaluate(images, images).squared_error
+  double squared_error(const torch::Tensor& images) { return evaluate(images, images).squared_error; }
+  double latent_l1_weight() const { return latent_l1_; }
 
  private:
   struct Layer {
@@ -66,6 +87,9 @@ class TrainStep {
 
   std::vector<Layer> layers_;
   std::vector<std::int64_t> widths_;  // {input, hidden..., latent, ..., input}
+  std::size_t latent_layer_ = 0;      // the encoder's last layer: activations[latent_layer_ + 1] is z
+  double latent_l1_ = 0;
+  double last_penalty_ = 0;
   Buffers train_, eval_;
   torch::Tensor diff_;                                          // (max_rows, input): y - x, then the loss gradient
   torch::Tensor eval_diff_;                                     // (eval_rows, input)

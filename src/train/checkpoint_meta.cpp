@@ -1,7 +1,8 @@
 // The checkpoint's "tinyae" metadata schema (see checkpoint_meta.h):
 //
-//   {"format_version": 3,
-//    "model": ModelConfig::to_json(), "train_options": TrainOptions::to_json(),
+//   {"format_version": 4,
+//    "model": ModelConfig::to_json(), "kind": KindOptions::to_json(),
+//    "train_options": TrainOptions::to_json(),
 //    "data": DataSpec::to_json(), "input_scaling": scaling_to_json(),
 //    "epoch": 3, "data_checksum": "...", "tool_version": "0.1.0", "torch_version": "1.13.1",
 //    "history": history_to_json(),
@@ -56,7 +57,7 @@ std::optional<OptimizerMeta> optimizer_from_json(const JsonObject& meta, std::si
 }  // namespace
 
 bool CheckpointMeta::operator==(const CheckpointMeta& other) const {
-  return model == other.model && options == other.options && data == other.data &&
+  return model == other.model && kind == other.kind && options == other.options && data == other.data &&
          scaling_to_json(input_scaling) == scaling_to_json(other.input_scaling) && epoch == other.epoch &&
          data_checksum == other.data_checksum && tool_version == other.tool_version &&
          torch_version == other.torch_version && history == other.history;
@@ -66,6 +67,7 @@ nlohmann::json checkpoint_meta_to_json(const StoredMeta& stored) {
   const CheckpointMeta& meta = stored.meta;
   return {{"format_version", kCheckpointFormatVersion},
           {"model", meta.model.to_json()},
+          {"kind", meta.kind.to_json()},
           {"train_options", meta.options.to_json()},
           {"data", meta.data.to_json()},
           {"input_scaling", scaling_to_json(meta.input_scaling)},
@@ -73,7 +75,7 @@ nlohmann::json checkpoint_meta_to_json(const StoredMeta& stored) {
           {"data_checksum", meta.data_checksum},
           {"tool_version", meta.tool_version},
           {"torch_version", meta.torch_version},
-          {"history", history_to_json(meta.history)},
+          {"history", history_to_json(meta.history, meta.kind.has_penalty())},
           {"optimizer", optimizer_to_json(stored.optimizer)}};
 }
 
@@ -90,7 +92,11 @@ StoredMeta checkpoint_meta_from_json(std::string_view text, const std::string& w
                 std::to_string(kOldestCheckpointFormatVersion) + " to " + std::to_string(kCheckpointFormatVersion));
   }
   const bool has_data = version >= 3;
-  if (has_data) {
+  const bool has_kind = version >= 4;
+  if (has_kind) {
+    object.refuse_unknown_keys({"format_version", "model", "kind", "train_options", "data", "input_scaling", "epoch",
+                                "data_checksum", "tool_version", "torch_version", "history", "optimizer"});
+  } else if (has_data) {
     object.refuse_unknown_keys({"format_version", "model", "train_options", "data", "input_scaling", "epoch",
                                 "data_checksum", "tool_version", "torch_version", "history", "optimizer"});
   } else {
@@ -100,6 +106,7 @@ StoredMeta checkpoint_meta_from_json(std::string_view text, const std::string& w
   StoredMeta stored;
   CheckpointMeta& meta = stored.meta;
   meta.model = ModelConfig::from_json(object.at("model"), where + ".model");
+  if (has_kind) meta.kind = KindOptions::from_json(object.at("kind"), where + ".kind");
   meta.options = TrainOptions::from_json(object.at("train_options"), where + ".train_options");
   if (has_data) {
     meta.data = DataSpec::from_json(object.at("data"), where + ".data");
@@ -113,7 +120,7 @@ StoredMeta checkpoint_meta_from_json(std::string_view text, const std::string& w
   meta.data_checksum = object.string("data_checksum");
   meta.tool_version = object.string("tool_version");
   meta.torch_version = object.string("torch_version");
-  meta.history = history_from_json(object.array("history"), where + ".history");
+  meta.history = history_from_json(object.array("history"), where + ".history", meta.kind.has_penalty());
   stored.optimizer = optimizer_from_json(object, meta.model.parameter_shapes().size());
   return stored;
 }

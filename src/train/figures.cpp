@@ -6,9 +6,9 @@
 // of ten), a grid, axis labels, a legend and a title, like the tutorial's
 // figure 6.
 //
-// reconstructions.png: one column per test image; rows are the original, its
-// latent code as a near-square tile of grey levels and the reconstruction,
-// like the tutorial's figure 9. Images are drawn pixel by pixel as filled
+// reconstructions.png: one column per test image; rows are the original,
+// (denoising) the corrupted input, its latent code as a near-square tile of
+// grey levels and the reconstruction, like the tutorial's figure 9. Images are drawn pixel by pixel as filled
 // squares, which keeps them sharp at any scale.
 #include "tinyae/figures.h"
 
@@ -21,6 +21,7 @@
 #include <memory>
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include <spdlog/fmt/fmt.h>
 
@@ -40,7 +41,7 @@ constexpr int kCellGap = 8;
 constexpr int kLabelWidth = 150;
 constexpr int kTitleHeight = 44;
 constexpr int kMargin = 12;
-constexpr int kRows = 3;
+constexpr int kRows = 3;  // without the corrupted inputs' row
 
 // Pixel value in [0, 1] as a grey square.
 void draw_grey_square(cairo_t* cr, double value, double x, double y, double size) {
@@ -75,17 +76,17 @@ TileShape latent_tile_shape(std::int64_t size) {
   return {(size + columns - 1) / columns, columns};
 }
 
-FigureSize reconstructions_figure_size(std::int64_t columns) {
+FigureSize reconstructions_figure_size(std::int64_t columns, bool noisy_row) {
   if (columns < 1 || columns > 1000) {
     throw Error(fmt::format("reconstructions figure: expected 1..1000 images, got {}", columns));
   }
   FigureSize size;
   size.width = kLabelWidth + static_cast<int>(columns) * (kCellSize + kCellGap) + kMargin;
-  size.height = kTitleHeight + kRows * (kCellSize + kCellGap) + kMargin;
+  size.height = kTitleHeight + (kRows + (noisy_row ? 1 : 0)) * (kCellSize + kCellGap) + kMargin;
   return size;
 }
 
-void draw_loss_png(const fs::path& path, const std::vector<EpochResult>& history) {
+void draw_loss_png(const fs::path& path, const std::vector<EpochResult>& history, const char* penalty) {
   if (history.empty()) throw Error(fmt::format("{}: no epochs to plot", path.string()));
   Canvas canvas = make_canvas(kLossFigureWidth, kLossFigureHeight, path);
   cairo_t* cr = canvas.cr.get();
@@ -102,7 +103,10 @@ void draw_loss_png(const fs::path& path, const std::vector<EpochResult>& history
   x_hi += x_pad;
   double y_lo = std::numeric_limits<double>::infinity(), y_hi = -y_lo;
   for (const EpochResult& r : history) {
-    for (double v : {r.loss, r.val_loss}) {
+    const std::size_t terms = penalty != nullptr ? 4 : 2;  // the series drawn below
+    const double values[] = {r.loss, r.val_loss, r.loss - r.penalty, r.penalty};
+    for (std::size_t i = 0; i < terms; ++i) {
+      const double v = values[i];
       if (std::isfinite(v)) {
         y_lo = std::min(y_lo, v);
         y_hi = std::max(y_hi, v);
@@ -123,7 +127,9 @@ void draw_loss_png(const fs::path& path, const std::vector<EpochResult>& history
   frame.x_hi = x_hi;
   frame.y_lo = y_lo;
   frame.y_hi = y_hi;
-  draw_axes(cr, frame, kLossFigureHeight, 1.0, "Epoch", "Loss (MSE)", "Training and validation loss");
+  // A kind with a penalty minimises more than the MSE.
+  draw_axes(cr, frame, kLossFigureHeight, 1.0, "Epoch", penalty != nullptr ? "Loss (MSE + penalty)" : "Loss (MSE)",
+            "Training and validation loss");
   const double left = frame.left, top = frame.top, width = frame.width, height = frame.height;
   auto px = [&](double epoch) { return frame.px(epoch); };
   auto py = [&](double loss) { return frame.py(loss); };
@@ -133,11 +139,11 @@ void draw_loss_png(const fs::path& path, const std::vector<EpochResult>& history
   cairo_rectangle(cr, left, top, width, height);
   cairo_clip(cr);
   cairo_set_line_width(cr, 2);
-  auto draw_series = [&](double EpochResult::*field, Rgb colour) {
+  auto draw_series = [&](auto value_of, Rgb colour) {
     set_colour(cr, colour);
     bool drawing = false;
     for (const EpochResult& r : history) {
-      const double v = r.*field;
+      const double v = value_of(r);
       if (!std::isfinite(v)) {
         drawing = false;
         continue;
@@ -151,29 +157,38 @@ void draw_loss_png(const fs::path& path, const std::vector<EpochResult>& history
     }
     cairo_stroke(cr);
     for (const EpochResult& r : history) {
-      const double v = r.*field;
+      const double v = value_of(r);
       if (!std::isfinite(v)) continue;
       cairo_arc(cr, px(static_cast<double>(r.epoch)), py(v), 3, 0, 2 * M_PI);
       cairo_fill(cr);
     }
   };
-  draw_series(&EpochResult::loss, kBlue);
-  draw_series(&EpochResult::val_loss, kOrange);
+  draw_series([](const EpochResult& r) { return r.loss; }, kBlue);
+  draw_series([](const EpochResult& r) { return r.val_loss; }, kOrange);
+  if (penalty != nullptr) {
+    draw_series([](const EpochResult& r) { return r.loss - r.penalty; }, kGreen);
+    draw_series([](const EpochResult& r) { return r.penalty; }, kRed);
+  }
   cairo_restore(cr);
 
   // Legend, top right inside the plot (losses fall, so that corner is free).
-  const std::pair<std::string, Rgb> entries[] = {{"Training loss", kBlue}, {"Validation loss", kOrange}};
-  draw_legend(cr, left + width - 180, top + 10, 170, entries, 2);
+  const std::pair<std::string, Rgb> entries[] = {{"Training loss", kBlue},
+                                                 {"Validation loss", kOrange},
+                                                 {"Training reconstruction", kGreen},
+                                                 {fmt::format("Training {}", penalty ? penalty : ""), kRed}};
+  const double legend_width = penalty != nullptr ? 220 : 170;
+  draw_legend(cr, left + width - legend_width - 10, top + 10, legend_width, entries, penalty != nullptr ? 4 : 2);
   write_png(canvas, path);
 }
 
 void draw_reconstructions_png(const fs::path& path, const torch::Tensor& originals, const torch::Tensor& latents,
-                              const torch::Tensor& reconstructions) {
+                              const torch::Tensor& reconstructions, const torch::Tensor& noisy) {
   if (originals.dim() != 2 || latents.dim() != 2 || reconstructions.dim() != 2 ||
-      originals.sizes() != reconstructions.sizes() || latents.size(0) != originals.size(0)) {
+      originals.sizes() != reconstructions.sizes() || latents.size(0) != originals.size(0) ||
+      (noisy.defined() && noisy.sizes() != originals.sizes())) {
     throw Error(fmt::format(
-        "{}: expected originals (n, pixels), latents (n, latent), reconstructions (n, pixels); "
-        "got {}, {}, {}",
+        "{}: expected originals (n, pixels), latents (n, latent), reconstructions (n, pixels) and noisy inputs "
+        "(n, pixels) or none; got {}, {}, {}",
         path.string(), fmt::to_string(fmt::join(originals.sizes(), "x")),
         fmt::to_string(fmt::join(latents.sizes(), "x")), fmt::to_string(fmt::join(reconstructions.sizes(), "x"))));
   }
@@ -183,7 +198,8 @@ void draw_reconstructions_png(const fs::path& path, const torch::Tensor& origina
   if (side * side != pixels) {
     throw Error(fmt::format("{}: images of {} pixels are not square", path.string(), pixels));
   }
-  const FigureSize size = reconstructions_figure_size(n);
+  const bool noisy_row = noisy.defined();
+  const FigureSize size = reconstructions_figure_size(n, noisy_row);
   Canvas canvas = make_canvas(size.width, size.height, path);
   cairo_t* cr = canvas.cr.get();
 
@@ -201,24 +217,31 @@ void draw_reconstructions_png(const fs::path& path, const torch::Tensor& origina
 
   cairo_set_font_size(cr, 16);
   set_colour(cr, kBlack);
-  draw_text(cr, fmt::format("First {} test images: originals, latent codes, reconstructions", n), size.width / 2.0, 28,
-            Align::kCenter);
+  draw_text(cr,
+            fmt::format("First {} test images: originals, {}latent codes, reconstructions", n,
+                        noisy_row ? "corrupted inputs, " : ""),
+            size.width / 2.0, 28, Align::kCenter);
   cairo_set_font_size(cr, 13);
-  const std::string labels[kRows] = {"original", fmt::format("latent code ({}x{})", tile.rows, tile.columns),
+  std::vector<std::string> labels = {"original", fmt::format("latent code ({}x{})", tile.rows, tile.columns),
                                      "reconstruction"};
-  for (int row = 0; row < kRows; ++row) {
-    const double y = kTitleHeight + row * (kCellSize + kCellGap);
+  if (noisy_row) labels.insert(labels.begin() + 1, "corrupted input");
+  // Each row's top edge.
+  auto row_y = [](std::size_t row) { return kTitleHeight + static_cast<double>(row) * (kCellSize + kCellGap); };
+  for (std::size_t row = 0; row < labels.size(); ++row) {
     set_colour(cr, kBlack);
-    draw_text(cr, labels[row], kLabelWidth - 10, y + kCellSize / 2.0, Align::kRight, true);
+    draw_text(cr, labels[row], kLabelWidth - 10, row_y(row) + kCellSize / 2.0, Align::kRight, true);
   }
+  const std::size_t code_row = noisy_row ? 2 : 1;
+  const torch::Tensor corrupted =
+      noisy_row ? noisy.detach().to(torch::kFloat).contiguous() : torch::Tensor();  // (n, pixels)
 
   cairo_set_antialias(cr, CAIRO_ANTIALIAS_NONE);  // pixels as crisp squares
   for (std::int64_t i = 0; i < n; ++i) {
     const double x = kLabelWidth + static_cast<double>(i * (kCellSize + kCellGap));
     draw_image(cr, orig[i].data_ptr<float>(), side, x, kTitleHeight);
+    if (noisy_row) draw_image(cr, corrupted[i].data_ptr<float>(), side, x, row_y(1));
     const float* code = codes[i].data_ptr<float>();  // (latent)
-    const double tx = x + (kCellSize - tile_w) / 2,
-                 ty = kTitleHeight + (kCellSize + kCellGap) + (kCellSize - tile_h) / 2;
+    const double tx = x + (kCellSize - tile_w) / 2, ty = row_y(code_row) + (kCellSize - tile_h) / 2;
     for (std::int64_t k = 0; k < latent; ++k) {
       const double grey = code_range > 0 ? (code[k] - code_lo) / code_range : 0.5;
       draw_grey_square(cr, grey, tx + static_cast<double>(k % tile.columns) * code_px,
@@ -229,7 +252,7 @@ void draw_reconstructions_png(const fs::path& path, const torch::Tensor& origina
     cairo_set_line_width(cr, 1);
     cairo_rectangle(cr, std::floor(tx) - 0.5, std::floor(ty) - 0.5, tile_w + 1, tile_h + 1);
     cairo_stroke(cr);
-    draw_image(cr, recon[i].data_ptr<float>(), side, x, kTitleHeight + 2 * (kCellSize + kCellGap));
+    draw_image(cr, recon[i].data_ptr<float>(), side, x, row_y(code_row + 1));
   }
   write_png(canvas, path);
 }

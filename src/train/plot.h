@@ -23,6 +23,7 @@ inline constexpr Rgb kGrid{0.88, 0.88, 0.88};
 inline constexpr Rgb kBlue{0.12, 0.47, 0.71};
 inline constexpr Rgb kOrange{1.00, 0.50, 0.05};
 inline constexpr Rgb kRed{0.84, 0.15, 0.16};
+inline constexpr Rgb kGreen{0.17, 0.63, 0.17};
 
 using SurfacePtr = std::unique_ptr<cairo_surface_t, decltype(&cairo_surface_destroy)>;
 using ContextPtr = std::unique_ptr<cairo_t, decltype(&cairo_destroy)>;

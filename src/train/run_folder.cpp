@@ -36,6 +36,9 @@ void check_resume_matches(const CheckpointMeta& meta, const TrainRequest& reques
   differs("--latent", std::to_string(m.latent_size), std::to_string(meta.model.latent_size));
   differs("--activation", activation_name(m.activation), activation_name(meta.model.activation));
   differs("--output-activation", activation_name(m.output_activation), activation_name(meta.model.output_activation));
+  const KindOptions& k = request.kind;
+  if (k != meta.kind)
+    conflicts.push_back(fmt::format("--kind {} (checkpoint: {})", k.describe(), meta.kind.describe()));
   const TrainOptions& o = request.options;
   differs("--batch-size", std::to_string(o.batch_size), std::to_string(meta.options.batch_size));
   if (o.lr != meta.options.lr) conflicts.push_back(fmt::format("--lr {} (checkpoint: {})", o.lr, meta.options.lr));

@@ -63,13 +63,16 @@ void activation_forward(Activation activation, torch::Tensor& z) {
 
 }  // namespace
 
-TrainStep::TrainStep(Autoencoder model, Adamax& optimizer, std::int64_t max_rows, std::int64_t eval_rows) {
+TrainStep::TrainStep(Autoencoder model, Adamax& optimizer, std::int64_t max_rows, std::int64_t eval_rows,
+                     double latent_l1)
+    : latent_l1_(latent_l1) {
   std::vector<torch::Tensor> params = model->parameters();
   const std::vector<torch::Tensor> optimized = optimizer.all_parameters();
   bool same = params.size() == optimized.size() && optimizer.param_groups().size() == 1;
   for (std::size_t i = 0; same && i < params.size(); ++i) same = params[i].is_same(optimized[i]);
   if (!same) throw Error("TrainStep: the optimizer must hold exactly the model's parameters, in order, in one group");
   if (max_rows < 1 || eval_rows < 1) throw Error("TrainStep: batch rows must be >= 1");
+  if (!(latent_l1 >= 0) || !std::isfinite(latent_l1)) throw Error("TrainStep: the latent L1 weight must be >= 0");
   options_ = static_cast<const AdamaxOptions&>(optimizer.param_groups()[0].options());
 
   // 1. Parameters, gradients and Adamax state as views into flat (P) buffers.
@@ -104,6 +107,7 @@ TrainStep::TrainStep(Autoencoder model, Adamax& optimizer, std::int64_t max_rows
 
   // 2. The layers, in model->parameters() order: encoder, then decoder.
   std::vector<LayerView> views = model->encoder_layers();
+  latent_layer_ = views.size() - 1;
   for (auto& view : model->decoder_layers()) views.push_back(view);
   offset = 0;
   widths_.push_back(model->config().input_size);
@@ -155,41 +159,53 @@ torch::Tensor TrainStep::forward(Buffers& b, const torch::Tensor& x) {
   return in;
 }
 
-double TrainStep::run(const torch::Tensor& x) {
-  const double loss = forward_loss(x);
-  backward(x);
+double TrainStep::run(const torch::Tensor& input, const torch::Tensor& target) {
+  const double loss = forward_loss(input, target);
+  backward(input);
   update();
   return loss;
 }
 
-double TrainStep::forward_loss(const torch::Tensor& x) {
-  if (x.dim() != 2 || x.size(1) != widths_.front() || x.size(0) < 1 || x.size(0) > train_.activations[1].size(0) ||
-      x.scalar_type() != torch::kFloat32 || !x.is_contiguous()) {
-    throw Error("TrainStep: expected a contiguous (rows, " + std::to_string(widths_.front()) +
-                ") float32 batch with 1.." + std::to_string(train_.activations[1].size(0)) + " rows");
+double TrainStep::forward_loss(const torch::Tensor& input, const torch::Tensor& target) {
+  const std::int64_t max_rows = train_.activations[1].size(0);
+  for (const torch::Tensor* x : {&input, &target}) {
+    if (x->dim() != 2 || x->size(1) != widths_.front() || x->size(0) < 1 || x->size(0) > max_rows ||
+        x->scalar_type() != torch::kFloat32 || !x->is_contiguous() || x->sizes() != input.sizes()) {
+      throw Error("TrainStep: expected a contiguous (rows, " + std::to_string(widths_.front()) +
+                  ") float32 batch with 1.." + std::to_string(max_rows) + " rows, the target as the input");
+    }
   }
   torch::NoGradGuard no_grad;
-  const std::int64_t rows = x.size(0);
-  const torch::Tensor y = forward(train_, x);     // (rows, input)
-  torch::Tensor diff = diff_.narrow(0, 0, rows);  // (rows, input)
-  at::sub_out(diff, y, x);
+  const std::int64_t rows = input.size(0);
+  const torch::Tensor y = forward(train_, input);  // (rows, input)
+  torch::Tensor diff = diff_.narrow(0, 0, rows);   // (rows, input)
+  at::sub_out(diff, y, target);
   const double numel = static_cast<double>(diff.numel());
   const torch::Tensor flat = diff.view({-1});  // (rows * input)
   const double loss = at::dot(flat, flat).item<double>() / numel;
   // mse_loss_backward with mean reduction: 2 (y - x) / numel.
   diff.mul_(2.0 / numel);
-  return loss;
+  last_penalty_ = 0;
+  if (latent_l1_ > 0) {
+    const torch::Tensor z = train_.activations[latent_layer_ + 1].narrow(0, 0, rows);  // (rows, latent)
+    last_penalty_ = latent_l1_ * z.abs().sum(torch::kDouble).item<double>() / static_cast<double>(rows);
+  }
+  return loss + last_penalty_;
 }
 
-void TrainStep::backward(const torch::Tensor& x) {
+void TrainStep::backward(const torch::Tensor& input) {
   torch::NoGradGuard no_grad;
-  const std::int64_t rows = x.size(0);
+  const std::int64_t rows = input.size(0);
   torch::Tensor grad = diff_.narrow(0, 0, rows);  // (rows, width_i+1): dLoss/d output of layer i
   for (std::size_t k = layers_.size(); k-- > 0;) {
     Layer& layer = layers_[k];
-    const torch::Tensor out = train_.activations[k + 1].narrow(0, 0, rows);          // (rows, out)
-    const torch::Tensor in = k == 0 ? x : train_.activations[k].narrow(0, 0, rows);  // (rows, in)
-    activation_backward(layer.activation, grad, out);                                // now dLoss/d pre-activation
+    const torch::Tensor out = train_.activations[k + 1].narrow(0, 0, rows);              // (rows, out)
+    const torch::Tensor in = k == 0 ? input : train_.activations[k].narrow(0, 0, rows);  // (rows, in)
+    if (k == latent_layer_ && latent_l1_ > 0) {
+      // d/dz of weight * mean_rows sum_j |z_j|
+      grad.add_(out.sign(), latent_l1_ / static_cast<double>(rows));
+    }
+    activation_backward(layer.activation, grad, out);     // now dLoss/d pre-activation
     at::mm_out(layer.d_weight, grad.t(), in);             // (out, in) = (out, rows) x (rows, in)
     at::sum_out(layer.d_bias, grad, at::IntArrayRef{0});  // (out)
     if (k == 0) break;
@@ -216,18 +232,23 @@ void TrainStep::update() {
   params_.addcdiv_(exp_avg_, exp_inf_, -clr);
 }
 
-double TrainStep::squared_error(const torch::Tensor& images) {
+TrainStep::Sums TrainStep::evaluate(const torch::Tensor& inputs, const torch::Tensor& targets) {
+  if (inputs.sizes() != targets.sizes()) throw Error("TrainStep::evaluate: inputs and targets differ in shape");
   torch::NoGradGuard no_grad;
-  const std::int64_t n = images.size(0);
+  const std::int64_t n = inputs.size(0);
   const std::int64_t batch = eval_diff_.size(0);
-  double total = 0;  // in double: 7.8 million terms for the test set
+  Sums sums;  // in double: 7.8 million terms for the test set
   for (std::int64_t begin = 0; begin < n; begin += batch) {
-    const torch::Tensor x = images.slice(0, begin, std::min(n, begin + batch));  // (rows, input)
-    torch::Tensor diff = eval_diff_.narrow(0, 0, x.size(0));                     // (rows, input)
-    at::sub_out(diff, forward(eval_, x), x);
-    total += diff.square_().sum(torch::kDouble).item<double>();
+    const std::int64_t end = std::min(n, begin + batch);
+    const torch::Tensor x = inputs.slice(0, begin, end);        // (rows, input)
+    const torch::Tensor target = targets.slice(0, begin, end);  // (rows, input)
+    torch::Tensor diff = eval_diff_.narrow(0, 0, x.size(0));    // (rows, input)
+    at::sub_out(diff, forward(eval_, x), target);
+    sums.squared_error += diff.square_().sum(torch::kDouble).item<double>();
+    const torch::Tensor z = eval_.activations[latent_layer_ + 1].narrow(0, 0, x.size(0));  // (rows, latent)
+    sums.latent_l1 += z.abs().sum(torch::kDouble).item<double>();
   }
-  return total;
+  return sums;
 }
 
 }  // namespace tinyae

@@ -6,8 +6,9 @@
 // TrainStep (train_step.h) runs the step without autograd.
 //
 // Determinism: the model is initialised from torch::manual_seed(seed) right
-// before reset_parameters(), and epoch e shuffles with a generator of its own
-// seeded with seed * kShuffleSeedStride + e. Nothing else draws random
+// before reset_parameters(), and epoch e shuffles (and, denoising, corrupts
+// its batches) with a generator of its own seeded with
+// seed * kShuffleSeedStride + e. Nothing else draws random
 // numbers, so epoch e depends only on (seed, e, the weights and the Adamax
 // state), which the checkpoint stores exactly: resuming after any epoch gives
 // bitwise the run that was never interrupted (for the same thread count).
@@ -48,13 +49,6 @@ static_assert(kShuffleSeedStride > static_cast<std::uint64_t>(kMaxEpochs));
 
 constexpr std::int64_t kEvalBatchSize = 1000;
 constexpr std::int64_t kFigureImages = 10;
-
-// The order in which epoch `epoch` (1-based) visits the n training images.
-torch::Tensor epoch_permutation(std::uint64_t seed, std::int64_t epoch, std::int64_t n) {
-  at::Generator generator =
-      at::detail::createCPUGenerator(seed * kShuffleSeedStride + static_cast<std::uint64_t>(epoch));
-  return torch::randperm(n, generator, torch::kLong);  // (n) int64
-}
 
 // "Epoch 3/50 [=========>          ] 120/235" on stderr, redrawn in place.
 class ProgressBar {
@@ -99,20 +93,36 @@ class ProgressBar {
 // Reconstructions are drawn as 28 x 28 images, which only MNIST-sized inputs are.
 bool is_image_model(const ModelConfig& config) { return config.input_size == 784; }
 
-void draw_figures(const fs::path& out, Autoencoder& model, const torch::Tensor& test_images,
-                  const std::vector<EpochResult>& history) {
-  draw_loss_png(out / kLossFigureFile, history);
+// The reconstructions are those of the corrupted images for a denoising
+// run (corrupted as eval corrupts the test images).
+void draw_figures(const fs::path& out, Autoencoder& model, const TrainRequest& request,
+                  const torch::Tensor& test_images, const std::vector<EpochResult>& history) {
+  draw_loss_png(out / kLossFigureFile, history, kind_row(request.kind.kind).penalty);
   if (!is_image_model(model->config())) return;
   torch::NoGradGuard no_grad;
   const bool was_training = model->is_training();
   model->eval();
   const torch::Tensor originals = test_images.slice(0, 0, std::min(kFigureImages, test_images.size(0)));  // (10, 784)
-  const torch::Tensor latents = model->encode(originals);        // (10, latent)
+  torch::Tensor inputs = originals;                                                                       // (10, 784)
+  const bool noisy = kind_row(request.kind.kind).noisy_input;
+  if (noisy) {
+    inputs = torch::empty_like(originals);
+    at::Generator generator = epoch_generator(request.options.seed, 0);
+    corrupt(request.kind, inputs_in_unit_range(request.data), originals, inputs, generator);
+  }
+  const torch::Tensor latents = model->encode(inputs);           // (10, latent)
   const torch::Tensor reconstructions = model->decode(latents);  // (10, 784)
   model->train(was_training);
-  draw_reconstructions_png(out / kReconstructionsFigureFile, originals, latents, reconstructions);
+  draw_reconstructions_png(out / kReconstructionsFigureFile, originals, latents, reconstructions,
+                           noisy ? inputs : torch::Tensor());
 }
 }  // namespace
+
+at::Generator epoch_generator(std::uint64_t seed, std::int64_t epoch) {
+  return at::detail::createCPUGenerator(seed * kShuffleSeedStride + static_cast<std::uint64_t>(epoch));
+}
+
+bool inputs_in_unit_range(const DataSpec& data) { return data.kind == DataKind::kMnist; }
 
 BlasInfo configure_compute_threads(int threads) {
   // LibTorch's own pool and OpenBLAS' pool fight over the cores when both
@@ -137,6 +147,7 @@ BlasInfo configure_compute_threads(int threads) {
 
 void validate_train_request(const TrainRequest& request) {
   request.model.validate();
+  request.kind.validate();
   const TrainOptions& o = request.options;
   if (o.epochs < 1 || o.epochs > kMaxEpochs) {
     throw Error(fmt::format("epochs must be in 1..{}, got {}", kMaxEpochs, o.epochs));
@@ -184,10 +195,17 @@ double evaluate_mse(Autoencoder& model, const torch::Tensor& images, std::int64_
   return squared_error / static_cast<double>(images.numel());
 }
 
-std::string history_csv(const std::vector<EpochResult>& history) {
-  std::string text = "epoch,loss,val_loss,seconds\n";
+std::string history_csv(const std::vector<EpochResult>& history, const char* penalty) {
+  std::string text = "epoch,loss,val_loss,seconds";
+  if (penalty != nullptr) text += fmt::format(",reconstruction,{0},val_reconstruction,val_{0}", penalty);
+  text += "\n";
   for (const EpochResult& r : history) {
-    text += fmt::format("{},{:.9g},{:.9g},{:.3f}\n", r.epoch, r.loss, r.val_loss, r.seconds);
+    text += fmt::format("{},{:.9g},{:.9g},{:.3f}", r.epoch, r.loss, r.val_loss, r.seconds);
+    if (penalty != nullptr) {
+      text += fmt::format(",{:.9g},{:.9g},{:.9g},{:.9g}", r.loss - r.penalty, r.penalty, r.val_loss - r.val_penalty,
+                          r.val_penalty);
+    }
+    text += "\n";
   }
   return text;
 }
@@ -197,6 +215,8 @@ std::uint64_t training_memory_bytes(const ModelConfig& config, std::int64_t batc
   for (const auto size : config.encoder_sizes()) widths += static_cast<std::uint64_t>(size);
   for (const auto size : config.decoder_sizes()) widths += static_cast<std::uint64_t>(size);
   const auto parameters = static_cast<std::uint64_t>(config.parameter_count());
+  // The widths count the input twice (encoder and decoder ends): room for a
+  // denoising run's corrupted batch too.
   return sizeof(float) * (4 * parameters + 4 * static_cast<std::uint64_t>(batch_rows) * widths);
 }
 
@@ -273,6 +293,7 @@ std::vector<EpochResult> train(const TrainRequest& request) {
 
   CheckpointMeta meta;
   meta.model = model->config();
+  meta.kind = request.kind;
   meta.options = options;
   meta.epoch = request.resume ? resumed.meta.epoch : 0;
   meta.data = request.data;
@@ -281,13 +302,26 @@ std::vector<EpochResult> train(const TrainRequest& request) {
   meta.tool_version = kVersion;
   meta.torch_version = TORCH_VERSION;
 
-  TrainStep step(model, optimizer, batch_rows, std::min(kEvalBatchSize, std::max<std::int64_t>(val_images, 1)));
+  const KindOptions& kind = request.kind;
+  const bool noisy = kind_row(kind.kind).noisy_input;
+  const bool clip = inputs_in_unit_range(request.data);
+  TrainStep step(model, optimizer, batch_rows, std::min(kEvalBatchSize, std::max<std::int64_t>(val_images, 1)),
+                 kind.sparsity);
   torch::Tensor batch_buffer = torch::empty({batch_rows, train_images.size(1)});  // (batch_rows, 784)
+  // Denoising: the corrupted batch, and the validation vectors corrupted once.
+  torch::Tensor noisy_buffer = noisy ? torch::empty_like(batch_buffer) : torch::Tensor();  // (batch_rows, 784)
+  torch::Tensor val_inputs = val_set;                                                      // (val_images, input)
+  if (noisy) {
+    val_inputs = torch::empty_like(val_set);
+    at::Generator generator = epoch_generator(options.seed, 0);
+    corrupt(kind, clip, val_set, val_inputs, generator);
+  }
   const std::int64_t batch_size = options.batch_size;
   const std::int64_t batches = (n + batch_size - 1) / batch_size;  // the last batch may be smaller, as in Keras
   if (meta.epoch < options.epochs) {
-    spdlog::info("Training on {} vectors of {} ({} batches of {}), validating on {}, epochs {} to {}", n,
-                 request.data.describe(), batches, batch_size, val_images, meta.epoch + 1, options.epochs);
+    spdlog::info("Training a {} autoencoder on {} vectors of {} ({} batches of {}), validating on {}, epochs {} to {}",
+                 kind.describe(), n, request.data.describe(), batches, batch_size, val_images, meta.epoch + 1,
+                 options.epochs);
   } else {
     spdlog::info("'{}' has already trained {} epochs; raise --epochs to train longer", checkpoint_path.string(),
                  meta.epoch);
@@ -297,23 +331,34 @@ std::vector<EpochResult> train(const TrainRequest& request) {
   for (std::int64_t epoch = meta.epoch + 1; epoch <= options.epochs; ++epoch) {
     const auto start = std::chrono::steady_clock::now();
     model->train();
-    const torch::Tensor order = epoch_permutation(options.seed, epoch, n);  // (n) int64
+    at::Generator generator = epoch_generator(options.seed, epoch);
+    const torch::Tensor order = torch::randperm(n, generator, torch::kLong);  // (n) int64
     ProgressBar progress(request.progress, epoch, options.epochs, batches);
-    double weighted_loss = 0;  // sum over batches of (batch mean loss) * (batch rows)
+    double weighted_loss = 0;     // sum over batches of (batch mean loss) * (batch rows)
+    double weighted_penalty = 0;  // the same for the penalty term
     for (std::int64_t b = 0; b < batches; ++b) {
       const std::int64_t begin = b * batch_size;
       const std::int64_t end = std::min(n, begin + batch_size);
       torch::Tensor x = batch_buffer.narrow(0, 0, end - begin);  // (rows, 784)
       at::index_select_out(x, train_images, 0, order.slice(0, begin, end));
-      weighted_loss += step.run(x) * static_cast<double>(end - begin);
+      torch::Tensor input = x;  // (rows, 784)
+      if (noisy) {
+        input = noisy_buffer.narrow(0, 0, end - begin);
+        corrupt(kind, clip, x, input, generator);
+      }
+      weighted_loss += step.run(input, x) * static_cast<double>(end - begin);
+      weighted_penalty += step.last_penalty() * static_cast<double>(end - begin);
       progress.update(b + 1);
     }
     progress.clear();
     EpochResult result;
     result.epoch = epoch;
     result.loss = weighted_loss / static_cast<double>(n);
+    result.penalty = weighted_penalty / static_cast<double>(n);
     check_evaluation_input(val_set, kEvalBatchSize);
-    result.val_loss = step.squared_error(val_set) / static_cast<double>(val_set.numel());
+    const TrainStep::Sums val = step.evaluate(val_inputs, val_set);
+    result.val_penalty = kind.sparsity * val.latent_l1 / static_cast<double>(val_images);
+    result.val_loss = val.squared_error / static_cast<double>(val_set.numel()) + result.val_penalty;
     result.val_images = val_images;
     result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (!std::isfinite(result.loss) || !std::isfinite(result.val_loss)) {
@@ -329,17 +374,17 @@ std::vector<EpochResult> train(const TrainRequest& request) {
     meta.history = history;
     save_checkpoint(checkpoint_path, meta, model, &optimizer);
     run_directory.keep();
-    write_file_atomically(out / kHistoryFile, history_csv(history));
+    write_file_atomically(out / kHistoryFile, history_csv(history, kind_row(kind.kind).penalty));
     spdlog::info("Epoch {}/{} - loss: {:.4f} - val_loss: {:.4f} - {:.1f}s", epoch, options.epochs, result.loss,
                  result.val_loss, result.seconds);
   }
 
   // 4. history.csv also when nothing was trained (a resume of a finished run
   // after a crash before it was written), then the figures.
-  write_file_atomically(out / kHistoryFile, history_csv(history));
+  write_file_atomically(out / kHistoryFile, history_csv(history, kind_row(kind.kind).penalty));
   run_directory.keep();
   if (request.figures) {
-    draw_figures(out, model, data.test.x, history);
+    draw_figures(out, model, request, data.test.x, history);
     spdlog::info("Run directory '{}': {}, {}, {}{}", out.string(), kCheckpointFile, kHistoryFile, kLossFigureFile,
                  is_image_model(model->config()) ? std::string(", ") + kReconstructionsFigureFile : std::string());
   }

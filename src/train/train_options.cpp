@@ -49,27 +49,37 @@ bool TrainOptions::operator==(const TrainOptions& other) const {
 
 bool EpochResult::operator==(const EpochResult& other) const {
   return epoch == other.epoch && same(loss, other.loss) && same(val_loss, other.val_loss) &&
-         same(seconds, other.seconds) && val_images == other.val_images;
+         same(seconds, other.seconds) && val_images == other.val_images && same(penalty, other.penalty) &&
+         same(val_penalty, other.val_penalty);
 }
 
-nlohmann::json history_to_json(const std::vector<EpochResult>& history) {
+nlohmann::json history_to_json(const std::vector<EpochResult>& history, bool with_penalty) {
   nlohmann::json rows = nlohmann::json::array();
   for (const EpochResult& r : history) {
-    rows.push_back({{"epoch", r.epoch},
-                    {"loss", r.loss},
-                    {"val_loss", r.val_loss},
-                    {"seconds", r.seconds},
-                    {"val_images", r.val_images}});
+    nlohmann::json row = {{"epoch", r.epoch},
+                          {"loss", r.loss},
+                          {"val_loss", r.val_loss},
+                          {"seconds", r.seconds},
+                          {"val_images", r.val_images}};
+    if (with_penalty) {
+      row["penalty"] = r.penalty;
+      row["val_penalty"] = r.val_penalty;
+    }
+    rows.push_back(row);
   }
   return rows;
 }
 
-std::vector<EpochResult> history_from_json(const nlohmann::json& j, const std::string& where) {
+std::vector<EpochResult> history_from_json(const nlohmann::json& j, const std::string& where, bool with_penalty) {
   if (!j.is_array()) throw Error(where + ": expected a JSON array, found " + json_excerpt(j));
   std::vector<EpochResult> history;
   for (std::size_t i = 0; i < j.size(); ++i) {
     const JsonObject row(j[i], where + " row " + std::to_string(i + 1));
-    row.refuse_unknown_keys({"epoch", "loss", "val_loss", "seconds", "val_images"});
+    if (with_penalty) {
+      row.refuse_unknown_keys({"epoch", "loss", "val_loss", "seconds", "val_images", "penalty", "val_penalty"});
+    } else {
+      row.refuse_unknown_keys({"epoch", "loss", "val_loss", "seconds", "val_images"});
+    }
     EpochResult r;
     const auto expected_epoch = static_cast<std::int64_t>(i) + 1;
     r.epoch = row.integer("epoch");
@@ -81,6 +91,10 @@ std::vector<EpochResult> history_from_json(const nlohmann::json& j, const std::s
     r.val_loss = real_or_nan(row, "val_loss");
     r.seconds = row.real("seconds", 0);
     r.val_images = row.integer("val_images", 0);
+    if (with_penalty) {
+      r.penalty = real_or_nan(row, "penalty");
+      r.val_penalty = real_or_nan(row, "val_penalty");
+    }
     history.push_back(r);
   }
   return history;

@@ -81,6 +81,17 @@ void expect_failure(const Outcome& run, int status, const std::vector<std::strin
   EXPECT_EQ(run.out, "") << "a failing command wrote to stdout";
 }
 
+// The val_loss of history.csv's first epoch (NaN if the file does not hold one).
+double first_val_loss(const fs::path& history) {
+  std::ifstream csv(history);
+  std::string header, row;
+  std::getline(csv, header);
+  std::getline(csv, row);
+  double val_loss = std::nan("");
+  EXPECT_EQ(std::sscanf(row.c_str(), "%*d,%*f,%lf", &val_loss), 1) << history << ": " << row;
+  return val_loss;
+}
+
 }  // namespace
 
 TEST_F(CliTest, BadCommandLinesAreRefusedBeforeAnyWork) {
@@ -101,6 +112,9 @@ TEST_F(CliTest, BadCommandLinesAreRefusedBeforeAnyWork) {
       {{"--threads", "257"}, "--threads"},
       {{"--train-limit", "-5"}, "train-limit"},
       {{"--activation", "swish"}, "swish"},
+      {{"--kind", "contractive"}, "contractive"},
+      {{"--sparsity", "0.1"}, "--sparsity applies to --kind sparse only"},
+      {{"--kind", "denoising", "--noise", "mask", "--noise-level", "1"}, "--noise-level"},
       {{"stray"}, "stray"},
   };
   // Each case starts LibTorch, so the list covers each kind of mistake once
@@ -168,12 +182,7 @@ TEST_F(CliTest, TrainEvalAndResume) {
   const double test_mse = result["test_mse"].get<double>();
   EXPECT_GT(test_mse, 0);
   EXPECT_LT(test_mse, 0.2);
-  std::ifstream csv(run / "history.csv");
-  std::string header, row;
-  std::getline(csv, header);
-  std::getline(csv, row);
-  double val_loss = 0;
-  ASSERT_EQ(std::sscanf(row.c_str(), "%*d,%*f,%lf", &val_loss), 1) << row;
+  const double val_loss = first_val_loss(run / "history.csv");
   EXPECT_NEAR(test_mse, val_loss, 1e-7 * val_loss) << "gap " << test_mse - val_loss;
 
   // --resume with a higher --epochs continues the run.
@@ -188,4 +197,36 @@ TEST_F(CliTest, TrainEvalAndResume) {
   // eval on a missing checkpoint names it.
   expect_failure(tinyae({"eval", "--model", (dir_ / "none.pt").string(), "--data", kMnistDir.string(), "--json"}), 1,
                  {"none.pt"});
+}
+
+// A denoising run from the command line: eval --json reports the MSE of the
+// corrupted test images and of their reconstructions; the latter, on the
+// same 200 images corrupted by the same seed, is the run's last val_loss.
+TEST_F(CliTest, DenoisingTrainAndEval) {
+  const fs::path run = dir_ / "run";
+  std::vector<std::string> args = small_train(run);
+  for (const char* extra : {"--kind", "denoising", "--noise", "gaussian", "--noise-level", "0.5"})
+    args.push_back(extra);
+  const Outcome trained = tinyae(args);
+  ASSERT_EQ(trained.status, 0) << trained.err;
+  const Outcome eval = tinyae({"eval", "--model", (run / "model.safetensors").string(), "--json", "--train-limit",
+                               "500", "--test-limit", "200"});
+  ASSERT_EQ(eval.status, 0) << eval.err;
+  const nlohmann::json result = nlohmann::json::parse(eval.out);
+  EXPECT_EQ(result["kind"], (nlohmann::json{{"name", "denoising"}, {"noise", "gaussian"}, {"noise_level", 0.5}}));
+  ASSERT_TRUE(result.contains("denoising")) << eval.out;
+  const double noisy = result["denoising"]["noisy_input_mse"].get<double>();
+  const double denoised = result["denoising"]["denoised_mse"].get<double>();
+  EXPECT_LT(denoised, noisy) << eval.out;
+  EXPECT_TRUE(result["latent"]["mean_activation"].is_number()) << eval.out;
+  const double val_loss = first_val_loss(run / "history.csv");
+  EXPECT_NEAR(denoised, val_loss, 1e-6 * val_loss) << "gap " << denoised - val_loss;
+
+  // --resume keeps the kind; another noise is a conflict, named.
+  expect_failure(tinyae({"train", "--data", kMnistDir.string(), "--out", run.string(), "--resume", "--noise-level",
+                         "0.25", "--epochs", "2"}),
+                 1, {"--kind"});
+  expect_failure(tinyae({"train", "--data", kMnistDir.string(), "--out", run.string(), "--resume", "--sparsity", "0.1",
+                         "--epochs", "2"}),
+                 2, {"--sparsity"});
 }

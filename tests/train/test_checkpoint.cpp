@@ -142,6 +142,28 @@ TEST(Checkpoint, RoundTripIsBitwise) {
   EXPECT_EQ(loaded.optimizer_options.eps(), 1e-7);
 }
 
+// The kind and, for a kind with a penalty, each epoch's penalty terms.
+TEST(Checkpoint, KindAndPenaltyHistoryRoundTrip) {
+  auto t = trained(ModelConfig{}, 1, 13);
+  auto meta = meta_for(ModelConfig{}, 1);
+  meta.kind.kind = ModelKind::kSparse;
+  meta.kind.sparsity = 2.5e-4;
+  meta.history[0].penalty = 0.125;
+  meta.history[0].val_penalty = std::nan("");
+  const fs::path path = temp_dir() / "sparse.safetensors";
+  save_checkpoint(path, meta, t.model, t.optimizer.get());
+  const Checkpoint loaded = load_checkpoint(path);
+  EXPECT_EQ(loaded.meta.kind, meta.kind);
+  EXPECT_EQ(loaded.meta.history, meta.history);
+  meta.kind.kind = ModelKind::kDenoising;
+  meta.kind.sparsity = 0;
+  meta.kind.noise = NoiseType::kMask;
+  meta.kind.noise_level = 0.25;
+  meta.history[0].penalty = meta.history[0].val_penalty = 0;
+  save_checkpoint(path, meta, t.model, t.optimizer.get());
+  EXPECT_EQ(load_checkpoint(path).meta.kind, meta.kind);
+}
+
 // Resuming: a restored optimizer on the loaded model takes the same step,
 // bit for bit, as the original optimizer on the original model; and saving
 // the restored pair again reproduces the file byte for byte.
@@ -395,9 +417,9 @@ TEST(CheckpointHostile, FlippedBytesFailTheChecksum) {
 
 TEST(CheckpointHostile, VersionsNotRead) {
   auto j = small_meta();
-  j["format_version"] = 4;
+  j["format_version"] = kCheckpointFormatVersion + 1;
   expect_refused(forge(j.dump(), small_tensors()), "future.safetensors",
-                 {"written by a newer tinyae: format_version 4, this reads 3"});
+                 {"written by a newer tinyae: format_version 5, this reads 4"});
   j["format_version"] = 1;
   expect_refused(forge(j.dump(), small_tensors()), "old.safetensors", {"unsupported format_version 1"});
 }
@@ -417,6 +439,21 @@ TEST(CheckpointHostile, Format3NeedsItsDataKeysAndChecksThem) {
   const Checkpoint loaded = parse_checkpoint(forge(j.dump(), small_tensors()), "v3.safetensors");
   EXPECT_EQ(loaded.meta.data, spec);
   EXPECT_EQ(loaded.meta.input_scaling.scale, scaling.scale);
+  EXPECT_EQ(loaded.meta.kind, KindOptions{}) << "format 3 records no kind: vanilla";
+  // Format 4 records the kind, and a penalty kind's history its terms.
+  j["format_version"] = 4;
+  expect_refused(forge(j.dump(), small_tensors()), "v4.safetensors", {"v4.safetensors", "\"kind\""});
+  j["kind"] = {{"name", "sparse"}, {"sparsity", 0.5}};
+  EXPECT_EQ(parse_checkpoint(forge(j.dump(), small_tensors()), "v4.safetensors").meta.kind.sparsity, 0.5);
+  j["epoch"] = 1;
+  j["history"] = {{{"epoch", 1}, {"loss", 0.5}, {"val_loss", 0.5}, {"seconds", 1.0}, {"val_images", 10}}};
+  expect_refused(forge(j.dump(), small_tensors()), "v4.safetensors", {"history row 1", "penalty"});
+  j["kind"] = {{"name", "sparse"}};
+  expect_refused(forge(j.dump(), small_tensors()), "v4.safetensors", {".kind", "sparsity"});
+  j["format_version"] = 3;
+  j.erase("kind");
+  j["epoch"] = 0;
+  j["history"] = nlohmann::json::array();
   // Three features do not divide the small model's 20 inputs; a stride of 0 is no window.
   j["input_scaling"] = scaling_to_json(Scaling{ScalingKind::kMinMax, {"a", "b", "c"}, {0, 0, 0}, {1, 1, 1}});
   expect_refused(forge(j.dump(), small_tensors()), "v3.safetensors", {"input_scaling", "features do not divide"});

@@ -1,6 +1,8 @@
 // TrainStep against the reference it replaces: LibTorch autograd
 // (mse_loss + backward) and tinyae::Adamax::step on a twin model, for a few
-// steps on random data, every activation, with a ragged last batch.
+// steps on random data, every activation, with a ragged last batch; the
+// same for the sparse kind's L1 penalty and the denoising kind's separate
+// input and target, and the penalty against a hand computation.
 #include <cmath>
 #include <cstdint>
 #include <iostream>
@@ -59,31 +61,40 @@ std::vector<torch::Tensor> state_tensors(Adamax& optimizer) {
   return tensors;
 }
 
-void expect_step_matches_autograd(Activation activation, Activation output_activation) {
+// `latent_l1` > 0: the sparse kind's loss; `noisy`: the input is the data
+// plus fixed noise, the target the data (the denoising kind's step).
+void expect_step_matches_autograd(Activation activation, Activation output_activation, double latent_l1 = 0,
+                                  bool noisy = false) {
   Autoencoder reference = make_model(activation, output_activation);
   Autoencoder manual = make_model(activation, output_activation);
   // Large steps so that a wrong gradient shows within a few updates.
   Adamax reference_optimizer(reference->parameters(), AdamaxOptions(0.01));
   Adamax manual_optimizer(manual->parameters(), AdamaxOptions(0.01));
-  tinyae::TrainStep step(manual, manual_optimizer, 8, 5);
+  tinyae::TrainStep step(manual, manual_optimizer, 8, 5, latent_l1);
 
   torch::manual_seed(11);
-  const torch::Tensor data = torch::rand({29, 12});  // (29, 12): batches of 8, 8, 8, 5
+  const torch::Tensor data = torch::rand({29, 12});                                 // (29, 12): batches of 8, 8, 8, 5
+  const torch::Tensor inputs = noisy ? data + 0.3 * torch::randn({29, 12}) : data;  // (29, 12)
   double gap = 0;
   for (int epoch = 0; epoch < 2; ++epoch) {
     for (std::int64_t begin = 0; begin < data.size(0); begin += 8) {
-      const torch::Tensor x = data.slice(0, begin, std::min<std::int64_t>(data.size(0), begin + 8));
+      const std::int64_t end = std::min<std::int64_t>(data.size(0), begin + 8);
+      const torch::Tensor x = data.slice(0, begin, end);
+      const torch::Tensor input = inputs.slice(0, begin, end);
       reference_optimizer.zero_grad();
-      const torch::Tensor loss = torch::mse_loss(reference->forward(x), x);
+      const torch::Tensor z = reference->encode(input);  // (rows, latent)
+      torch::Tensor loss = torch::mse_loss(reference->decode(z), x);
+      if (latent_l1 > 0) loss = loss + latent_l1 * z.abs().sum(1).mean();
       loss.backward();
       reference_optimizer.step();
-      const double manual_loss = step.run(x.contiguous());
+      const double manual_loss = step.run(input.contiguous(), x.contiguous());
       EXPECT_NEAR(manual_loss, loss.item<double>(), 1e-6 * loss.item<double>());
       gap = std::max(gap, max_relative_gap(state_tensors(manual_optimizer), state_tensors(reference_optimizer)));
     }
   }
   std::cout << "TrainStep vs autograd + Adamax (" << tinyae::activation_name(activation) << "/"
-            << tinyae::activation_name(output_activation) << "): max relative gap " << gap << "\n";
+            << tinyae::activation_name(output_activation) << ", latent L1 " << latent_l1 << (noisy ? ", noisy" : "")
+            << "): max relative gap " << gap << "\n";
   EXPECT_LE(gap, kRelativeTolerance);
   const auto manual_params = manual_optimizer.all_parameters();
   const auto reference_params = reference_optimizer.all_parameters();
@@ -103,6 +114,52 @@ TEST(TrainStep, MatchesAutogradAndAdamaxRelu) { expect_step_matches_autograd(Act
 TEST(TrainStep, MatchesAutogradAndAdamaxOtherActivations) {
   expect_step_matches_autograd(Activation::kTanh, Activation::kSigmoid);
   expect_step_matches_autograd(Activation::kLinear, Activation::kLinear);
+}
+
+// A weight large enough that the penalty's gradient steers the steps.
+TEST(TrainStep, SparsePenaltyMatchesAutograd) {
+  expect_step_matches_autograd(Activation::kRelu, Activation::kRelu, 0.05);
+  expect_step_matches_autograd(Activation::kTanh, Activation::kLinear, 0.05);
+}
+
+TEST(TrainStep, DenoisingInputAndTargetMatchAutograd) {
+  expect_step_matches_autograd(Activation::kRelu, Activation::kRelu, 0, true);
+  expect_step_matches_autograd(Activation::kRelu, Activation::kSigmoid, 0.05, true);
+}
+
+// The penalty on a network small enough to follow by hand: input 2, no
+// hidden layer, latent 2, linear; encoder weights [[1, -2], [0.5, 1]],
+// biases [0.25, -1]. Rows (1, 1) and (2, 0) give codes (-0.75, 0.5) and
+// (2.25, 0): sum |z| = 1.25 and 2.25, mean 1.75, penalty 0.1 * 1.75.
+// The MSE part is the loss minus the penalty; at lr 0 nothing moves, so
+// the evaluation sums see the same codes.
+TEST(TrainStep, SparsePenaltyByHand) {
+  tinyae::ModelConfig config;
+  config.input_size = 2;
+  config.hidden = {};
+  config.latent_size = 2;
+  config.activation = Activation::kLinear;
+  config.output_activation = Activation::kLinear;
+  Autoencoder model(config);
+  {
+    torch::NoGradGuard no_grad;
+    model->encoder_layers()[0].linear->weight.copy_(torch::tensor({{1.0f, -2.0f}, {0.5f, 1.0f}}));
+    model->encoder_layers()[0].linear->bias.copy_(torch::tensor({0.25f, -1.0f}));
+  }
+  Adamax optimizer(model->parameters(), AdamaxOptions(1e-30));
+  tinyae::TrainStep step(model, optimizer, 2, 2, 0.1);
+  const torch::Tensor x = torch::tensor({{1.0f, 1.0f}, {2.0f, 0.0f}});  // (2, 2)
+  double mse = 0;
+  {
+    torch::NoGradGuard no_grad;
+    mse = (model->forward(x) - x).square().mean().item<double>();
+  }
+  const double loss = step.run(x);
+  EXPECT_NEAR(step.last_penalty(), 0.1 * 1.75, 1e-7);
+  EXPECT_NEAR(loss, mse + 0.1 * 1.75, 1e-6);
+  const tinyae::TrainStep::Sums sums = step.evaluate(x, x);
+  EXPECT_NEAR(sums.latent_l1, 1.25 + 2.25, 1e-5);
+  EXPECT_NEAR(sums.squared_error, 4 * mse, 1e-5);
 }
 
 // The model's tensors stay the ones the module and the optimizer hold, now

@@ -25,6 +25,7 @@
 #include "tinyae/common.h"
 #include "tinyae/data.h"
 #include "tinyae/figures.h"
+#include "tinyae/model_kind.h"
 #include "tinyae/train.h"
 
 namespace fs = std::filesystem;
@@ -233,6 +234,83 @@ TEST_F(TrainTest, ResumedRunEqualsUninterruptedRun) {
   }
   expect_same_parameters(dir_ / "resumed" / tinyae::kCheckpointFile, dir_ / "straight" / tinyae::kCheckpointFile);
   EXPECT_EQ(tinyae::load_checkpoint(dir_ / "resumed" / tinyae::kCheckpointFile).meta.epoch, 3);
+}
+
+// Each kind lowers its own loss; the sparse one also quiets the latent code
+// against a vanilla run of the same seed, and writes its two loss terms to
+// history.csv; the denoising run draws its corrupted row and repeats
+// bitwise across a resume, its noise drawn from the seed alone.
+TEST_F(TrainTest, SparseRunLowersItsLossAndItsLatentActivity) {
+  const std::vector<EpochResult> vanilla = tinyae::train(small_request("vanilla", 2));
+  TrainRequest request = small_request("sparse", 2);
+  request.kind.kind = tinyae::ModelKind::kSparse;
+  request.kind.sparsity = 1e-3;
+  const std::vector<EpochResult> history = tinyae::train(request);
+  ASSERT_EQ(history.size(), 2u);
+  EXPECT_LT(history[1].loss, history[0].loss);
+  EXPECT_LT(history[1].val_loss, history[0].val_loss);
+  for (const EpochResult& r : history) {
+    EXPECT_GT(r.penalty, 0);
+    EXPECT_LT(r.penalty, r.loss);
+    EXPECT_GT(r.val_penalty, 0);
+  }
+  tinyae::Checkpoint sparse = tinyae::load_checkpoint(request.out_dir / tinyae::kCheckpointFile);
+  EXPECT_EQ(sparse.meta.kind, request.kind);
+  EXPECT_EQ(sparse.meta.history, history);
+  tinyae::Checkpoint plain = tinyae::load_checkpoint(dir_ / "vanilla" / tinyae::kCheckpointFile);
+  EXPECT_EQ(plain.meta.kind, tinyae::KindOptions{});
+
+  const tinyae::Mnist data = tinyae::load_mnist(kMnistDir, kTrainImages, kTestImages);
+  auto latent_mean = [&](tinyae::Checkpoint& c) {
+    at::Generator generator = tinyae::epoch_generator(c.meta.options.seed, 0);
+    return tinyae::kind_figures(c.model, c.meta.kind, true, data.test.images, generator,
+                                1000)["latent"]["mean_activation"]
+        .get<double>();
+  };
+  const double sparse_mean = latent_mean(sparse), vanilla_mean = latent_mean(plain);
+  std::cout << "mean |z|: vanilla " << vanilla_mean << ", sparse " << sparse_mean << "; val MSE: vanilla "
+            << vanilla.back().val_loss << ", sparse " << history.back().val_loss - history.back().val_penalty << "\n";
+  EXPECT_LT(sparse_mean, 0.7 * vanilla_mean);
+  // The penalty's share of val_loss is the weight times the mean L1 norm of a code.
+  EXPECT_NEAR(history.back().val_penalty, 1e-3 * sparse_mean * request.model.latent_size,
+              1e-4 * history.back().val_penalty);
+
+  std::ifstream csv(request.out_dir / tinyae::kHistoryFile);
+  std::string header;
+  ASSERT_TRUE(std::getline(csv, header));
+  EXPECT_EQ(header, "epoch,loss,val_loss,seconds,reconstruction,l1_penalty,val_reconstruction,val_l1_penalty");
+}
+
+TEST_F(TrainTest, DenoisingRunLowersItsLossAndResumesBitwise) {
+  auto denoising = [&](const std::string& run, std::int64_t epochs) {
+    TrainRequest request = small_request(run, epochs);
+    request.kind.kind = tinyae::ModelKind::kDenoising;
+    request.kind.noise_level = 0.5;
+    return request;
+  };
+  TrainRequest straight = denoising("straight", 3);
+  straight.figures = true;
+  const std::vector<EpochResult> history = tinyae::train(straight);
+  ASSERT_EQ(history.size(), 3u);
+  EXPECT_LT(history[2].loss, history[0].loss);
+  EXPECT_LT(history[2].val_loss, history[0].val_loss);
+  const tinyae::FigureSize expected = tinyae::reconstructions_figure_size(10, true);
+  const auto recon_png = png_size(straight.out_dir / tinyae::kReconstructionsFigureFile);
+  EXPECT_EQ(recon_png.second, static_cast<std::uint32_t>(expected.height)) << "the corrupted inputs' row";
+
+  tinyae::train(denoising("resumed", 2));
+  TrainRequest resume = denoising("resumed", 3);
+  resume.resume = true;
+  const std::vector<EpochResult> resumed = tinyae::train(resume);
+  ASSERT_EQ(resumed.size(), 3u);
+  for (std::size_t i = 0; i < 3; ++i) EXPECT_EQ(resumed[i].loss, history[i].loss) << "epoch " << i + 1;
+  expect_same_parameters(dir_ / "resumed" / tinyae::kCheckpointFile, dir_ / "straight" / tinyae::kCheckpointFile);
+
+  // Resuming as another kind is refused by name.
+  TrainRequest other = denoising("resumed", 4);
+  other.resume = true;
+  other.kind.noise_level = 0.25;
+  expect_error_containing([&] { tinyae::train(other); }, "--kind");
 }
 
 // Refusals on a finished run: no overwrite without --resume, no resume with

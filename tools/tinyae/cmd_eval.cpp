@@ -28,6 +28,7 @@
 #include "tinyae/csv.h"
 #include "tinyae/data_source.h"
 #include "tinyae/export.h"
+#include "tinyae/model_kind.h"
 #include "tinyae/number_format.h"
 #include "tinyae/quantize.h"
 #include "tinyae/scoring.h"
@@ -188,6 +189,13 @@ int cmd_eval(int argc, char** argv) {
                            {"threshold", {{"value", threshold.value}, {"rule", threshold.rule}}},
                            {"flagged", std::count_if(test_scores.begin(), test_scores.end(),
                                                      [&](double s) { return s > threshold.value; })}};
+  // The kind's own figures (float32 model; denoising corrupts the test
+  // vectors as training corrupted its validation vectors).
+  report["kind"] = meta.kind.to_json();
+  at::Generator generator = epoch_generator(meta.options.seed, 0);
+  const nlohmann::json kind_report =
+      kind_figures(model, meta.kind, inputs_in_unit_range(spec), data.test.x, generator, batch_size);
+  for (const auto& [key, value] : kind_report.items()) report[key] = value;
   if (!labels.empty()) {
     report["anomalies"] = std::count(labels.begin(), labels.end(), 1);
     const nlohmann::json auc = auc_json(test_scores, labels);
@@ -242,7 +250,15 @@ int cmd_eval(int argc, char** argv) {
             << fmt::format("data: {}\n", spec.describe())
             << fmt::format("train_mse: {:.6f} ({} vectors)\n", mean(train_scores), train_scores.size())
             << fmt::format("test_mse:  {:.6f} ({} vectors)\n", mean(test_scores), test_scores.size())
-            << fmt::format("threshold: {:.6g} ({})\n", threshold.value, threshold.rule);
+            << fmt::format("threshold: {:.6g} ({})\n", threshold.value, threshold.rule)
+            << fmt::format("kind: {}; latent: mean |z| {:.6g}, {:.4f} of the values below {}\n", meta.kind.describe(),
+                           report["latent"]["mean_activation"].get<double>(),
+                           report["latent"]["near_zero_fraction"].get<double>(), kNearZeroActivation);
+  if (report.contains("denoising")) {
+    std::cout << fmt::format("denoising: MSE of the corrupted test vectors {:.6f}, of their reconstructions {:.6f}\n",
+                             report["denoising"]["noisy_input_mse"].get<double>(),
+                             report["denoising"]["denoised_mse"].get<double>());
+  }
   if (have_auc) {
     const nlohmann::json& c = report["confusion"];
     const nlohmann::json& baseline = report["baseline"]["auc"];

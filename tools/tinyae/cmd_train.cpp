@@ -26,6 +26,7 @@
 #include "tinyae/checkpoint.h"
 #include "tinyae/common.h"
 #include "tinyae/model.h"
+#include "tinyae/model_kind.h"
 #include "tinyae/train.h"
 
 namespace tinyae::cli {
@@ -37,6 +38,62 @@ Activation parse_activation_flag(const std::string& flag, const std::string& tex
   } catch (const Error& e) {
     throw UsageError(fmt::format("--{}: {}", flag, e.what()));
   }
+}
+
+// The kind and its options: the checkpoint's on resume (`stored`), else
+// vanilla; --kind replaces the kind (its options then start from their
+// defaults) and each option flag its value. A flag of another kind is a
+// mistake, not something to ignore.
+KindOptions parse_kind_flags(const cxxopts::ParseResult& args, const KindOptions* stored) {
+  auto text = [&](const char* flag) { return args[flag].as<std::string>(); };
+  auto given = [&](const char* flag) { return args.count(flag) > 0; };
+  KindOptions kind = stored != nullptr ? *stored : KindOptions{};
+  if (given("kind")) {
+    ModelKind parsed = ModelKind::kVanilla;
+    try {
+      parsed = parse_kind(text("kind"));
+    } catch (const Error& e) {
+      throw UsageError(fmt::format("--kind: {}", e.what()));
+    }
+    if (parsed != kind.kind) {
+      kind = KindOptions{};
+      kind.kind = parsed;
+    }
+  }
+  if (kind.kind == ModelKind::kSparse && kind.sparsity == 0) kind.sparsity = kDefaultSparsity;
+  if (kind.kind == ModelKind::kDenoising && kind.noise_level == 0) kind.noise_level = kDefaultNoiseLevel;
+  const char* kind_name = kind_row(kind.kind).name;
+  if (given("sparsity")) {
+    if (kind.kind != ModelKind::kSparse) {
+      throw UsageError(fmt::format("--sparsity applies to --kind sparse only, not to --kind {}", kind_name));
+    }
+    kind.sparsity = parse_real("sparsity", text("sparsity"), 0, kMaxSparsity, false);
+  }
+  for (const char* flag : {"noise", "noise-level"}) {
+    if (given(flag) && kind.kind != ModelKind::kDenoising) {
+      throw UsageError(fmt::format("--{} applies to --kind denoising only, not to --kind {}", flag, kind_name));
+    }
+  }
+  if (given("noise")) {
+    try {
+      kind.noise = parse_noise(text("noise"));
+    } catch (const Error& e) {
+      throw UsageError(fmt::format("--noise: {}", e.what()));
+    }
+  }
+  if (given("noise-level")) {
+    const bool mask = kind.noise == NoiseType::kMask;
+    const double level = parse_real("noise-level", text("noise-level"), 0, mask ? 1 : kMaxGaussianNoise, false);
+    if (mask && level >= 1) {
+      throw UsageError(
+          fmt::format("--noise-level of mask noise must be a number in (0, 1), got '{}'", text("noise-level")));
+    }
+    kind.noise_level = level;
+  }
+  if (kind.kind == ModelKind::kDenoising && kind.noise == NoiseType::kMask && kind.noise_level >= 1) {
+    throw UsageError(fmt::format("--noise mask needs --noise-level in (0, 1), got {}", kind.noise_level));
+  }
+  return kind;
 }
 
 }  // namespace
@@ -65,6 +122,16 @@ int cmd_train(int argc, char** argv) {
                                                          cxxopts::value<std::string>()->default_value("0"))(
       "test-limit", "validate on the first N test images only, 0 = all",
       cxxopts::value<std::string>()->default_value("0"))(
+      "kind",
+      "what training minimises: vanilla (MSE), sparse (MSE + an L1 penalty on the latent code), denoising (MSE of "
+      "the reconstruction of a corrupted input against the clean one)",
+      cxxopts::value<std::string>()->default_value("vanilla"))(
+      "sparsity", "sparse: weight of the L1 penalty on the latent code",
+      cxxopts::value<std::string>()->default_value(fmt::format("{}", kDefaultSparsity)))(
+      "noise", "denoising: gaussian (added; clipped to [0, 1] for MNIST) or mask (values set to 0)",
+      cxxopts::value<std::string>()->default_value("gaussian"))(
+      "noise-level", "denoising: gaussian: standard deviation; mask: probability that a value is set to 0",
+      cxxopts::value<std::string>()->default_value(fmt::format("{}", kDefaultNoiseLevel)))(
       "resume", "continue the run in --out from its model.safetensors")("no-figures",
                                                                         "do not draw loss.png and reconstructions.png")(
       "quiet", "log warnings and errors only, no progress bar")("h,help", "print this help");
@@ -92,6 +159,8 @@ int cmd_train(int argc, char** argv) {
   constexpr auto kMaxLimit = std::numeric_limits<std::int64_t>::max();
   const auto train_limit = parse_integer<std::int64_t>("train-limit", text("train-limit"), 0, kMaxLimit);
   const auto test_limit = parse_integer<std::int64_t>("test-limit", text("test-limit"), 0, kMaxLimit);
+  // On resume the kind flags are read against the checkpoint's kind, below.
+  const KindOptions kind = given("resume") ? KindOptions{} : parse_kind_flags(args, nullptr);
 
   TrainRequest request;
   request.out_dir = text("out");
@@ -109,8 +178,11 @@ int cmd_train(int argc, char** argv) {
     }
     const CheckpointMeta meta = load_checkpoint(checkpoint).meta;
     request.model = meta.model;
+    request.kind = parse_kind_flags(args, &meta.kind);
     request.options = meta.options;
     request.data = meta.data;
+  } else {
+    request.kind = kind;
   }
   request.data = parse_data_options(args, request.resume ? &request.data : nullptr);
   if (!request.resume) request.model.input_size = input_size_of(request.data);
