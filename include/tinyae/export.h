@@ -247,7 +247,7 @@ struct ExportOptions {
   std::string url = kDefaultPackageUrl;            // project page in the manifests
   std::string name_prefix;                         // prepended to every symbol; "" for none
   NumberFormat format = NumberFormat::kFloat32;
-  // int8: calibrate on N training vectors spread over the split, in
+  // int8: calibrate on N training vectors (quantize_autoencoder), in
   // [1, kMaxCalibrationImages]; the accuracy report (DIR/quantization.json)
   // uses the whole test split, so int8 always reads the data.
   std::int64_t calibration_images = kDefaultCalibrationImages;

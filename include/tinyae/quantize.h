@@ -139,11 +139,13 @@ Calibration calibrate(const std::vector<LayerView>& layers, const torch::Tensor&
 inline constexpr double kUnboundedInputHeadroom = 0.1;
 
 // The int8 network of an autoencoder, as export writes it and eval scores
-// with it: calibrated on `vectors` rows spread evenly over `train` (n, input)
-// (a time series' first rows would cover one sensor's first days only); the
-// input range widened by kUnboundedInputHeadroom unless `bounded_input`.
-// `used` receives the calibration. Throws tinyae::Error if train holds fewer
-// than `vectors` rows.
+// with it. With `bounded_input` (MNIST: pixels in 0..1, the training split in
+// shuffled order) it calibrates on the first `vectors` rows of `train`
+// (n, input). Otherwise (CSV readings, in time order, whose first rows would
+// cover one sensor's first days only) on `vectors` rows spread evenly over
+// it, and the input range is widened by kUnboundedInputHeadroom. `used`
+// receives the calibration. Throws tinyae::Error if train holds fewer than
+// `vectors` rows.
 QuantizedNetwork quantize_autoencoder(const Autoencoder& model, const torch::Tensor& train, std::int64_t vectors,
                                       bool bounded_input, Calibration* used = nullptr);
 

@@ -194,10 +194,13 @@ class Int8HeaderWriter final : public HeaderWriter {
   }
 };
 
-std::string headroom_note(const ModelData& data) {
-  return data.bounded
-             ? ""
-             : fmt::format("; the input range widened by {:g} of its span on each side", kUnboundedInputHeadroom);
+// Which training vectors calibrate, as quantize_autoencoder picks them.
+std::string calibration_note(std::int64_t vectors, const ModelData& data) {
+  return data.bounded ? fmt::format("the first {} training vectors", vectors)
+                      : fmt::format(
+                            "{} training vectors spread over the split (the input range widened by {:g} "
+                            "of its span on each side)",
+                            vectors, kUnboundedInputHeadroom);
 }
 
 }  // namespace
@@ -214,12 +217,10 @@ nlohmann::ordered_json quantize_for_export(std::vector<ModelToExport>& models, A
                 std::to_string(data.train.size()) + " training vectors of " + data_name);
   }
   const QuantizedNetwork network = quantize_autoencoder(model, data.train.x, options.calibration_images, data.bounded);
-  spdlog::info("int8: calibrated on {} training vectors spread over the split{}:\n{}", options.calibration_images,
-               headroom_note(data), describe_quantization(network));
+  const std::string calibrated_on = calibration_note(options.calibration_images, data) + " of " + data_name;
+  spdlog::info("int8: calibrated on {}:\n{}", calibrated_on, describe_quantization(network));
 
-  const std::string source = "int8, TensorFlow Lite's scheme (see tinyae.h), calibrated on " +
-                             std::to_string(options.calibration_images) +
-                             " training vectors spread over the split of " + data_name + headroom_note(data);
+  const std::string source = "int8, TensorFlow Lite's scheme (see tinyae.h), calibrated on " + calibrated_on;
   models[0].quantized = network.slice(0, encoder_layers);
   models[1].quantized = network.slice(encoder_layers, network.layers.size() - encoder_layers);
   models[2].quantized = network;

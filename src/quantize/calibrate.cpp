@@ -101,7 +101,9 @@ QuantizedNetwork quantize_autoencoder(const Autoencoder& model, const torch::Ten
     throw Error("calibration: asks for " + std::to_string(vectors) + " vectors, the training split holds " +
                 std::to_string(n));
   }
-  const torch::Tensor rows = train.index_select(0, torch::arange(vectors, torch::kLong).mul(n).floor_divide(vectors));
+  const torch::Tensor rows =
+      bounded_input ? train.slice(0, 0, vectors)
+                    : train.index_select(0, torch::arange(vectors, torch::kLong).mul(n).floor_divide(vectors));
   const std::vector<LayerView> layers = autoencoder_layers(model);
   Calibration calibration = calibrate(layers, rows);
   if (!bounded_input) {

@@ -93,7 +93,7 @@ int cmd_eval(int argc, char** argv) {
       cxxopts::value<std::string>()->default_value("p99"))(
       "format", "score as the device would: float32, or int8 (quantized as export --format int8 does)",
       cxxopts::value<std::string>()->default_value("float32"))(
-      "calibration", "int8: calibrate on N training vectors spread over the split, as export does",
+      "calibration", "int8: calibrate on N training vectors, as export does",
       cxxopts::value<std::string>()->default_value(std::to_string(kDefaultCalibrationImages)))(
       "out", "write scores.csv, roc.png, scores.png and report.json into this folder", cxxopts::value<std::string>())(
       "json", "print the report as one JSON object on stdout and nothing else")(

@@ -76,7 +76,8 @@ int cmd_export(int argc, char** argv) {
       "number format: float32, int8 (quantized; also writes quantization.json), or onnx (model_<name>.onnx files, "
       "opset 13, float32; reads no data)",
       cxxopts::value<std::string>()->default_value("float32"))(
-      "calibration", "int8: calibrate on N training vectors spread over the split (1 to 60000)",
+      "calibration",
+      "int8: calibrate on N training vectors (1 to 60000): MNIST the first N, CSV N spread over the split",
       cxxopts::value<std::string>()->default_value(std::to_string(kDefaultCalibrationImages)))(
       "threshold", "anomaly threshold on the validation split: pP (P-th percentile of normal scores) or fprF",
       cxxopts::value<std::string>()->default_value("p99"))(
