@@ -44,9 +44,7 @@
 
 #include <math.h>
 
-/* The inline assembly needs the registers an optimizing build frees (GCC at
-   -O0 runs out of them): an unoptimized build takes the portable C path. */
-#if defined(__ARM_FEATURE_DSP) && defined(__GNUC__) && defined(__OPTIMIZE__) && !defined(TINYAE_NO_ASM)
+#if defined(__ARM_FEATURE_DSP) && defined(__GNUC__) && !defined(TINYAE_NO_ASM)
 #define TINYAE_I8_DSP 1
 #include <arm_acle.h>
 #else
