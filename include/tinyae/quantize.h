@@ -143,11 +143,10 @@ inline constexpr double kUnboundedInputHeadroom = 0.1;
 // shuffled order) it calibrates on the first `vectors` rows of `train`
 // (n, input). Otherwise (CSV readings, in time order, whose first rows would
 // cover one sensor's first days only) on `vectors` rows spread evenly over
-// it, and the input range is widened by kUnboundedInputHeadroom. `used`
-// receives the calibration. Throws tinyae::Error if train holds fewer than
-// `vectors` rows.
+// it, and the input range is widened by kUnboundedInputHeadroom. Throws
+// tinyae::Error naming `data_name` if train holds fewer than `vectors` rows.
 QuantizedNetwork quantize_autoencoder(const Autoencoder& model, const torch::Tensor& train, std::int64_t vectors,
-                                      bool bounded_input, Calibration* used = nullptr);
+                                      bool bounded_input, const std::string& data_name);
 
 // Quantizes the layers with the calibrated ranges. Per output row o of a
 // layer with input scale s_in and bias limit B (bias_limit(in_size)):

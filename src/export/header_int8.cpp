@@ -212,11 +212,8 @@ nlohmann::ordered_json quantize_for_export(std::vector<ModelToExport>& models, A
                                            const ModelData& data, const std::string& data_name) {
   // models: encoder, decoder, autoencoder (as export_models builds them).
   const std::size_t encoder_layers = models.at(0).layers.size();
-  if (data.train.size() < options.calibration_images) {
-    throw Error("--calibration " + std::to_string(options.calibration_images) + " asks for more vectors than the " +
-                std::to_string(data.train.size()) + " training vectors of " + data_name);
-  }
-  const QuantizedNetwork network = quantize_autoencoder(model, data.train.x, options.calibration_images, data.bounded);
+  const QuantizedNetwork network =
+      quantize_autoencoder(model, data.train.x, options.calibration_images, data.bounded, data_name);
   const std::string calibrated_on = calibration_note(options.calibration_images, data) + " of " + data_name;
   spdlog::info("int8: calibrated on {}:\n{}", calibrated_on, describe_quantization(network));
 

@@ -95,11 +95,11 @@ Calibration calibrate(const std::vector<LayerView>& layers, const torch::Tensor&
 }
 
 QuantizedNetwork quantize_autoencoder(const Autoencoder& model, const torch::Tensor& train, std::int64_t vectors,
-                                      bool bounded_input, Calibration* used) {
+                                      bool bounded_input, const std::string& data_name) {
   const std::int64_t n = train.size(0);
   if (vectors < 1 || n < vectors) {
-    throw Error("calibration: asks for " + std::to_string(vectors) + " vectors, the training split holds " +
-                std::to_string(n));
+    throw Error("--calibration " + std::to_string(vectors) + " asks for more vectors than the " + std::to_string(n) +
+                " training vectors of " + data_name);
   }
   const torch::Tensor rows =
       bounded_input ? train.slice(0, 0, vectors)
@@ -111,9 +111,7 @@ QuantizedNetwork quantize_autoencoder(const Autoencoder& model, const torch::Ten
     calibration.input.min -= margin;
     calibration.input.max += margin;
   }
-  QuantizedNetwork network = quantize_network(layers, calibration);
-  if (used != nullptr) *used = calibration;
-  return network;
+  return quantize_network(layers, calibration);
 }
 
 QuantizedNetwork quantize_network(const std::vector<LayerView>& layers, const Calibration& calibration) {

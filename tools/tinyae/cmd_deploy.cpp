@@ -107,13 +107,10 @@ int cmd_deploy(int argc, char** argv) {
       "keep-build", "build in this folder and keep it (default: a temporary folder, removed)",
       cxxopts::value<std::string>())("timeout", "seconds before QEMU is killed (at most a week)",
                                      cxxopts::value<std::string>()->default_value("300"))("h,help", "show this help");
-  const auto args = options.parse(argc, argv);
-  if (args.count("help") != 0) {
-    std::cout << options.help() << "\n";
-    return 0;
-  }
-  require_option(args, "headers", "--headers DIR is required");
-  reject_stray_and_repeated_arguments(args);
+  const std::optional<cxxopts::ParseResult> parsed =
+      parse_command(options, argc, argv, {{"headers", "--headers DIR is required"}});
+  if (!parsed) return 0;
+  const cxxopts::ParseResult& args = *parsed;
 
   const bool json = args.count("json") != 0;
   DeployOptions o;

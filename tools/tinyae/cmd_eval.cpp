@@ -104,13 +104,10 @@ int cmd_eval(int argc, char** argv) {
                                                          "evaluate on the first N test vectors only, 0 = all",
                                                          cxxopts::value<std::string>()->default_value("0"))(
       "quiet", "log warnings and errors only")("h,help", "print this help");
-  const cxxopts::ParseResult args = options.parse(argc, argv);
-  if (args.count("help")) {
-    std::cout << options.help();
-    return 0;
-  }
-  reject_stray_and_repeated_arguments(args);
-  require_option(args, "model", "--model RUN/model.safetensors is required");
+  const std::optional<cxxopts::ParseResult> parsed =
+      parse_command(options, argc, argv, {{"model", "--model RUN/model.safetensors is required"}});
+  if (!parsed) return 0;
+  const cxxopts::ParseResult& args = *parsed;
   constexpr auto kMaxLimit = std::numeric_limits<std::int64_t>::max();
   const std::int64_t batch_size =
       parse_integer<std::int64_t>("batch-size", args["batch-size"].as<std::string>(), 1, kMaxBatchSize);
@@ -130,7 +127,6 @@ int cmd_eval(int argc, char** argv) {
       parse_integer<std::int64_t>("calibration", args["calibration"].as<std::string>(), 1, kMaxCalibrationImages);
   const fs::path out_dir = args.count("out") ? fs::path(args["out"].as<std::string>()) : fs::path();
   if (args.count("out") && out_dir.empty()) throw UsageError("--out needs a folder");
-  if (args.count("quiet")) spdlog::set_level(spdlog::level::warn);
 
   // 1. The checkpoint, then its data (the recorded source, or --data).
   const fs::path model_path = args["model"].as<std::string>();
@@ -171,7 +167,7 @@ int cmd_eval(int argc, char** argv) {
   QuantizedNetwork network;
   const QuantizedNetwork* int8 = nullptr;
   if (format == NumberFormat::kInt8) {
-    network = quantize_autoencoder(model, data.train.x, calibration, data.bounded);
+    network = quantize_autoencoder(model, data.train.x, calibration, data.bounded, spec.describe());
     int8 = &network;
   }
   const std::vector<double> train_scores = anomaly_scores(model, int8, data.train.x, batch_size);

@@ -4,7 +4,7 @@
 //
 //   tinyae export --model RUN/model.safetensors --out DIR [--data data/mnist] [--golden 4]
 //                 [--arduino] [--name-prefix PREFIX] [--format float32|int8|onnx] [--calibration 1000]
-//                 [--threshold p99] [--json]
+//                 [--threshold p99] [--json] [--quiet]
 #include <iostream>
 #include <string>
 
@@ -82,15 +82,11 @@ int cmd_export(int argc, char** argv) {
       "threshold", "anomaly threshold on the validation split: pP (P-th percentile of normal scores) or fprF",
       cxxopts::value<std::string>()->default_value("p99"))(
       "json", "print what was written (files, footprint) as one JSON object on stdout and nothing else")(
-      "h,help", "print this help");
-  const cxxopts::ParseResult args = parser.parse(argc, argv);
-  if (args.count("help")) {
-    std::cout << parser.help();
-    return 0;
-  }
-  reject_stray_and_repeated_arguments(args);
-  require_option(args, "model", "--model is required");
-  require_option(args, "out", "--out is required");
+      "quiet", "log warnings and errors only")("h,help", "print this help");
+  const std::optional<cxxopts::ParseResult> parsed =
+      parse_command(parser, argc, argv, {{"model", "--model is required"}, {"out", "--out is required"}});
+  if (!parsed) return 0;
+  const cxxopts::ParseResult& args = *parsed;
 
   ExportOptions options;
   options.model_path = args["model"].as<std::string>();

@@ -31,14 +31,12 @@ int cmd_import(int argc, char** argv) {
       "out", "run folder: receives model.safetensors (created if missing)", cxxopts::value<std::string>())(
       "data", "MNIST folder or CSV file the model reads, recorded in the checkpoint", cxxopts::value<std::string>())(
       "h,help", "print this help");
-  const cxxopts::ParseResult args = parser.parse(argc, argv);
-  if (args.count("help")) {
-    std::cout << parser.help();
-    return 0;
-  }
-  reject_stray_and_repeated_arguments(args);
-  require_option(args, "onnx", "--onnx model.onnx is required");
-  require_option(args, "out", "--out RUN is required (the run folder to write)");
+  const std::optional<cxxopts::ParseResult> parsed =
+      parse_command(parser, argc, argv,
+                    {{"onnx", "--onnx model.onnx is required"},
+                     {"out", "--out RUN is required (the run folder to write)"}});
+  if (!parsed) return 0;
+  const cxxopts::ParseResult& args = *parsed;
   ImportOptions options;
   options.onnx_path = args["onnx"].as<std::string>();
   options.out_dir = args["out"].as<std::string>();

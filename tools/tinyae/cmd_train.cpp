@@ -135,14 +135,12 @@ int cmd_train(int argc, char** argv) {
       "resume", "continue the run in --out from its model.safetensors")("no-figures",
                                                                         "do not draw loss.png and reconstructions.png")(
       "quiet", "log warnings and errors only, no progress bar")("h,help", "print this help");
-  const cxxopts::ParseResult args = options.parse(argc, argv);
-  if (args.count("help")) {
-    std::cout << options.help();
-    return 0;
-  }
-  reject_stray_and_repeated_arguments(args);
-  require_option(args, "data", "--data is required (an MNIST folder or a CSV file)");
-  require_option(args, "out", "--out RUN is required (the run directory to write)");
+  const std::optional<cxxopts::ParseResult> parsed =
+      parse_command(options, argc, argv,
+                    {{"data", "--data is required (an MNIST folder or a CSV file)"},
+                     {"out", "--out RUN is required (the run directory to write)"}});
+  if (!parsed) return 0;
+  const cxxopts::ParseResult& args = *parsed;
   auto text = [&](const char* flag) { return args[flag].as<std::string>(); };
   auto given = [&](const char* flag) { return args.count(flag) > 0; };
 
@@ -167,7 +165,6 @@ int cmd_train(int argc, char** argv) {
   request.resume = given("resume");
   request.figures = !given("no-figures");
   request.progress = !given("quiet");
-  if (given("quiet")) spdlog::set_level(spdlog::level::warn);
 
   if (request.resume) {
     // Start from the checkpoint's settings; explicit flags override them and

@@ -5,13 +5,17 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <initializer_list>
+#include <iostream>
 #include <limits>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
 #include <cxxopts.hpp>
 #include <spdlog/fmt/fmt.h>
+#include <spdlog/spdlog.h>
 
 #include "commands.h"
 
@@ -85,6 +89,29 @@ inline void reject_stray_and_repeated_arguments(const cxxopts::ParseResult& args
       throw UsageError(fmt::format("--{} is given more than once", option.key()));
     }
   }
+}
+
+// A flag every call of a command needs, and the error when it is missing.
+struct RequiredFlag {
+  const char* flag;
+  const char* message;
+};
+
+// What every command does first: parse argv; print the help and return
+// nothing for -h/--help; refuse stray and repeated arguments, then missing
+// required flags; with --quiet (where the command has it) log warnings and
+// errors only.
+inline std::optional<cxxopts::ParseResult> parse_command(cxxopts::Options& parser, int argc, char** argv,
+                                                         std::initializer_list<RequiredFlag> required) {
+  cxxopts::ParseResult args = parser.parse(argc, argv);
+  if (args.count("help") != 0) {
+    std::cout << parser.help();
+    return std::nullopt;
+  }
+  reject_stray_and_repeated_arguments(args);
+  for (const RequiredFlag& r : required) require_option(args, r.flag, r.message);
+  if (args.count("quiet") != 0) spdlog::set_level(spdlog::level::warn);
+  return args;
 }
 
 }  // namespace tinyae::cli
