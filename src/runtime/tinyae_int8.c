@@ -203,9 +203,9 @@ typedef struct {
 
 static tinyae_row_i8 tinyae_row_at_i8(const int8_t *w, uint32_t in_size, uint32_t out_size, uint32_t o, uint32_t k)
 {
-    const uint32_t first = o & ~3u;                                   /* row 0 of o's quad */
+    const uint32_t first = o & ~3u;                                        /* row 0 of o's quad */
     const uint32_t height = out_size - first < 4u ? out_size - first : 4u; /* rows in the quad */
-    const uint32_t whole = in_size & ~3u;                             /* inputs in whole groups */
+    const uint32_t whole = in_size & ~3u;                                  /* inputs in whole groups */
     const int8_t *quad = w + (size_t)first * in_size;
     tinyae_row_i8 row;
     row.words = quad + (size_t)height * k + 4u * (o - first);
@@ -302,9 +302,9 @@ typedef struct {
 #define TINYAE_I8_TRIPS ""
 #define TINYAE_I8_SECOND_BLOCK ""
 #else
-#define TINYAE_I8_TRIPS        \
-    "adds lr, lr, #1\n\t"      \
-    "lsrs lr, lr, #1\n\t"      \
+#define TINYAE_I8_TRIPS   \
+    "adds lr, lr, #1\n\t" \
+    "lsrs lr, lr, #1\n\t" \
     "bcc 3f\n"
 #define TINYAE_I8_SECOND_BLOCK "3:\n\t" TINYAE_I8_TILE TINYAE_I8_TILE TINYAE_I8_TILE TINYAE_I8_TILE
 #endif
@@ -329,8 +329,8 @@ static __attribute__((__naked__, __noinline__)) void tinyae_rows4_dsp(const tiny
         "add r4, r1, r3\n\t"                /* the next quad's tiles */
         "str r4, [sp, #4]\n\t"
         "ldm r12!, {r8-r11}\n\t" /* the sums start from `from` */
-        "str r12, [sp, #12]\n\t" TINYAE_I8_TRIPS "2:\n\t" TINYAE_I8_TILE TINYAE_I8_TILE TINYAE_I8_TILE
-            TINYAE_I8_TILE TINYAE_I8_SECOND_BLOCK
+        "str r12, [sp, #12]\n\t" TINYAE_I8_TRIPS
+        "2:\n\t" TINYAE_I8_TILE TINYAE_I8_TILE TINYAE_I8_TILE TINYAE_I8_TILE TINYAE_I8_SECOND_BLOCK
         "subs lr, lr, #1\n\t"
         "bne 2b\n\t"
         "ldr r12, [sp, #20]\n\t"
@@ -370,8 +370,7 @@ static int32_t tinyae_dot_direct_i8(tinyae_row_i8 row, const int8_t *x, uint32_t
  * inputs are 16 words, row-interleaved, and VLD4 (vld4q_s32) deals word i
  * to vector i % 4, which gives each row's 16 weights in input order. first:
  * a multiple of 4; the weights word-aligned. x: (in_size), sums: (rows). */
-static void tinyae_rows_mve(const tinyae_layer_i8 *layer, uint32_t first, uint32_t rows, const int8_t *x,
-                            int32_t *sums)
+static void tinyae_rows_mve(const tinyae_layer_i8 *layer, uint32_t first, uint32_t rows, const int8_t *x, int32_t *sums)
 {
     const uint32_t in_size = layer->in_size, vectors = in_size / 16u, done = 16u * vectors;
     const int32_t zp = layer->input_zero_point;
@@ -466,8 +465,8 @@ static void tinyae_accumulate_i8(const tinyae_layer_i8 *layer, uint32_t first, u
         pair[0] = sums[r];
         pair[1] = sums[r + 1u];
         tinyae_dot2_i8(tinyae_row_at_i8(w, in_size, out_size, first + r, start + done),
-                       tinyae_row_at_i8(w, in_size, out_size, first + r + 1u, start + done), wide + done / 2u,
-                       n - done, pair);
+                       tinyae_row_at_i8(w, in_size, out_size, first + r + 1u, start + done), wide + done / 2u, n - done,
+                       pair);
         sums[r] = pair[0];
         sums[r + 1u] = pair[1];
     }

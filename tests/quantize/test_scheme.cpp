@@ -229,11 +229,9 @@ TEST(WeightTiles, QuadsOfRowsThenTilesOfInputs) {
   for (int o = 0; o < 5; o++) {
     for (int i = 0; i < 6; i++) row_major.push_back(static_cast<std::int8_t>(10 * o + i));
   }
-  const std::vector<std::int8_t> want = {
-      0,  1,  2,  3,  10, 11, 12, 13, 20, 21, 22, 23, 30, 31, 32, 33,  // rows 0-3, inputs 0-3
-      4,  5,  14, 15, 24, 25, 34, 35,                                  // rows 0-3, inputs 4-5
-      40, 41, 42, 43,                                                  // row 4, inputs 0-3
-      44, 45};                                                         // row 4, inputs 4-5
+  // Rows 0-3 with inputs 0-3, rows 0-3 with inputs 4-5, row 4 with inputs 0-3, row 4 with inputs 4-5.
+  const std::vector<std::int8_t> want = {0,  1, 2, 3,  10, 11, 12, 13, 20, 21, 22, 23, 30, 31, 32,
+                                         33, 4, 5, 14, 15, 24, 25, 34, 35, 40, 41, 42, 43, 44, 45};
   EXPECT_EQ(tinyae::tile_weights_i8(row_major, 5, 6), want);
   // At most 4 x 4, one tile: row-major.
   const std::vector<std::int8_t> small = {1, 2, 3, 4, 5, 6};
