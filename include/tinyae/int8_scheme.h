@@ -1,11 +1,13 @@
 // The int8 number scheme as plain integer and float math, without LibTorch:
 // quantization parameters, float <-> int8, fixed-point multipliers and the
-// requantization rule of src/runtime/tinyae.h (int8 section). Used by
+// requantization rule of src/runtime/tinyae.h (int8 section), and the
+// order of the weights on the device. Used by
 // tinyae/quantize.h (the quantizer and host reference) and tinyae/anomaly.h
 // (the int8 anomaly score), which must stay torch-free.
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 namespace tinyae {
 
@@ -55,5 +57,15 @@ std::int8_t requantize(std::int32_t acc, const FixedPointMultiplier& m, std::int
 // bias + sum of in_size products (each |q_w * (q_x - zp)| <= 127 * 255)
 // then never overflows, whatever the order of addition.
 std::int64_t bias_limit(std::int64_t in_size);
+
+// The device's int8 weight layout (src/runtime/tinyae.h, "weight layout"):
+// the (out_size, in_size) row-major matrix cut into tiles of 4 rows by 4
+// inputs (the last rows and inputs in smaller ones), stored a quad of rows
+// after the other, each quad's tiles in input order, each tile row-major.
+// The same bytes in another order, nothing added. Every int8 weight array
+// that reaches a header or tinyae_run_i8 goes through here. Throws
+// tinyae::Error if weights.size() != out_size * in_size.
+std::vector<std::int8_t> tile_weights_i8(const std::vector<std::int8_t>& weights, std::int64_t out_size,
+                                         std::int64_t in_size);
 
 }  // namespace tinyae

@@ -25,7 +25,7 @@ inline constexpr const char* kPackageSourceFolder = "src";
 // Version of the generated-header format: "header_format_version" here,
 // TINYAE_FORMAT_VERSION in src/runtime/tinyae.h and every model header (a
 // test checks that they agree).
-inline constexpr int kHeaderFormatVersion = 1;
+inline constexpr int kHeaderFormatVersion = 2;
 
 struct ManifestModel {
   std::string name;    // "encoder", "decoder", "autoencoder": a C identifier

@@ -1,6 +1,7 @@
 // Helpers shared by the exporter's source files (not part of the public API).
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -131,13 +132,15 @@ std::unique_ptr<HeaderWriter> make_float32_header_writer();
 std::unique_ptr<HeaderWriter> make_int8_header_writer();
 
 // n values as the body of a C initialiser, per_line per line; each row of
-// row_length values starts on a new line, with a "/* label <row> */" comment
-// when label is not empty. Floats use float_literal(), which round-trips.
+// row_length values (the last one may be shorter) starts on a new line, with
+// a "/* label <row> */" comment when label is not empty. Floats use
+// float_literal(), which round-trips.
 template <typename T>
 void append_values(std::ostringstream& out, const T* values, std::size_t n, std::size_t row_length,
                    std::size_t per_line, const char* label, const char* indent) {
   for (std::size_t row = 0; row * row_length < n; ++row) {
-    for (std::size_t col = 0; col < row_length; ++col) {
+    const std::size_t length = std::min(row_length, n - row * row_length);
+    for (std::size_t col = 0; col < length; ++col) {
       if (col % per_line == 0) {
         out << indent;
         if (col == 0 && *label) out << "/* " << label << " " << row << " */ ";
@@ -148,7 +151,7 @@ void append_values(std::ostringstream& out, const T* values, std::size_t n, std:
       } else {
         out << static_cast<long long>(value) << ",";
       }
-      out << ((col % per_line == per_line - 1 || col + 1 == row_length) ? "\n" : " ");
+      out << ((col % per_line == per_line - 1 || col + 1 == length) ? "\n" : " ");
     }
   }
 }

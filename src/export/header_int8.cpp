@@ -26,6 +26,7 @@ namespace tinyae {
 namespace {
 
 constexpr std::size_t kInt8PerLine = 20;
+constexpr std::size_t kTilesPerLine = 16;  // one whole tile of weights a line
 constexpr std::size_t kInt32PerLine = 8;
 constexpr std::size_t kTablePerLine = 16;
 
@@ -178,9 +179,12 @@ class Int8HeaderWriter final : public HeaderWriter {
     char scales[96];
     std::snprintf(scales, sizeof scales, "%.4g to %.4g", *ws_min, *ws_max);
     out << " * Weights (out=" << l.out_size << ", in=" << l.in_size
-        << ") row-major, as torch::nn::Linear; int8, zero point 0, one scale per row (" << scales << "). */\n";
-    append_array(out, "int8_t", base + "_weights", out_size + " * " + std::to_string(l.in_size), true, l.weights,
-                 static_cast<std::size_t>(l.in_size), kInt8PerLine, "row");
+        << ") of torch::nn::Linear, tiled: 4 rows by 4 inputs a tile, quad q (rows 4q..4q+3) after quad\n"
+        << " * q - 1, its tiles in input order, each tile row-major (see tinyae.h); int8, zero point 0, one\n"
+        << " * scale per row (" << scales << "). */\n";
+    append_array(out, "int8_t", base + "_weights", out_size + " * " + std::to_string(l.in_size), true,
+                 tile_weights_i8(l.weights, l.out_size, l.in_size), 4 * static_cast<std::size_t>(l.in_size),
+                 kTilesPerLine, "quad");
     out << "/* (out=" << l.out_size << ") int32, scale input_scale * weight_scale[o] */\n";
     append_array(out, "int32_t", base + "_bias", out_size, true, l.bias, rows, kInt32PerLine);
     out << "/* (out=" << l.out_size << ") Q31 requantization multipliers and right shifts */\n";

@@ -108,4 +108,25 @@ std::int64_t bias_limit(std::int64_t in_size) {
   return std::int64_t{std::numeric_limits<std::int32_t>::max()} - in_size * kMaxWeightMagnitude * kMaxInputDifference;
 }
 
+std::vector<std::int8_t> tile_weights_i8(const std::vector<std::int8_t>& weights, std::int64_t out_size,
+                                         std::int64_t in_size) {
+  if (out_size < 0 || in_size < 0 || weights.size() != static_cast<std::size_t>(out_size * in_size)) {
+    throw Error("int8 weights to tile: expected " + std::to_string(out_size) + " x " + std::to_string(in_size) +
+                " values, found " + std::to_string(weights.size()));
+  }
+  std::vector<std::int8_t> tiled;
+  tiled.reserve(weights.size());
+  for (std::int64_t quad = 0; quad < out_size; quad += 4) {
+    const std::int64_t rows = std::min<std::int64_t>(4, out_size - quad);
+    for (std::int64_t group = 0; group < in_size; group += 4) {
+      const std::int64_t inputs = std::min<std::int64_t>(4, in_size - group);
+      for (std::int64_t o = quad; o < quad + rows; ++o) {
+        const auto row = weights.begin() + static_cast<std::ptrdiff_t>(o * in_size + group);
+        tiled.insert(tiled.end(), row, row + inputs);
+      }
+    }
+  }
+  return tiled;
+}
+
 }  // namespace tinyae

@@ -26,8 +26,10 @@ extern "C" {
 
 /* Version of the generated-header format; a generated header checks it with
  * #if and refuses to compile against another version, and tinyae_run_*
- * refuses a model struct whose format_version differs. */
-#define TINYAE_FORMAT_VERSION 1
+ * refuses a model struct whose format_version differs. Version 2 stores
+ * int8 weights in tiles (the int8 section), which a version-1 header's
+ * row-major arrays are not. */
+#define TINYAE_FORMAT_VERSION 2
 
 /* Attribute macros used by generated headers.
  * TINYAE_ALIGNED: weight arrays start on an 8-byte boundary (the float
@@ -198,14 +200,29 @@ int tinyae_is_anomaly_f32(float score, float threshold);
  * pre-activation (lowest = -128), then look y up in a 256-entry table the
  * exporter computed: output = lut[y + 128].
  *
+ * Weight layout: weights[o][i] above is the (out_size, in_size) matrix of
+ * torch::nn::Linear, stored in tiles of 4 rows by 4 inputs, so that the
+ * four weights of four rows for four inputs are 16 consecutive bytes, one
+ * word per row: the rows in quads (rows 4q..4q+3; the last quad has
+ * out_size % 4 rows if that is not 0), quad after quad; within a quad its
+ * tiles in input order (inputs 4g..4g+3; the last tile has in_size % 4
+ * inputs if that is not 0); within a tile row-major. With h the rows of o's
+ * quad and w the inputs of i's tile, q = o - o % 4 and g = i - i % 4:
+ *   weights[o][i] is at index  q * in_size + h * g + (o - q) * w + (i - g)
+ * The same out_size * in_size bytes as row-major, in another order (nothing
+ * is padded); a matrix with out_size <= 4 and in_size <= 4 is row-major.
+ * The exporter writes every int8 weight array this way (the host C++ side
+ * keeps row-major and tiles at export: tinyae::tile_weights_i8).
+ *
  * The same integer math is written independently in C++ (src/quantize), and
  * tests require the two to agree bit for bit. On cores with the DSP
- * extension (__ARM_FEATURE_DSP: Cortex-M4/M7/M33/M55, GCC or Clang) layers
- * whose in_size is a multiple of 4 use SXTB16/SMLAD loops (about 1.4
- * instructions per multiply-accumulate for 784-128-64-32-64-128-784);
- * other layers and other cores, or everything with TINYAE_NO_ASM defined,
- * use portable C. Both give bit-identical results (integer sums are exact,
- * requantization is shared).
+ * extension (__ARM_FEATURE_DSP: Cortex-M4/M7/M33/M55, GCC or Clang) whole
+ * quads of rows and blocks of 16 inputs use an SXTB16/SMLAD kernel that
+ * reads a quad's tiles through one pointer (about 1.5 instructions per
+ * multiply-accumulate for 784-128-64-32-64-128-784); Helium (Cortex-M55)
+ * takes four rows per VLD4 of 16 words; the rest and other cores, or
+ * everything with TINYAE_NO_ASM defined, use portable C. All give
+ * bit-identical results (integer sums are exact, requantization is shared).
  */
 /* One int8 dense layer (see the scheme above). */
 typedef struct {
@@ -215,7 +232,7 @@ typedef struct {
     int8_t input_zero_point;   /* of the input tensor (= previous layer's output_zero_point) */
     int8_t requant_zero_point; /* relu/linear: output_zero_point; sigmoid/tanh: the table's input zero point */
     int8_t output_zero_point;  /* of the output tensor */
-    const int8_t *weights;     /* (out_size, in_size) row-major, as torch::nn::Linear; zero point 0 */
+    const int8_t *weights;     /* (out_size * in_size) in tiles (weight layout above); zero point 0 */
     const int32_t *bias;       /* (out_size) scale input_scale * weight_scale[o] */
     const int32_t *multiplier; /* (out_size) Q31, normally in [2^30, 2^31) */
     const uint8_t *shift;      /* (out_size) right shift in [1, 62] */

@@ -17,16 +17,19 @@
  * (x0, x2) and (x1, x3). That is the order SXTB16 produces from a word of four
  * weights -- SXTB16 w gives (w0, w2) and SXTB16 w ROR #8 gives (w1, w3) -- so
  * one SMLAD per two weights adds w0*x0 + w2*x2 to an int32 sum, and the
- * weights need no reordering. With the DSP extension (Cortex-M4/M7/M33/M55)
- * four output rows are computed at once, 16 inputs per loop trip, in a
- * function written in assembly (tinyae_rows4_dsp): it is tuned for cycles,
- * not instructions -- single loads issued back to back, which the Cortex-M4
- * pipelines at one cycle each, instead of LDRD/LDM, which cost 1 + N
- * (docs/cycle-model.md). Elsewhere, for the rows and inputs past the last
- * whole quad and block, or with TINYAE_NO_ASM defined, portable C reads the
- * same packed words. With Helium (MVE,
- * Cortex-M55) nothing is widened: tinyae_rows_mve multiplies 16 int8 weights
- * by 16 int8 inputs per VMLADAV and takes the zero point out afterwards.
+ * bytes of a weight word need no reordering. The weights come in tiles of
+ * four rows by four inputs (tinyae.h, weight layout): the words four rows
+ * need for four inputs are adjacent. With the DSP extension
+ * (Cortex-M4/M7/M33/M55) four output rows are computed at once, 16 inputs
+ * per loop trip, in a function written in assembly (tinyae_rows4_dsp): it
+ * is tuned for cycles, not instructions -- one run of six single loads per
+ * tile, which the Cortex-M4 pipelines at one cycle each after the first,
+ * instead of LDRD/LDM, which cost 1 + N (docs/cycle-model.md). Elsewhere,
+ * for the rows and inputs past the last whole quad and block, or with
+ * TINYAE_NO_ASM defined, portable C reads the same packed words and tiles.
+ * With Helium (MVE, Cortex-M55) nothing is widened: tinyae_rows_mve
+ * multiplies 16 int8 weights by 16 int8 inputs per VMLADAV and takes the
+ * zero point out afterwards.
  * Every path adds exactly the same integers in int32 (no overflow is
  * possible, see tinyae.h, so the order of the additions does not matter) and
  * requantizes with the same code, so they agree bit for bit.
@@ -60,6 +63,14 @@
 
 /* ------------------------------------------------------ requantization -- */
 
+/* The usual case of a branch, so that the compiler lays it out without a
+ * taken branch (2 cycles of pipeline refill on the Cortex-M4). */
+#if defined(__GNUC__)
+#define TINYAE_USUALLY(condition) __builtin_expect(!!(condition), 1)
+#else
+#define TINYAE_USUALLY(condition) (condition)
+#endif
+
 /* floor(v / 2^k) for k in [0, 31]. C99 leaves >> of a negative number to the
  * implementation; written this way it is defined, and GCC and Clang still
  * emit one arithmetic shift. */
@@ -76,7 +87,7 @@ static inline int32_t tinyae_rescale(int32_t acc, int32_t multiplier, uint32_t s
     const int64_t product = (int64_t)acc * (int64_t)multiplier;
     const uint64_t bits = (uint64_t)product; /* its two's complement bits */
     const uint32_t k = shift - 33u;          /* wraps to a large number when shift < 33 */
-    if (k <= 29u) {
+    if (TINYAE_USUALLY(k <= 29u)) {
         /* The usual case, n in [33, 62] (real multiplier below 1/8): only the
          * high word of the product matters. With product = high * 2^32 + low,
          * low in [0, 2^32), and k = n - 33:
@@ -180,29 +191,54 @@ static void tinyae_widen_i8(const int8_t *x, uint32_t n, int8_t zero_point, uint
 
 /* ------------------------------------------------------- dot products -- */
 
-/* sums[r] += dot(w_r, x - zp) for two rows w0 and w1 (they may be the same
- * row), portable C; each packed input word is unpacked once for both rows.
- * w0, w1: (n) int8, wide: (2 * ceil(n / 4)) packed words from
+/* Where row o of a layer's tiled weights (tinyae.h) continues from input k,
+ * a multiple of 4: the word of inputs k..k+3 at words, each next group of
+ * four step bytes further, and the row's last in_size % 4 weights together
+ * at tail. w: (out_size * in_size) int8, tiled. */
+typedef struct {
+    const int8_t *words; /* inputs k..k+3 */
+    uint32_t step;       /* 4 * rows of o's quad */
+    const int8_t *tail;  /* (in_size % 4) */
+} tinyae_row_i8;
+
+static tinyae_row_i8 tinyae_row_at_i8(const int8_t *w, uint32_t in_size, uint32_t out_size, uint32_t o, uint32_t k)
+{
+    const uint32_t first = o & ~3u;                                        /* row 0 of o's quad */
+    const uint32_t height = out_size - first < 4u ? out_size - first : 4u; /* rows in the quad */
+    const uint32_t whole = in_size & ~3u;                                  /* inputs in whole groups */
+    const int8_t *quad = w + (size_t)first * in_size;
+    tinyae_row_i8 row;
+    row.words = quad + (size_t)height * k + 4u * (o - first);
+    row.step = 4u * height;
+    row.tail = quad + (size_t)height * whole + (size_t)(in_size - whole) * (o - first);
+    return row;
+}
+
+/* sums[r] += dot(row r, x - zp) over n inputs for two rows a and b of the
+ * same quad (b may be a), portable C; each packed input word is unpacked
+ * once for both rows. wide: (2 * ceil(n / 4)) packed words from
  * tinyae_widen_i8, sums: (2). */
-static void tinyae_dot2_i8(const int8_t *w0, const int8_t *w1, const uint32_t *wide, uint32_t n, int32_t *sums)
+static void tinyae_dot2_i8(tinyae_row_i8 a, tinyae_row_i8 b, const uint32_t *wide, uint32_t n, int32_t *sums)
 {
     int32_t acc0 = sums[0], acc1 = sums[1];
     const uint32_t groups = n / 4u;
+    const int8_t *w0 = a.words, *w1 = b.words;
     uint32_t g, k;
     for (g = 0; g < groups; g++) {
         const uint32_t even = wide[2u * g];     /* (x0, x2) */
         const uint32_t odd = wide[2u * g + 1u]; /* (x1, x3) */
         const int32_t x0 = tinyae_low16(even), x1 = tinyae_low16(odd);
         const int32_t x2 = tinyae_high16(even), x3 = tinyae_high16(odd);
-        const int8_t *a = w0 + 4u * g, *b = w1 + 4u * g;
-        acc0 += a[0] * x0 + a[1] * x1 + a[2] * x2 + a[3] * x3;
-        acc1 += b[0] * x0 + b[1] * x1 + b[2] * x2 + b[3] * x3;
+        acc0 += w0[0] * x0 + w0[1] * x1 + w0[2] * x2 + w0[3] * x3;
+        acc1 += w1[0] * x0 + w1[1] * x1 + w1[2] * x2 + w1[3] * x3;
+        w0 += a.step;
+        w1 += a.step;
     }
     for (k = 4u * groups; k < n; k++) {
         const uint32_t word = wide[2u * (k / 4u) + (k & 1u)];
         const int32_t x = (k & 2u) ? tinyae_high16(word) : tinyae_low16(word);
-        acc0 += w0[k] * x;
-        acc1 += w1[k] * x;
+        acc0 += a.tail[k - 4u * groups] * x;
+        acc1 += b.tail[k - 4u * groups] * x;
     }
     sums[0] = acc0;
     sums[1] = acc1;
@@ -218,37 +254,37 @@ static inline int8_t tinyae_saturate_i8(const tinyae_requant_i8 *rq, uint32_t o,
 /* What tinyae_rows4_dsp reads; the order of the fields is the assembly's. */
 typedef struct {
     const uint32_t *wide;    /* (4 * blocks) packed words of 16 * blocks inputs */
-    const int8_t *w;         /* row 0 of the first quad; the rows follow at stride (word-aligned) */
-    uint32_t stride;         /* bytes from one row to the next, a multiple of 4 */
+    const int8_t *w;         /* the first quad's tiles of these inputs (word-aligned) */
+    uint32_t stride;         /* bytes from one quad's tiles to the next's: 4 * in_size */
     const int32_t *from;     /* (4 * quads) sums to start from (may be sums) */
     uint32_t blocks;         /* groups of 16 inputs, >= 1 */
     int32_t *sums;           /* (4 * quads) */
     const int32_t *sums_end; /* sums + 4 * quads: quads of rows, >= 1 */
 } tinyae_quads_i8;
 
-/* One group of four inputs for four rows (16 multiply-accumulates): the two
- * packed input words and the weight words of rows 0 and 1 are loaded back to
- * back (on the Cortex-M4 a load after a load costs 1 cycle, not 2), then
- * SXTB16 splits each weight word into (w0, w2) and (w1, w3) and SMLAD adds
- * two products at a time; rows 2 and 3 follow the same way. Registers: r0
- * inputs, r1 row 0, r2 row 2 (rows 1 and 3 at r3 = stride further), r4 r5
- * input words, r6 r7 weight words, r8-r11 the four sums, r12 one split word.
- * No load's address comes from the load just before it. */
-#define TINYAE_I8_GROUP4          \
+/* One tile: four inputs for four rows (16 multiply-accumulates). The two
+ * packed input words and the tile's four words, one per row, are loaded in
+ * one run of six single loads (on the Cortex-M4 a load after a load costs 1
+ * cycle, not 2: 7 cycles), then SXTB16 splits each weight word into (w0, w2)
+ * and (w1, w3) and SMLAD adds two products at a time. Registers: r0 inputs,
+ * r1 tiles, r4 r5 input words, r2 r3 r6 r7 the rows' weight words, r8-r11
+ * the four sums, r12 one split word. No load's address comes from the load
+ * just before it. */
+#define TINYAE_I8_TILE            \
     "ldr r5, [r0, #4]\n\t"        \
     "ldr r4, [r0], #8\n\t"        \
-    "ldr r7, [r1, r3]\n\t"        \
-    "ldr r6, [r1], #4\n\t"        \
-    "sxtb16 r12, r6\n\t"          \
+    "ldr r3, [r1, #4]\n\t"        \
+    "ldr r6, [r1, #8]\n\t"        \
+    "ldr r7, [r1, #12]\n\t"       \
+    "ldr r2, [r1], #16\n\t"       \
+    "sxtb16 r12, r2\n\t"          \
     "smlad r8, r12, r4, r8\n\t"   \
-    "sxtb16 r6, r6, ror #8\n\t"   \
-    "smlad r8, r6, r5, r8\n\t"    \
-    "sxtb16 r12, r7\n\t"          \
+    "sxtb16 r2, r2, ror #8\n\t"   \
+    "smlad r8, r2, r5, r8\n\t"    \
+    "sxtb16 r12, r3\n\t"          \
     "smlad r9, r12, r4, r9\n\t"   \
-    "sxtb16 r7, r7, ror #8\n\t"   \
-    "smlad r9, r7, r5, r9\n\t"    \
-    "ldr r7, [r2, r3]\n\t"        \
-    "ldr r6, [r2], #4\n\t"        \
+    "sxtb16 r3, r3, ror #8\n\t"   \
+    "smlad r9, r3, r5, r9\n\t"    \
     "sxtb16 r12, r6\n\t"          \
     "smlad r10, r12, r4, r10\n\t" \
     "sxtb16 r6, r6, ror #8\n\t"   \
@@ -258,13 +294,29 @@ typedef struct {
     "sxtb16 r7, r7, ror #8\n\t"   \
     "smlad r11, r7, r5, r11\n\t"
 
+/* A loop trip: 32 inputs (eight tiles), entered halfway for an odd number
+ * of 16-input blocks; its 4 cycles of SUBS + BNE then weigh half as much
+ * per multiply-accumulate as with one block a trip. At -Os a trip is one
+ * block: half the code. */
+#if defined(__OPTIMIZE_SIZE__)
+#define TINYAE_I8_TRIPS ""
+#define TINYAE_I8_SECOND_BLOCK ""
+#else
+#define TINYAE_I8_TRIPS   \
+    "adds lr, lr, #1\n\t" \
+    "lsrs lr, lr, #1\n\t" \
+    "bcc 3f\n"
+#define TINYAE_I8_SECOND_BLOCK "3:\n\t" TINYAE_I8_TILE TINYAE_I8_TILE TINYAE_I8_TILE TINYAE_I8_TILE
+#endif
+
 /* sums[r] = from[r] + dot(row r, x - zp) over 16 * blocks inputs for the
  * 4 * quads rows of job (see tinyae_quads_i8). Four rows at a time share
- * each load of the widened input and keep their sums in registers: 24
- * cycles per 16 multiply-accumulates on the Cortex-M4's timings (16 for
- * SXTB16 + SMLAD, 8 for loads), against 27 with two rows. All 14 usable
- * registers are taken, so the function is written whole in assembly: the
- * job is copied to the stack, which holds the per-quad state. */
+ * each load of the widened input and keep their sums in registers; their
+ * weights are one run of tiles, read through one pointer: 23 cycles per 16
+ * multiply-accumulates on the Cortex-M4's timings (16 for SXTB16 + SMLAD, 7
+ * for loads). All 14 usable registers are taken, so the function is written
+ * whole in assembly: the job is copied to the stack, which holds the
+ * per-quad state. */
 static __attribute__((__naked__, __noinline__)) void tinyae_rows4_dsp(const tinyae_quads_i8 *job
                                                                       __attribute__((__unused__)))
 {
@@ -273,13 +325,12 @@ static __attribute__((__naked__, __noinline__)) void tinyae_rows4_dsp(const tiny
         "ldm r0, {r0-r6}\n\t"
         "push {r0-r6}\n" /* [sp]: wide, w, stride, from, blocks, sums, sums_end */
         "1:\n\t"
-        "ldm sp, {r0, r1, r3, r12, lr}\n\t" /* inputs, row 0, stride, from, blocks */
-        "add r2, r1, r3, lsl #1\n\t"        /* row 2 */
-        "add r4, r1, r3, lsl #2\n\t"        /* the next quad's row 0 */
+        "ldm sp, {r0, r1, r3, r12, lr}\n\t" /* inputs, tiles, stride, from, blocks */
+        "add r4, r1, r3\n\t"                /* the next quad's tiles */
         "str r4, [sp, #4]\n\t"
         "ldm r12!, {r8-r11}\n\t" /* the sums start from `from` */
-        "str r12, [sp, #12]\n"
-        "2:\n\t" TINYAE_I8_GROUP4 TINYAE_I8_GROUP4 TINYAE_I8_GROUP4 TINYAE_I8_GROUP4
+        "str r12, [sp, #12]\n\t" TINYAE_I8_TRIPS
+        "2:\n\t" TINYAE_I8_TILE TINYAE_I8_TILE TINYAE_I8_TILE TINYAE_I8_TILE TINYAE_I8_SECOND_BLOCK
         "subs lr, lr, #1\n\t"
         "bne 2b\n\t"
         "ldr r12, [sp, #20]\n\t"
@@ -294,67 +345,100 @@ static __attribute__((__naked__, __noinline__)) void tinyae_rows4_dsp(const tiny
 #endif
 
 #if TINYAE_I8_MVE
-/* Helium (MVE, Cortex-M55): sums[r] = bias[r] + dot(row r of w, x - zp)
- * for r < rows, straight from the int8 input, no widening. VMLADAVA.S8 adds
- * the 16 products of two int8 vectors to an int32; the zero point comes out
- * of the sum as dot(w, x - zp) = dot(w, x) - zp * sum(w), VADDVA.S8 adding
- * up the weights as they pass. Integer sums in int32 without overflow (see
- * tinyae.h), so the result is the portable path's bit for bit. Two rows
- * share each load of 16 inputs (with four, the eight sums and five pointers
- * no longer fit the registers); the last partial vector is predicated, its
- * lanes past n loading as 0. w: (rows, stride) int8 of which the first n
- * columns are used, x: (n), bias and sums: (rows). */
-static void tinyae_rows_mve(const int8_t *w, uint32_t stride, const int8_t *x, uint32_t n, int8_t zero_point,
-                            const int32_t *bias, int32_t *sums, uint32_t rows)
+/* dot(row, x - zp) over n inputs of a tiled row, a weight at a time: what
+ * the Helium path leaves, the inputs past its last vector and the rows past
+ * its last quad. x: (n). */
+static int32_t tinyae_dot_direct_i8(tinyae_row_i8 row, const int8_t *x, uint32_t n, int32_t zero_point)
 {
-    const uint32_t vectors = n / 16u;
-    const mve_pred16_t tail = vctp8q(n % 16u);
+    const uint32_t whole = n & ~3u;
+    int32_t acc = 0;
+    uint32_t k;
+    for (k = 0; k < n; k++) {
+        const int32_t w = k < whole ? row.words[row.step * (k / 4u) + (k & 3u)] : row.tail[k - whole];
+        acc += w * ((int32_t)x[k] - zero_point);
+    }
+    return acc;
+}
+
+/* Helium (MVE, Cortex-M55): sums[r] = bias[first + r] + dot(row first + r,
+ * x - zp) for r < rows, straight from the int8 input, no widening.
+ * VMLADAVA.S8 adds the 16 products of two int8 vectors to an int32; the zero
+ * point comes out of the sum as dot(w, x - zp) = dot(w, x) - zp * sum(w),
+ * VADDVA.S8 adding up the weights as they pass. Integer sums in int32
+ * without overflow (see tinyae.h), so the result is the portable path's bit
+ * for bit. Four rows share each load of 16 inputs: their four tiles of those
+ * inputs are 16 words, row-interleaved, and VLD4 (vld4q_s32) deals word i
+ * to vector i % 4, which gives each row's 16 weights in input order. first:
+ * a multiple of 4; the weights word-aligned. x: (in_size), sums: (rows). */
+static void tinyae_rows_mve(const tinyae_layer_i8 *layer, uint32_t first, uint32_t rows, const int8_t *x, int32_t *sums)
+{
+    const uint32_t in_size = layer->in_size, vectors = in_size / 16u, done = 16u * vectors;
+    const int32_t zp = layer->input_zero_point;
+    const int32_t *bias = layer->bias + first;
     uint32_t r, k;
-    for (r = 0; r < rows; r += 2u) {
-        /* rows r and r + 1, or row r twice when it is the last */
-        const uint32_t next = r + 1u < rows ? r + 1u : r;
-        const int8_t *w0 = w + (size_t)r * stride, *w1 = w + (size_t)next * stride, *xp = x;
-        int32_t d0 = 0, d1 = 0, s0 = 0, s1 = 0; /* dot(w_i, x), sum(w_i) */
+    for (r = 0; r + 4u <= rows; r += 4u) {
+        const int32_t *tiles = (const int32_t *)(const void *)(layer->weights + (size_t)(first + r) * in_size);
+        const int8_t *xp = x;
+        int32_t d0 = 0, d1 = 0, d2 = 0, d3 = 0, s0 = 0, s1 = 0, s2 = 0, s3 = 0; /* dot(w_i, x), sum(w_i) */
         for (k = 0; k < vectors; k++) {
-            const int8x16_t xv = vldrbq_s8(xp), a = vldrbq_s8(w0), b = vldrbq_s8(w1);
+            const int32x4x4_t t = vld4q_s32(tiles);
+            const int8x16_t xv = vldrbq_s8(xp);
+            const int8x16_t a = vreinterpretq_s8_s32(t.val[0]), b = vreinterpretq_s8_s32(t.val[1]);
+            const int8x16_t c = vreinterpretq_s8_s32(t.val[2]), e = vreinterpretq_s8_s32(t.val[3]);
+            tiles += 16;
             xp += 16;
-            w0 += 16;
-            w1 += 16;
             d0 = vmladavaq_s8(d0, a, xv);
             s0 = vaddvaq_s8(s0, a);
             d1 = vmladavaq_s8(d1, b, xv);
             s1 = vaddvaq_s8(s1, b);
+            d2 = vmladavaq_s8(d2, c, xv);
+            s2 = vaddvaq_s8(s2, c);
+            d3 = vmladavaq_s8(d3, e, xv);
+            s3 = vaddvaq_s8(s3, e);
         }
-        if (n % 16u != 0u) {
-            const int8x16_t xv = vldrbq_z_s8(xp, tail), a = vldrbq_z_s8(w0, tail), b = vldrbq_z_s8(w1, tail);
-            d0 = vmladavaq_s8(d0, a, xv);
-            s0 = vaddvaq_s8(s0, a);
-            d1 = vmladavaq_s8(d1, b, xv);
-            s1 = vaddvaq_s8(s1, b);
+        sums[r] = bias[r] + d0 - zp * s0;
+        sums[r + 1u] = bias[r + 1u] + d1 - zp * s1;
+        sums[r + 2u] = bias[r + 2u] + d2 - zp * s2;
+        sums[r + 3u] = bias[r + 3u] + d3 - zp * s3;
+        for (k = 0; done < in_size && k < 4u; k++) {
+            const tinyae_row_i8 row = tinyae_row_at_i8(layer->weights, in_size, layer->out_size, first + r + k, done);
+            sums[r + k] += tinyae_dot_direct_i8(row, x + done, in_size - done, zp);
         }
-        sums[r] = bias[r] + d0 - zero_point * s0;
-        sums[next] = bias[next] + d1 - zero_point * s1;
+    }
+    for (; r < rows; r++) {
+        const tinyae_row_i8 row = tinyae_row_at_i8(layer->weights, in_size, layer->out_size, first + r, 0u);
+        sums[r] = bias[r] + tinyae_dot_direct_i8(row, x, in_size, zp);
     }
 }
 #endif
 
 /* ------------------------------------------------------------- layers -- */
 
-/* sums[r] = from[r] + dot(row r of w, x - zp) over n inputs, for r < rows
- * (from may be sums): the DSP kernel on whole quads of rows and blocks of 16
- * inputs where its alignment holds, portable C for the rest. w: (rows,
- * stride) int8 of which the first n columns are used, wide: (2 * ceil(n / 4))
- * packed words, from and sums: (rows). */
-static void tinyae_accumulate_i8(const int8_t *w, uint32_t stride, const uint32_t *wide, uint32_t n,
-                                 const int32_t *from, int32_t *sums, uint32_t rows)
+/* Whether a layer's weights start on a word boundary, as the kernels' word
+ * loads need (a header's arrays are aligned; a hand-built model's may not
+ * be, and then takes portable C). */
+static int tinyae_words_aligned_i8(const tinyae_layer_i8 *layer)
 {
+    return ((uintptr_t)(const void *)layer->weights & 3u) == 0u;
+}
+
+/* sums[r] = from[r] + dot(row first + r, x - zp) over the n inputs from
+ * start on, for r < rows (from may be sums): the DSP kernel on whole quads
+ * of rows and blocks of 16 inputs, portable C for the rest. first and start:
+ * multiples of 4; wide: (2 * ceil(n / 4)) packed words of those inputs,
+ * from and sums: (rows). */
+static void tinyae_accumulate_i8(const tinyae_layer_i8 *layer, uint32_t first, uint32_t rows, uint32_t start,
+                                 uint32_t n, const uint32_t *wide, const int32_t *from, int32_t *sums)
+{
+    const int8_t *w = layer->weights; /* (out_size * in_size) tiled */
+    const uint32_t in_size = layer->in_size, out_size = layer->out_size;
     uint32_t r = 0, quad_rows = 0, done = 0; /* rows the DSP kernel took and the inputs it covered */
 #if TINYAE_I8_DSP
-    if (n >= 16u && rows >= 4u && stride % 4u == 0u && ((uintptr_t)(const void *)w & 3u) == 0u) {
+    if (n >= 16u && rows >= 4u && tinyae_words_aligned_i8(layer)) {
         tinyae_quads_i8 job;
         job.wide = wide;
-        job.w = w;
-        job.stride = stride;
+        job.w = w + (size_t)first * in_size + 4u * start;
+        job.stride = 4u * in_size;
         job.from = from;
         job.blocks = n / 16u;
         job.sums = sums;
@@ -370,7 +454,8 @@ static void tinyae_accumulate_i8(const int8_t *w, uint32_t stride, const uint32_
         int32_t pair[2]; /* (2) */
         pair[0] = from[r];
         pair[1] = from[next];
-        tinyae_dot2_i8(w + (size_t)r * stride, w + (size_t)next * stride, wide, n, pair);
+        tinyae_dot2_i8(tinyae_row_at_i8(w, in_size, out_size, first + r, start),
+                       tinyae_row_at_i8(w, in_size, out_size, first + next, start), wide, n, pair);
         sums[r] = pair[0];
         sums[next] = pair[1];
     }
@@ -379,7 +464,8 @@ static void tinyae_accumulate_i8(const int8_t *w, uint32_t stride, const uint32_
         int32_t pair[2]; /* (2) */
         pair[0] = sums[r];
         pair[1] = sums[r + 1u];
-        tinyae_dot2_i8(w + (size_t)r * stride + done, w + (size_t)(r + 1u) * stride + done, wide + done / 2u, n - done,
+        tinyae_dot2_i8(tinyae_row_at_i8(w, in_size, out_size, first + r, start + done),
+                       tinyae_row_at_i8(w, in_size, out_size, first + r + 1u, start + done), wide + done / 2u, n - done,
                        pair);
         sums[r] = pair[0];
         sums[r + 1u] = pair[1];
@@ -426,7 +512,6 @@ static void tinyae_layer_forward_i8(const tinyae_layer_i8 *layer, const int8_t *
 {
     const uint32_t in_size = layer->in_size;
     const uint32_t out_size = layer->out_size;
-    const int8_t *w = layer->weights; /* (out_size, in_size) */
     tinyae_requant_i8 rq;
     uint32_t first, start, r;
     rq.multiplier = layer->multiplier;
@@ -434,16 +519,15 @@ static void tinyae_layer_forward_i8(const tinyae_layer_i8 *layer, const int8_t *
     rq.zero_point = layer->requant_zero_point;
     rq.floor = layer->activation == TINYAE_ACT_RELU ? layer->output_zero_point : -128;
     /* Helium reads the int8 input itself, so it needs in and out apart. */
-    const int direct = TINYAE_I8_MVE && in != out;
+    const int direct = TINYAE_I8_MVE && in != out && tinyae_words_aligned_i8(layer);
     if (chunk >= in_size && !direct) {
         tinyae_widen_i8(in, in_size, layer->input_zero_point, wide);
     }
     for (first = 0; first < out_size; first += TINYAE_I8_BLOCK_ROWS) {
         const uint32_t rows = out_size - first < TINYAE_I8_BLOCK_ROWS ? out_size - first : TINYAE_I8_BLOCK_ROWS;
-        const int8_t *block = w + (size_t)first * in_size; /* (rows, in_size) */
 #if TINYAE_I8_MVE
         if (direct) {
-            tinyae_rows_mve(block, in_size, in, in_size, layer->input_zero_point, layer->bias + first, sums, rows);
+            tinyae_rows_mve(layer, first, rows, in, sums);
             tinyae_requantize_rows_i8(&rq, first, sums, rows, out + first);
             continue;
         }
@@ -454,7 +538,7 @@ static void tinyae_layer_forward_i8(const tinyae_layer_i8 *layer, const int8_t *
                 tinyae_widen_i8(in + start, n, layer->input_zero_point, wide);
             }
             /* the sums start from the biases */
-            tinyae_accumulate_i8(block + start, in_size, wide, n, start == 0u ? layer->bias + first : sums, sums, rows);
+            tinyae_accumulate_i8(layer, first, rows, start, n, wide, start == 0u ? layer->bias + first : sums, sums);
         }
         tinyae_requantize_rows_i8(&rq, first, sums, rows, out + first);
     }

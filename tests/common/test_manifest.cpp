@@ -57,8 +57,8 @@ TEST(Manifest, RoundTrip) {
 
 TEST(Manifest, DocumentChecks) {
   const std::string where = "'test manifest.json'";
-  expect_refused([] { edited([](auto& j) { j["header_format_version"] = 2; }); },
-                 {where, "header_format_version 2", "re-export"});
+  expect_refused([] { edited([](auto& j) { j["header_format_version"] = 1; }); },
+                 {where, "header_format_version 1", "re-export"});
   expect_refused([] { edited([](auto& j) { j["number_format"] = "bfloat16"; }); },
                  {where, "number_format", "bfloat16", "float32"});
   expect_refused([] { edited([](auto& j) { j["models"][0]["name"] = "encoder; int evil"; }); },

@@ -90,7 +90,7 @@ TEST_F(Export, WritesTheContractFilesAndPrintsTheFootprint) {
 
   const auto manifest = nlohmann::json::parse(read_text(out / "manifest.json"));
   EXPECT_EQ(manifest["tinyae_version"], kVersion);
-  EXPECT_EQ(manifest["header_format_version"], 1);
+  EXPECT_EQ(manifest["header_format_version"], 2);
   EXPECT_EQ(manifest["number_format"], "float32");
   EXPECT_EQ(manifest["checkpoint_sha256"], sha256_file_hex(checkpoint_));
   ASSERT_EQ(manifest["models"].size(), 3u);

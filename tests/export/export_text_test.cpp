@@ -268,9 +268,9 @@ TEST(ExportHeaderText, FollowsTheContract) {
             "  epoch 50  seed 42  LibTorch 1.13.0\n",
         std::string("#ifndef TINYAE_MODEL_DIGITS_ENCODER_H\n#define TINYAE_MODEL_DIGITS_ENCODER_H\n"),
         std::string("#include \"tinyae.h\"\n"),
-        std::string("#if TINYAE_FORMAT_VERSION != 1\n#error \"model_encoder.h was generated for tinyae header format "
-                    "1\"\n#endif\n"),
-        std::string("#define DIGITS_ENCODER_FORMAT_VERSION 1\n"
+        std::string("#if TINYAE_FORMAT_VERSION != 2\n#error \"model_encoder.h was generated for tinyae header format "
+                    "2\"\n#endif\n"),
+        std::string("#define DIGITS_ENCODER_FORMAT_VERSION 2\n"
                     "#define DIGITS_ENCODER_NUMBER_FORMAT \"float32\"\n"
                     "#define DIGITS_ENCODER_INPUT_SIZE 3\n"
                     "#define DIGITS_ENCODER_OUTPUT_SIZE 1\n"

@@ -205,7 +205,7 @@ void build_fixture() {
     write_bytes(F / name / "manifest.json", manifest);
   };
   fs::create_directories(F / "headers_empty");
-  headers_with_manifest("headers_garbage_manifest", "{\"header_format_version\": 1, \"models\": [");
+  headers_with_manifest("headers_garbage_manifest", "{\"header_format_version\": 2, \"models\": [");
   headers_with_manifest("headers_deep_manifest", std::string(200000, '[') + std::string(200000, ']'));
   const std::string good_manifest = read_text(F / "headers" / "manifest.json");
   auto replaced = [&](const std::string& from, const std::string& to) {
@@ -215,7 +215,7 @@ void build_fixture() {
     return text.replace(at, from.size(), to);
   };
   headers_with_manifest("headers_manifest_wrong_types",
-                        replaced("\"header_format_version\": 1", "\"header_format_version\": \"one\""));
+                        replaced("\"header_format_version\": 2", "\"header_format_version\": \"one\""));
   headers_with_manifest("headers_manifest_escaping_header",
                         replaced("\"model_encoder.h\"", "\"../../../../../../etc/passwd\""));
   headers_with_manifest("headers_manifest_code_in_prefix", replaced("\"encoder\"", "\"encoder; int evil\""));

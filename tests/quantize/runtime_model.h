@@ -1,6 +1,6 @@
 // Test helper: a QuantizedNetwork (host C++ side) viewed as the C runtime's
 // tinyae_model_i8, and run through tinyae_run_i8 -- the same constants the
-// exporter writes into a header, without going through text.
+// exporter writes into a header (weights tiled), without going through text.
 #pragma once
 
 #include <cstdint>
@@ -19,6 +19,7 @@ class RuntimeModel {
     const std::size_t n = network_.layers.size();
     multipliers_.resize(n);
     shifts_.resize(n);
+    tiles_.reserve(n);  // c.weights points into them
     for (std::size_t i = 0; i < n; i++) {
       const QuantizedLayer& l = network_.layers[i];
       for (const FixedPointMultiplier& m : l.multipliers) {
@@ -32,7 +33,8 @@ class RuntimeModel {
       c.input_zero_point = static_cast<std::int8_t>(l.input.zero_point);
       c.requant_zero_point = static_cast<std::int8_t>(l.requant.zero_point);
       c.output_zero_point = static_cast<std::int8_t>(l.output.zero_point);
-      c.weights = l.weights.data();
+      tiles_.push_back(tile_weights_i8(l.weights, l.out_size, l.in_size));
+      c.weights = tiles_.back().data();
       c.bias = l.bias.data();
       c.multiplier = multipliers_[i].data();
       c.shift = shifts_[i].data();
@@ -76,6 +78,7 @@ class RuntimeModel {
   QuantizedNetwork network_;  // owns the arrays the C structs point into
   std::vector<std::vector<std::int32_t>> multipliers_;
   std::vector<std::vector<std::uint8_t>> shifts_;
+  std::vector<std::vector<std::int8_t>> tiles_;  // the layers' weights as a header holds them
   std::vector<tinyae_layer_i8> layers_;
   tinyae_model_i8 model_{};
 };

@@ -1,6 +1,7 @@
 // The int8 number scheme, piece by piece: the requantization rounding rule
 // (C runtime and C++ reference, each against an exact reference), multiplier
-// quantization, activation parameters, and float <-> int8 at the edges.
+// quantization, activation parameters, float <-> int8 at the edges, and the
+// device's tiled weight layout.
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -219,6 +220,23 @@ TEST(EdgeConversion, RuntimeMatchesReference) {
   model.output_scale = NAN;
   EXPECT_EQ(tinyae_dequantize_output_i8(&model, q.data(), back.data()), TINYAE_ERR_BAD_MODEL);
   EXPECT_EQ(tinyae_quantize_input_i8(nullptr, xs.data(), q.data()), TINYAE_ERR_NULL_ARGUMENT);
+}
+
+// tinyae.h's weight layout on a 5 x 6 matrix whose weight (o, i) is 10 * o +
+// i: both edges have partial tiles (one row, two inputs).
+TEST(WeightTiles, QuadsOfRowsThenTilesOfInputs) {
+  std::vector<std::int8_t> row_major;
+  for (int o = 0; o < 5; o++) {
+    for (int i = 0; i < 6; i++) row_major.push_back(static_cast<std::int8_t>(10 * o + i));
+  }
+  // Rows 0-3 with inputs 0-3, rows 0-3 with inputs 4-5, row 4 with inputs 0-3, row 4 with inputs 4-5.
+  const std::vector<std::int8_t> want = {0,  1, 2, 3,  10, 11, 12, 13, 20, 21, 22, 23, 30, 31, 32,
+                                         33, 4, 5, 14, 15, 24, 25, 34, 35, 40, 41, 42, 43, 44, 45};
+  EXPECT_EQ(tinyae::tile_weights_i8(row_major, 5, 6), want);
+  // At most 4 x 4, one tile: row-major.
+  const std::vector<std::int8_t> small = {1, 2, 3, 4, 5, 6};
+  EXPECT_EQ(tinyae::tile_weights_i8(small, 2, 3), small);
+  EXPECT_THROW(tinyae::tile_weights_i8(small, 2, 4), tinyae::Error);
 }
 
 }  // namespace

@@ -9,7 +9,7 @@
 
 #include "tinyae.h"
 
-/* (out=2, in=4) row-major */
+/* (out=2, in=4) row-major, which is its tiled layout too (one tile, tinyae.h) */
 static const int8_t weights[2 * 4] = {1, 2, 3, 4, -1, -1, -1, -1};
 /* (out=2) */
 static const int32_t bias[2] = {0, 10};

@@ -12,6 +12,7 @@
 //     [-128, 127], with no signed overflow (UBSan would abort).
 // tests/runtime covers NaN/inf propagation on ordinary models; this file
 // covers the extremes it does not.
+#include <algorithm>
 #include <cfloat>
 #include <cmath>
 #include <cstdint>
@@ -111,6 +112,7 @@ struct DenseI8 {
   int in, out, activation;
   std::int8_t input_zp, output_zp;
   std::vector<std::int8_t> weights;      // (out, in) row-major
+  std::vector<std::int8_t> tiles;        // (out * in) weights in the runtime's tiles (tinyae.h)
   std::vector<std::int32_t> bias;        // (out)
   std::vector<std::int32_t> multiplier;  // (out)
   std::vector<std::uint8_t> shift;       // (out)
@@ -119,13 +121,23 @@ struct DenseI8 {
   tinyae_model_i8 model{};
 
   void wire() {
+    // weights[o][i] at q * in + h * g + (o - q) * w + (i - g), as tinyae.h
+    // writes the layout: q, g the first row and input of its tile, h, w the
+    // tile's rows and inputs.
+    tiles.assign(weights.size(), 0);
+    for (int o = 0; o < out; o++) {
+      for (int i = 0; i < in; i++) {
+        const int q = o - o % 4, g = i - i % 4, h = std::min(4, out - q), w = std::min(4, in - g);
+        tiles[static_cast<std::size_t>(q * in + h * g + (o - q) * w + (i - g))] = weights[o * in + i];
+      }
+    }
     layer = {static_cast<uint16_t>(in),
              static_cast<uint16_t>(out),
              static_cast<uint8_t>(activation),
              input_zp,
              output_zp,
              output_zp,
-             weights.data(),
+             tiles.data(),
              bias.data(),
              multiplier.data(),
              shift.data(),
