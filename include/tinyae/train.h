@@ -27,6 +27,7 @@
 #include "tinyae/checkpoint.h"
 #include "tinyae/data.h"
 #include "tinyae/data_source.h"
+#include "tinyae/distributed.h"
 #include "tinyae/model.h"
 #include "tinyae/model_kind.h"
 #include "tinyae/train_options.h"
@@ -62,6 +63,9 @@ struct TrainRequest {
   bool resume = false;
   bool progress = true;  // progress bar on stderr while an epoch runs (only if stderr is a TTY)
   bool figures = true;   // draw loss.png and reconstructions.png at the end
+  // Data-parallel training (tinyae/distributed.h): disabled = this process
+  // alone. Rank 0 writes the run folder; the other ranks write nothing.
+  DistributedOptions distributed;
 };
 
 // Checks ranges and paths without touching the disk; throws tinyae::Error

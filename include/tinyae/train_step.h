@@ -53,6 +53,10 @@ class TrainStep {
   double forward_loss(const torch::Tensor& input, const torch::Tensor& target);
   void backward(const torch::Tensor& input);
   void update();
+  // Every parameter's gradient, as backward() left it, in one flat (P)
+  // buffer (model->parameters() order): what data-parallel training
+  // all-reduces between backward() and update().
+  torch::Tensor gradients() const { return grads_; }
   // The sparse penalty term of the last forward_loss() (0 without one).
   double last_penalty() const { return last_penalty_; }
 

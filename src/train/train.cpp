@@ -13,17 +13,17 @@
 // state), which the checkpoint stores exactly: resuming after any epoch gives
 // bitwise the run that was never interrupted (for the same thread count).
 //
+// Data-parallel (tinyae/distributed.h): every rank runs this loop on its
+// shard of each batch; rank 0 alone validates and writes the run folder.
+//
 // Crash safety: the checkpoint and history.csv are rewritten atomically after
 // every epoch, checkpoint first; the checkpoint is the source of truth and
 // history.csv is regenerated from it on resume.
 #include "tinyae/train.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <cstdio>
 #include <sstream>
 #include <thread>
 
@@ -31,9 +31,11 @@
 #include <spdlog/spdlog.h>
 #include <torch/version.h>
 
+#include "progress_bar.h"
 #include "run_folder.h"
 #include "tinyae/blas.h"
 #include "tinyae/common.h"
+#include "tinyae/distributed.h"
 #include "tinyae/figures.h"
 #include "tinyae/train_step.h"
 
@@ -49,46 +51,6 @@ static_assert(kShuffleSeedStride > static_cast<std::uint64_t>(kMaxEpochs));
 
 constexpr std::int64_t kEvalBatchSize = 1000;
 constexpr std::int64_t kFigureImages = 10;
-
-// "Epoch 3/50 [=========>          ] 120/235" on stderr, redrawn in place.
-class ProgressBar {
- public:
-  ProgressBar(bool enabled, std::int64_t epoch, std::int64_t epochs, std::int64_t batches)
-      : enabled_(enabled && isatty(STDERR_FILENO) == 1), epoch_(epoch), epochs_(epochs), batches_(batches) {}
-
-  void update(std::int64_t done) {
-    if (!enabled_) return;
-    const auto now = std::chrono::steady_clock::now();
-    // Redrawing 235 times an epoch is cheap, but a terminal over ssh is not.
-    if (done != batches_ && now - last_draw_ < std::chrono::milliseconds(100)) return;
-    last_draw_ = now;
-    constexpr int kWidth = 30;
-    const int filled = static_cast<int>(kWidth * done / batches_);
-    std::string bar(static_cast<std::size_t>(filled), '=');
-    if (filled < kWidth) bar += '>';
-    bar.resize(kWidth, ' ');
-    std::fprintf(stderr, "\rEpoch %lld/%lld [%s] %lld/%lld", static_cast<long long>(epoch_),
-                 static_cast<long long>(epochs_), bar.c_str(), static_cast<long long>(done),
-                 static_cast<long long>(batches_));
-    std::fflush(stderr);
-    drawn_ = true;
-  }
-
-  void clear() {
-    if (!drawn_) return;
-    std::fprintf(stderr, "\r\033[K");  // back to column 0, erase the line
-    std::fflush(stderr);
-    drawn_ = false;
-  }
-
-  ~ProgressBar() { clear(); }
-
- private:
-  bool enabled_;
-  std::int64_t epoch_, epochs_, batches_;
-  bool drawn_ = false;
-  std::chrono::steady_clock::time_point last_draw_{};
-};
 
 // Reconstructions are drawn as 28 x 28 images, which only MNIST-sized inputs are.
 bool is_image_model(const ModelConfig& config) { return config.input_size == 784; }
@@ -168,6 +130,7 @@ void validate_train_request(const TrainRequest& request) {
   if (request.data.path.empty()) throw Error("no data given (--data: an MNIST folder or a CSV file)");
   request.data.validate();
   if (request.out_dir.empty()) throw Error("no run directory given (--out)");
+  request.distributed.validate();
 }
 
 namespace {
@@ -276,8 +239,14 @@ std::vector<EpochResult> train(const TrainRequest& request) {
       fmt::format("training this model ({} parameters) on batches of {} images", config.parameter_count(), batch_rows),
       "use a smaller --batch-size or smaller layers");
 
-  // 2. The run directory, then the model and optimizer.
-  RunDirectory run_directory(out);
+  // 2. The group (if distributed), the run directory (rank 0), then the model and optimizer.
+  DataParallel parallel;
+  if (request.distributed.enabled) {
+    parallel = DataParallel(request.distributed, rendezvous_digest(request, data.checksum, resumed.meta.epoch,
+                                                                   request.resume ? resumed.sha256 : ""));
+  }
+  std::optional<RunDirectory> run_directory;
+  if (parallel.writes()) run_directory.emplace(out);
   configure_compute_threads(options.threads);
 
   Autoencoder model{nullptr};
@@ -318,11 +287,11 @@ std::vector<EpochResult> train(const TrainRequest& request) {
   }
   const std::int64_t batch_size = options.batch_size;
   const std::int64_t batches = (n + batch_size - 1) / batch_size;  // the last batch may be smaller, as in Keras
-  if (meta.epoch < options.epochs) {
+  if (parallel.writes() && meta.epoch < options.epochs) {          // rank 0 speaks for the group
     spdlog::info("Training a {} autoencoder on {} vectors of {} ({} batches of {}), validating on {}, epochs {} to {}",
                  kind.describe(), n, request.data.describe(), batches, batch_size, val_images, meta.epoch + 1,
                  options.epochs);
-  } else {
+  } else if (parallel.writes()) {
     spdlog::info("'{}' has already trained {} epochs; raise --epochs to train longer", checkpoint_path.string(),
                  meta.epoch);
   }
@@ -333,7 +302,7 @@ std::vector<EpochResult> train(const TrainRequest& request) {
     model->train();
     at::Generator generator = epoch_generator(options.seed, epoch);
     const torch::Tensor order = torch::randperm(n, generator, torch::kLong);  // (n) int64
-    ProgressBar progress(request.progress, epoch, options.epochs, batches);
+    ProgressBar progress(request.progress && parallel.writes(), epoch, options.epochs, batches);
     double weighted_loss = 0;     // sum over batches of (batch mean loss) * (batch rows)
     double weighted_penalty = 0;  // the same for the penalty term
     for (std::int64_t b = 0; b < batches; ++b) {
@@ -346,11 +315,12 @@ std::vector<EpochResult> train(const TrainRequest& request) {
         input = noisy_buffer.narrow(0, 0, end - begin);
         corrupt(kind, clip, x, input, generator);
       }
-      weighted_loss += step.run(input, x) * static_cast<double>(end - begin);
-      weighted_penalty += step.last_penalty() * static_cast<double>(end - begin);
+      parallel.step(step, input, x, weighted_loss, weighted_penalty);
       progress.update(b + 1);
     }
     progress.clear();
+    parallel.sum(weighted_loss, weighted_penalty);
+    if (!parallel.writes()) continue;
     EpochResult result;
     result.epoch = epoch;
     result.loss = weighted_loss / static_cast<double>(n);
@@ -373,7 +343,7 @@ std::vector<EpochResult> train(const TrainRequest& request) {
     meta.epoch = epoch;
     meta.history = history;
     save_checkpoint(checkpoint_path, meta, model, &optimizer);
-    run_directory.keep();
+    run_directory->keep();
     write_file_atomically(out / kHistoryFile, history_csv(history, kind_row(kind.kind).penalty));
     spdlog::info("Epoch {}/{} - loss: {:.4f} - val_loss: {:.4f} - {:.1f}s", epoch, options.epochs, result.loss,
                  result.val_loss, result.seconds);
@@ -381,8 +351,9 @@ std::vector<EpochResult> train(const TrainRequest& request) {
 
   // 4. history.csv also when nothing was trained (a resume of a finished run
   // after a crash before it was written), then the figures.
+  if (!parallel.writes()) return history;
   write_file_atomically(out / kHistoryFile, history_csv(history, kind_row(kind.kind).penalty));
-  run_directory.keep();
+  run_directory->keep();
   if (request.figures) {
     draw_figures(out, model, request, data.test.x, history);
     spdlog::info("Run directory '{}': {}, {}, {}{}", out.string(), kCheckpointFile, kHistoryFile, kLossFigureFile,

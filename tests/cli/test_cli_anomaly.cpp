@@ -19,6 +19,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "../common/temp_dir_test.h"
 #include "tinyae/common.h"
 #include "tinyae/process.h"
 
@@ -34,22 +35,9 @@ struct Outcome {
 constexpr int kRowsPerSensor = 600;
 constexpr int kFaultBegin = 450, kFaultEnd = 470;  // rows of sensor "b" (all in the test split)
 
-class CliAnomalyTest : public ::testing::Test {
+class CliAnomalyTest : public tinyae::test::TempDirTest {
  protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::temp_directory_path() /
-           ("tinyae-test-anomaly-" + std::string(info->name()) + "-" + std::to_string(getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    if (HasFailure()) {
-      std::cerr << "left " << dir_ << " for inspection\n";
-    } else {
-      fs::remove_all(dir_);
-    }
-  }
+  CliAnomalyTest() : TempDirTest("tinyae-test-anomaly") {}
 
   Outcome tinyae(const std::vector<std::string>& args) const {
     std::vector<std::string> argv = {TINYAE_EXE};
@@ -85,8 +73,6 @@ class CliAnomalyTest : public ::testing::Test {
             "temp,humidity", "--group",  "sensor",     "--label",      "label",      "--window",
             window,          "--epochs", "40",         "--batch-size", "32",         "--quiet"};
   }
-
-  fs::path dir_;
 };
 
 TEST_F(CliAnomalyTest, PlantedFaultScoresAboveTheThresholdAndAucMatchesScikitLearn) {

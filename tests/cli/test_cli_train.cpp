@@ -15,6 +15,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "../common/temp_dir_test.h"
 #include "tinyae/common.h"
 #include "tinyae/process.h"
 
@@ -22,32 +23,16 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const fs::path kMnistDir = fs::path(TINYAE_SOURCE_DIR) / "data" / "mnist";
+using tinyae::test::kMnistDir;
 
 struct Outcome {
   int status = -1;  // exit status, or -1 if the process did not exit normally
   std::string out, err;
 };
 
-class CliTest : public ::testing::Test {
+class CliTest : public tinyae::test::TempDirTest {
  protected:
-  void SetUp() override {
-    ASSERT_TRUE(fs::exists(kMnistDir / "train-images-idx3-ubyte") ||
-                fs::exists(kMnistDir / "train-images-idx3-ubyte.gz"))
-        << "MNIST is missing from " << kMnistDir << ": run data/fetch_mnist.sh first";
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ =
-        fs::temp_directory_path() / ("tinyae-test-cli-" + std::string(info->name()) + "-" + std::to_string(getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    if (HasFailure()) {
-      std::cerr << "left " << dir_ << " for inspection\n";
-    } else {
-      fs::remove_all(dir_);
-    }
-  }
+  CliTest() : TempDirTest("tinyae-test-cli", true) {}
 
   // Runs `tinyae args...` with stdout and stderr captured separately.
   // keep_blas_kernel: set OPENBLAS_CORETYPE (empty: OpenBLAS' own choice) so
@@ -68,8 +53,6 @@ class CliTest : public ::testing::Test {
     return {"train",         "--data", data.string(),  "--out", out.string(),   "--epochs", "1", "--batch-size", "64",
             "--train-limit", "500",    "--test-limit", "200",   "--no-figures", "--quiet"};
   }
-
-  fs::path dir_;
 };
 
 // Non-zero exit, stderr mentions every needle, stdout stays empty.

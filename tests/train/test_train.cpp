@@ -20,6 +20,7 @@
 
 #include <gtest/gtest.h>
 
+#include "../common/temp_dir_test.h"
 #include "../model/tensor_diff.h"
 #include "tinyae/checkpoint.h"
 #include "tinyae/common.h"
@@ -34,30 +35,14 @@ using tinyae::TrainRequest;
 
 namespace {
 
-const fs::path kMnistDir = fs::path(TINYAE_SOURCE_DIR) / "data" / "mnist";
+using tinyae::test::kMnistDir;
 constexpr std::int64_t kTrainImages = 2000;
 constexpr std::int64_t kTestImages = 1000;
 
 // A fresh directory per test, removed afterwards unless the test failed.
-class TrainTest : public ::testing::Test {
+class TrainTest : public tinyae::test::TempDirTest {
  protected:
-  void SetUp() override {
-    ASSERT_TRUE(fs::exists(kMnistDir / "train-images-idx3-ubyte") ||
-                fs::exists(kMnistDir / "train-images-idx3-ubyte.gz"))
-        << "MNIST is missing from " << kMnistDir << ": run data/fetch_mnist.sh first";
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ =
-        fs::temp_directory_path() / ("tinyae-test-train-" + std::string(info->name()) + "-" + std::to_string(getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    if (HasFailure()) {
-      std::cerr << "left " << dir_ << " for inspection\n";
-    } else {
-      fs::remove_all(dir_);
-    }
-  }
+  TrainTest() : TempDirTest("tinyae-test-train", true) {}
 
   // The recipe scaled down: batch 32 gives 63 Adamax steps per epoch.
   TrainRequest small_request(const std::string& run, std::int64_t epochs) const {
@@ -72,8 +57,6 @@ class TrainTest : public ::testing::Test {
     request.figures = false;
     return request;
   }
-
-  fs::path dir_;
 };
 
 // Parameters of two checkpoints, compared bit for bit; reports the gap.

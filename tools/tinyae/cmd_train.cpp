@@ -8,6 +8,8 @@
 // With --resume, the architecture and training options come from
 // RUN/model.safetensors; flags given explicitly are passed on so that train() can
 // refuse the ones that conflict with it.
+// Data-parallel flags (--world-size, --rank, --master, --nproc):
+// distributed_options.h.
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -22,6 +24,7 @@
 
 #include "commands.h"
 #include "data_options.h"
+#include "distributed_options.h"
 #include "options.h"
 #include "tinyae/checkpoint.h"
 #include "tinyae/common.h"
@@ -103,6 +106,7 @@ int cmd_train(int argc, char** argv) {
                            "Train a dense autoencoder on MNIST (the tutorial's recipe by default) or on a CSV file.");
   options.custom_help("--data DIR|FILE.csv --out RUN [options]");
   add_training_data_options(options);
+  add_distributed_options(options);
   options.add_options()("data", "MNIST folder (IDX files, raw or .gz) or CSV file", cxxopts::value<std::string>())(
       "out", "run directory: model.safetensors, history.csv, loss.png, reconstructions.png",
       cxxopts::value<std::string>())("hidden", "encoder hidden layer sizes, comma-separated (decoder mirrors them)",
@@ -159,12 +163,16 @@ int cmd_train(int argc, char** argv) {
   const auto test_limit = parse_integer<std::int64_t>("test-limit", text("test-limit"), 0, kMaxLimit);
   // On resume the kind flags are read against the checkpoint's kind, below.
   const KindOptions kind = given("resume") ? KindOptions{} : parse_kind_flags(args, nullptr);
+  const DistributedOptions distributed = parse_distributed_options(args);
 
   TrainRequest request;
   request.out_dir = text("out");
   request.resume = given("resume");
   request.figures = !given("no-figures");
   request.progress = !given("quiet");
+  request.distributed = distributed;
+  // Rank 0 speaks for the group; the others report only trouble.
+  if (distributed.rank > 0) spdlog::set_level(spdlog::level::warn);
 
   if (request.resume) {
     // Start from the checkpoint's settings; explicit flags override them and
@@ -211,6 +219,7 @@ int cmd_train(int argc, char** argv) {
   request.options.threads = threads;  // a property of this machine, not of the run
   if (!request.resume || given("test-limit")) request.test_limit = test_limit;
 
+  if (const int status = launch_ranks_if_asked(argc, argv, args); status >= 0) return status;
   train(request);
   return 0;
 }
