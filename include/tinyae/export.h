@@ -84,6 +84,16 @@ struct ModelToExport {
   // golden_inputs and golden_outputs; int8: score_from_sum_i8 of the int8
   // golden vectors (tinyae/anomaly.h; the int8 header adds the exact sums).
   std::vector<double> golden_scores;
+  // The encoder of a variational model only: its log-variance head, whose
+  // input is what the last layer (the mean head) reads, and LibTorch's
+  // log-variances of the golden inputs (golden_count, output_size); the
+  // chain itself stays the mean's. int8: the hidden layers (those of
+  // `quantized`) and the head quantized, and the host reference's
+  // log-variances of golden_inputs_i8 (golden_count, output_size).
+  std::optional<ExportLayer> logvar_head;
+  std::vector<float> golden_logvar;
+  QuantizedNetwork logvar_quantized;
+  std::vector<std::int8_t> golden_logvar_i8;
 
   std::int64_t input_size() const { return layers.empty() ? 0 : layers.front().in_size; }
   std::int64_t output_size() const { return layers.empty() ? 0 : layers.back().out_size; }

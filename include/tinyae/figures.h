@@ -1,5 +1,6 @@
-// Figures drawn with cairo: the tutorial's loss curve (its figure 6) and its
-// originals / latent codes / reconstructions grid (its figure 9). Both are
+// Figures drawn with cairo: the tutorial's loss curve (its figure 6), its
+// originals / latent codes / reconstructions grid (its figure 9), and a
+// variational model's images generated from random codes. Both are
 // written as PNG through write_file_atomically, so a crash never leaves a
 // half-written image.
 #pragma once
@@ -38,9 +39,10 @@ TileShape latent_tile_shape(std::int64_t size);
 
 // Training and validation loss per epoch; with a `penalty` name (a kind
 // with two loss terms), the training loss's reconstruction and penalty
-// terms too. Non-finite values are not drawn.
+// terms too. Non-finite values are not drawn. `axis_label` names the loss
+// (nullptr: "Loss (MSE)", or "Loss (MSE + penalty)" with a penalty).
 void draw_loss_png(const std::filesystem::path& path, const std::vector<EpochResult>& history,
-                   const char* penalty = nullptr);
+                   const char* penalty = nullptr, const char* axis_label = nullptr);
 
 // Row 1: originals (n, 784); then, if `noisy` is defined, the corrupted
 // inputs (n, 784) the model was given; then the latent codes (n, latent)
@@ -50,5 +52,10 @@ void draw_loss_png(const std::filesystem::path& path, const std::vector<EpochRes
 void draw_reconstructions_png(const std::filesystem::path& path, const torch::Tensor& originals,
                               const torch::Tensor& latents, const torch::Tensor& reconstructions,
                               const torch::Tensor& noisy = torch::Tensor());
+
+// Square images (n, pixels), `columns` to a row, under a title saying they
+// were decoded from codes drawn from N(0, I) (the variational kind's
+// generated.png). Pixels are clamped to [0, 1].
+void draw_generated_png(const std::filesystem::path& path, const torch::Tensor& images, std::int64_t columns);
 
 }  // namespace tinyae

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,26 +36,34 @@ struct ModelConfig {
   std::int64_t latent_size = 32;
   Activation activation = Activation::kRelu;         // after every layer but the decoder's last
   Activation output_activation = Activation::kRelu;  // after the decoder's last layer
+  // The variational kind's encoder (tinyae/model_kind.h): its last layer is
+  // the mean head, linear (a mean and a log-variance range over all reals,
+  // which a ReLU would cut at 0), and a second linear head "logvar"
+  // (last hidden -> latent) reads the same activations.
+  bool variational = false;
 
   // Throws tinyae::Error if a size is outside [1, kMaxLayerSize], there
   // are more than kMaxHiddenLayers hidden layers, or more than
   // kMaxParameters parameters.
   void validate() const;
   // {"input_size": 784, "hidden": [128, 64], "latent_size": 32,
-  //  "activation": "relu", "output_activation": "relu"}
+  //  "activation": "relu", "output_activation": "relu"}, and
+  // "variational": true for a variational encoder (absent otherwise, so the
+  // other kinds' checkpoints keep their bytes).
   nlohmann::json to_json() const;
-  // Every key is required and unknown keys are refused (a typo must not fall
+  // Every key but "variational" is required and unknown keys are refused (a typo must not fall
   // back to a default silently); validates; throws tinyae::Error whose
   // message starts with `where`.
   static ModelConfig from_json(const nlohmann::json& j, const std::string& where = "model config");
 
   // Layer widths along the encoder {input, hidden..., latent} and the
-  // decoder {latent, reversed hidden..., input}.
+  // decoder {latent, reversed hidden..., input} (a variational encoder's
+  // last width is that of each head).
   std::vector<std::int64_t> encoder_sizes() const;
   std::vector<std::int64_t> decoder_sizes() const;
   // The names and shapes AutoencoderImpl::named_parameters() will have, in
-  // the same order, computed without building a model (a checkpoint loader
-  // checks a file against them before allocating anything).
+  // the same order (a variational model's "logvar.weight", "logvar.bias" last), computed without building a model (a
+  // checkpoint loader checks a file against them before allocating anything).
   struct ParameterShape {
     std::string name;                 // "encoder.0.weight"
     std::vector<std::int64_t> shape;  // {out, in} for weights, {out} for biases
@@ -85,7 +94,9 @@ struct LayerView {
 // Linear, activation, Linear, activation, ... (an Identity module stands in
 // for "linear", so parameter names do not depend on the activation):
 // named_parameters() gives "encoder.0.weight", "encoder.0.bias",
-// "encoder.2.weight", ..., "decoder.0.weight", ... in that order.
+// "encoder.2.weight", ..., "decoder.0.weight", ... in that order, then a
+// variational model's "logvar.weight", "logvar.bias" (its encoder ends in
+// the mean head).
 class AutoencoderImpl : public torch::nn::Module {
  public:
   // Validates the config (tinyae::Error) and initialises the weights with
@@ -94,9 +105,15 @@ class AutoencoderImpl : public torch::nn::Module {
 
   // Inputs must be 2-D float tensors with the right width; anything else is
   // a tinyae::Error naming the expected and the found shape.
-  torch::Tensor encode(const torch::Tensor& x);   // (n, input) -> (n, latent)
+  torch::Tensor encode(const torch::Tensor& x);   // (n, input) -> (n, latent); variational: the mean
   torch::Tensor decode(const torch::Tensor& z);   // (n, latent) -> (n, input)
   torch::Tensor forward(const torch::Tensor& x);  // decode(encode(x)), (n, input) -> (n, input)
+  // Variational only (tinyae::Error otherwise): both heads of the encoder,
+  // (n, input) -> (n, latent) each.
+  struct Heads {
+    torch::Tensor mean, logvar;
+  };
+  Heads encode_heads(const torch::Tensor& x);
 
   // Glorot-uniform weights, zero biases (Keras' Dense defaults), drawn from
   // torch's global generator: call torch::manual_seed first for repeatability.
@@ -105,9 +122,13 @@ class AutoencoderImpl : public torch::nn::Module {
   const ModelConfig& config() const { return config_; }
   std::vector<LayerView> encoder_layers() const;
   std::vector<LayerView> decoder_layers() const;
+  // The log-variance head (linear; its input is the activations the mean
+  // head reads); nullopt unless variational.
+  std::optional<LayerView> logvar_layer() const;
 
   torch::nn::Sequential encoder{nullptr};
   torch::nn::Sequential decoder{nullptr};
+  torch::nn::Linear logvar{nullptr};  // variational only: (latent, last hidden)
 
  private:
   ModelConfig config_;

@@ -6,12 +6,15 @@
 //   model.safetensors    checkpoint after the last completed epoch (atomic)
 //   history.csv          epoch,loss,val_loss,seconds (rewritten atomically); a kind
 //                        with a penalty adds reconstruction,<penalty>,val_reconstruction,val_<penalty>
+//                        (variational: <penalty> is kl, the KL term with its weight)
 //   loss.png             training and validation loss per epoch (and each term of the loss)
 //   reconstructions.png  first 10 test images, their codes, their reconstructions
 //                        (denoising: the corrupted input as a second row)
+//   generated.png        variational: 40 images decoded from codes drawn from N(0, I)
 // The loss is the kind's (tinyae/model_kind.h); val_loss is the same loss on
 // the validation vectors, which a denoising run corrupts once, with the
-// generator of epoch 0.
+// generator of epoch 0 (and whose codes a variational run samples with it,
+// the same draws every epoch).
 // A run is deterministic for a given seed and thread count, and a resumed run
 // is bitwise identical to one that was never interrupted: the model is
 // initialised from the seed alone and each epoch's shuffle is drawn from a
@@ -44,10 +47,11 @@ inline constexpr const char* kCheckpointFile = "model.safetensors";
 inline constexpr const char* kHistoryFile = "history.csv";
 inline constexpr const char* kLossFigureFile = "loss.png";
 inline constexpr const char* kReconstructionsFigureFile = "reconstructions.png";
+inline constexpr const char* kGeneratedFigureFile = "generated.png";  // variational only
 
 struct TrainRequest {
   ModelConfig model;
-  KindOptions kind;  // vanilla, sparse or denoising, and its options
+  KindOptions kind;  // vanilla, sparse, denoising or variational, and its options (model.variational must agree)
   TrainOptions options;
   // Validation vectors used for val_loss (MNIST: the test images): nullopt =
   // all of them (on resume: as many as the run has used so far); n > 0 = the

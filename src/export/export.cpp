@@ -157,6 +157,7 @@ ExportResult export_models(const ExportOptions& options) {
   std::vector<ModelToExport> models(3);
   models[0].name = "encoder";
   models[0].layers = to_export_layers(model->encoder_layers());
+  if (const auto head = model->logvar_layer()) models[0].logvar_head = to_export_layers({*head}).front();
   models[1].name = "decoder";
   models[1].layers = to_export_layers(model->decoder_layers());
   models[2].name = "autoencoder";
@@ -187,6 +188,7 @@ ExportResult export_models(const ExportOptions& options) {
     const torch::Tensor reconstructed = model->forward(images);  // (n, input)
     models[0].golden_inputs = to_vector(images);
     models[0].golden_outputs = to_vector(latents);
+    if (models[0].logvar_head) models[0].golden_logvar = to_vector(model->encode_heads(images).logvar);
     models[1].golden_inputs = to_vector(latents);
     models[1].golden_outputs = to_vector(decoded);
     models[2].golden_inputs = to_vector(images);

@@ -121,11 +121,19 @@ struct HeaderSections {
   std::string golden_comment;          // after "Golden vectors ...: <source>", before "(golden_count, size) */"
   std::string golden_arrays;           // golden_arrays(), and a format's own golden arrays
   std::string anomaly_part;            // after <PREFIX>_ANOMALY_THRESHOLD: the format's own threshold macros
+  std::string after_model;             // after the model struct: a variational encoder's log-variance head
 };
 
 // The complete model_<name>.h: the shared layout filled with `sections`.
 std::string render_header(const HeaderWriter& writer, const ModelToExport& model, const Provenance& provenance,
                           const HeaderSections& sections);
+
+// A variational encoder's log-variance head, the parts every format shares:
+// the comment that opens its section (`units`: a sentence on the output's
+// numbers, or ""), and <prefix>_logvar(), which runs <prefix>_hidden_model
+// then <prefix>_logvar_model with the format's types.
+std::string logvar_intro(const ModelToExport& model, const NumberFormatInfo& format, const std::string& units);
+std::string logvar_function(const ModelToExport& model, const NumberFormatInfo& format);
 
 // One header writer per number format; make_header_writer() picks one.
 std::unique_ptr<HeaderWriter> make_float32_header_writer();
@@ -191,6 +199,17 @@ std::string golden_arrays(const ModelToExport& model, std::string_view type, con
   std::ostringstream out;
   append_golden_array(out, model, type, "inputs", "_INPUT_SIZE", inputs, model.input_size(), per_line);
   append_golden_array(out, model, type, "outputs", "_OUTPUT_SIZE", outputs, model.output_size(), per_line);
+  return out.str();
+}
+
+// A variational encoder's <prefix>_golden_logvar[<PREFIX>_GOLDEN_COUNT][<PREFIX>_OUTPUT_SIZE]:
+// the log-variances of the golden inputs, computed by `source` ("LibTorch's").
+template <typename T>
+std::string golden_logvar_array(const ModelToExport& model, std::string_view type, const std::vector<T>& values,
+                                std::size_t per_line, const std::string& source) {
+  std::ostringstream out;
+  out << "/* " << source << " log-variances of the golden inputs. */\n";
+  append_golden_array(out, model, type, "logvar", "_OUTPUT_SIZE", values, model.output_size(), per_line);
   return out.str();
 }
 

@@ -8,8 +8,8 @@
 //   banner, #ifndef guard, #include "tinyae.h", #error unless the runtime has
 //   the same TINYAE_FORMAT_VERSION, size macros, the format's macros, the
 //   input scaling and anomaly threshold (header_anomaly.cpp), every layer's
-//   arrays, the layer table, the model struct, the golden vectors (with raw
-//   inputs and host scores).
+//   arrays, the layer table, the model struct, (a variational encoder) the
+//   log-variance head, the golden vectors (with raw inputs and host scores).
 // Every symbol starts with the model's prefix, so the three headers can be
 // included in one translation unit.
 #include <cctype>
@@ -131,8 +131,37 @@ std::string render_header(const HeaderWriter& writer, const ModelToExport& model
   out << scaling_section(model) << anomaly_section(model, sections.anomaly_part);
   out << sections.layer_arrays;
   append_layer_table_and_model(out, model, format, sections, m);
+  out << sections.after_model;
   append_golden_vectors(out, model, provenance, sections);
   out << "\n#endif /* TINYAE_MODEL_" << m << "_H */\n";
+  return out.str();
+}
+
+std::string logvar_intro(const ModelToExport& model, const NumberFormatInfo& format, const std::string& units) {
+  const auto [p, m, scratch] = header_names(model, format);
+  std::ostringstream out;
+  out << "/* Variational encoder: " << p << "_model returns the MEAN of the latent code (the device does not\n"
+      << " * sample). The log-variance on request: " << p << "_logvar() runs " << p << "_hidden_model (every\n"
+      << " * layer but the mean head, sharing " << p << "_layers) into hidden[" << m << "_HIDDEN_SIZE], then\n"
+      << " * the log-variance head " << p << "_logvar_model on it, with " << scratch << " of scratch."
+      << (units.empty() ? "" : "\n * " + units) << " */\n";
+  return out.str();
+}
+
+std::string logvar_function(const ModelToExport& model, const NumberFormatInfo& format) {
+  const auto [p, m, scratch] = header_names(model, format);
+  const std::string io(format.io_type);
+  std::ostringstream out;
+  out << "/* logvar[" << m << "_OUTPUT_SIZE] = log sigma^2 of the code of input[" << m << "_INPUT_SIZE];\n"
+      << " * hidden[" << m << "_HIDDEN_SIZE] receives the activations both heads read. */\n"
+      << "static inline tinyae_status " << p << "_logvar(const " << io << " *input, " << io << " *hidden, " << io
+      << " *logvar,\n"
+      << "                                          " << format.scratch_type << " *scratch, size_t scratch_len) {\n"
+      << "    tinyae_status status = " << format.run_function << "(&" << p
+      << "_hidden_model, input, hidden, scratch, scratch_len);\n"
+      << "    if (status != TINYAE_OK) return status;\n"
+      << "    return " << format.run_function << "(&" << p << "_logvar_model, hidden, logvar, scratch, scratch_len);\n"
+      << "}\n\n";
   return out.str();
 }
 

@@ -77,7 +77,58 @@ class Float32HeaderWriter final : public HeaderWriter {
                        (model.name == "decoder" ? " (the encoder's LibTorch outputs for them)" : "") +
                        ", and LibTorch's outputs. ";
     s.golden_arrays = golden_arrays(model, format().io_type, model.golden_inputs, model.golden_outputs, kFloatsPerLine);
+    if (model.logvar_head) {
+      s.after_model = logvar_section(model);
+      s.golden_arrays +=
+          golden_logvar_array(model, format().io_type, model.golden_logvar, kFloatsPerLine, "LibTorch's");
+    }
     return s;
+  }
+
+  // A variational encoder's log-variance head. The chain above ends in the
+  // mean head, so the encoder returns the mean (deterministic: the device
+  // does not sample); the log-variance comes on request from the same
+  // hidden activations: <prefix>_hidden_model is the chain without its last
+  // layer (sharing its arrays), <prefix>_logvar_model the head alone, and
+  // <prefix>_logvar() runs the two with the encoder's scratch buffer.
+  std::string logvar_section(const ModelToExport& model) const {
+    const auto [p, m, scratch] = header_names(model, format());
+    const ExportLayer& head = *model.logvar_head;
+    const ExportLayer& mean_head = model.layers.back();
+    if (model.layers.size() < 2 || head.in_size != mean_head.in_size || head.out_size != mean_head.out_size ||
+        model.golden_logvar.size() != static_cast<std::size_t>(model.golden_count * head.out_size)) {
+      throw Error("model '" + model.name + "': its log-variance head or its golden log-variances do not match the " +
+                  "mean head (a variational encoder needs a hidden layer before its heads)");
+    }
+    ModelToExport head_alone;  // sizes and finite values checked as a model's
+    head_alone.name = model.name + " log-variance head";
+    head_alone.prefix = model.prefix;
+    head_alone.layers = {head};
+    validate_export_model(head_alone);
+    std::vector<std::int64_t> hidden_sizes = activation_sizes(model);  // input, then each layer's output
+    hidden_sizes.pop_back();
+    const auto in = static_cast<std::size_t>(head.in_size);
+    std::ostringstream out;
+    out << logvar_intro(model, format(), "") << "#define " << m << "_HIDDEN_SIZE " << head.in_size << "\n"
+        << "/* Log-variance head: " << head.in_size << " -> " << head.out_size
+        << ", linear. Weights (out=" << head.out_size << ", in=" << head.in_size
+        << ") row-major, as torch::nn::Linear. */\n";
+    append_array(out, "float", p + "_logvar_weights", std::to_string(head.out_size) + " * " + std::to_string(in), true,
+                 head.weights, in, kFloatsPerLine, "row");
+    out << "/* (out=" << head.out_size << ") */\n";
+    append_array(out, "float", p + "_logvar_bias", std::to_string(head.out_size), true, head.bias, head.bias.size(),
+                 kFloatsPerLine);
+    out << "static const tinyae_layer_f32 " << p << "_logvar_layers[1] = {\n"
+        << "    {" << m << "_HIDDEN_SIZE, " << m << "_OUTPUT_SIZE, TINYAE_ACT_LINEAR, " << p << "_logvar_weights, " << p
+        << "_logvar_bias},\n};\n"
+        << "static const tinyae_model_f32 " << p << "_hidden_model = {\n"
+        << "    TINYAE_FORMAT_VERSION, " << m << "_LAYER_COUNT - 1, " << p << "_layers,\n"
+        << "    " << m << "_INPUT_SIZE, " << m << "_HIDDEN_SIZE, " << scratch_elements(hidden_sizes) << "u};\n"
+        << "static const tinyae_model_f32 " << p << "_logvar_model = {\n"
+        << "    TINYAE_FORMAT_VERSION, 1, " << p << "_logvar_layers, " << m << "_HIDDEN_SIZE, " << m
+        << "_OUTPUT_SIZE, 0u};\n\n"
+        << logvar_function(model, format());
+    return out.str();
   }
 };
 

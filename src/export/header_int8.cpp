@@ -119,7 +119,55 @@ class Int8HeaderWriter final : public HeaderWriter {
       s.anomaly_part = anomaly_part(model);
       s.golden_arrays += golden_score_sums(model);
     }
+    if (!model.logvar_quantized.layers.empty()) {
+      s.after_model = logvar_section(model);
+      s.golden_arrays += golden_logvar_array(model, format().io_type, model.golden_logvar_i8, kInt8PerLine,
+                                             "The host reference's int8");
+    }
     return s;
+  }
+
+  // A variational encoder's log-variance head (see header_f32.cpp's
+  // logvar_section): <prefix>_hidden_model is the chain but its mean head,
+  // <prefix>_logvar_model the head, whose input parameters are the hidden
+  // layer's output ones; <prefix>_logvar() runs both.
+  std::string logvar_section(const ModelToExport& model) const {
+    const auto [p, m, scratch] = header_names(model, format());
+    const QuantizedNetwork& chain = model.logvar_quantized;  // hidden layers, then the head
+    chain.validate();
+    const QuantizedNetwork hidden = chain.slice(0, chain.layers.size() - 1);
+    const QuantizedNetwork head = chain.slice(chain.layers.size() - 1, 1);
+    const QuantizedLayer& l = head.layers.front();
+    const std::size_t n = static_cast<std::size_t>(model.golden_count);
+    if (hidden.layers.size() + 1 != model.layers.size() || l.out_size != model.output_size() ||
+        model.golden_logvar_i8.size() != n * static_cast<std::size_t>(l.out_size)) {
+      throw Error("model '" + model.name + "': its int8 log-variance head or golden log-variances do not match it");
+    }
+    const std::string base = p + "_logvar";
+    std::ostringstream out;
+    out << logvar_intro(model, format(),
+                        "Its output: real = " + m + "_LOGVAR_SCALE * (q - " + m + "_LOGVAR_ZERO_POINT).")
+        << "#define " << m << "_HIDDEN_SIZE " << l.in_size << "\n"
+        << "#define " << m << "_LOGVAR_SCALE " << float_literal(l.output.scale) << "\n"
+        << "#define " << m << "_LOGVAR_ZERO_POINT " << zero_point_text(l.output.zero_point) << "\n";
+    append_layer_arrays(out, l, base, hidden.layers.size());
+    out << "static const tinyae_layer_i8 " << base << "_layers[1] = {\n"
+        << "    {" << l.in_size << ", " << l.out_size << ", TINYAE_ACT_" << upper_case(activation_name(l.activation))
+        << ", " << l.input.zero_point << ", " << l.requant.zero_point << ", " << l.output.zero_point << ",\n"
+        << "     " << base << "_weights, " << base << "_bias, " << base << "_multiplier, " << base << "_shift, NULL},\n"
+        << "};\n"
+        << "static const tinyae_model_i8 " << p << "_hidden_model = {\n"
+        << "    TINYAE_FORMAT_VERSION, " << m << "_LAYER_COUNT - 1, " << p << "_layers, " << m << "_INPUT_SIZE, " << m
+        << "_HIDDEN_SIZE, " << hidden.scratch_words() << "u,\n"
+        << "    " << m << "_INPUT_SCALE, " << m << "_INPUT_ZERO_POINT, " << float_literal(hidden.output().scale) << ", "
+        << zero_point_text(hidden.output().zero_point) << "};\n"
+        << "static const tinyae_model_i8 " << base << "_model = {\n"
+        << "    TINYAE_FORMAT_VERSION, 1, " << base << "_layers, " << m << "_HIDDEN_SIZE, " << m << "_OUTPUT_SIZE, "
+        << head.scratch_words() << "u,\n"
+        << "    " << float_literal(l.input.scale) << ", " << zero_point_text(l.input.zero_point) << ", " << m
+        << "_LOGVAR_SCALE, " << m << "_LOGVAR_ZERO_POINT};\n\n"
+        << logvar_function(model, format());
+    return out.str();
   }
 
   // The integer threshold and multiplier of tinyae_score_i8, as <prefix>_anomaly.
@@ -207,6 +255,28 @@ std::string calibration_note(std::int64_t vectors, const ModelData& data) {
                             vectors, kUnboundedInputHeadroom);
 }
 
+// A variational encoder's hidden layers and log-variance head, quantized:
+// the head calibrated on the vectors `network` was, its input parameters
+// those of the hidden layer's output in `network` (checked), so the hidden
+// layers are `network`'s own.
+QuantizedNetwork quantize_logvar_chain(Autoencoder& model, const QuantizedNetwork& network, std::size_t encoder_layers,
+                                       const ModelData& data, const ExportOptions& options) {
+  if (!data.bounded) throw Error("a variational model's int8 export takes MNIST-like bounded inputs only");
+  std::vector<LayerView> views = model->encoder_layers();
+  views.back() = *model->logvar_layer();
+  const torch::Tensor images = data.train.x.slice(0, 0, options.calibration_images);  // as quantize_autoencoder
+  const QuantizedNetwork own = quantize_network(views, calibrate(views, images));
+  QuantizedNetwork chain = network.slice(0, encoder_layers - 1);
+  chain.layers.push_back(own.layers.back());
+  const QuantParams& hidden = chain.layers[encoder_layers - 2].output;
+  const QuantParams& head_input = chain.layers.back().input;
+  if (hidden.scale != head_input.scale || hidden.zero_point != head_input.zero_point) {
+    throw Error("int8: the log-variance head's input parameters differ from the hidden layer's output ones");
+  }
+  chain.validate();
+  return chain;
+}
+
 }  // namespace
 
 std::unique_ptr<HeaderWriter> make_int8_header_writer() { return std::make_unique<Int8HeaderWriter>(); }
@@ -226,6 +296,9 @@ nlohmann::ordered_json quantize_for_export(std::vector<ModelToExport>& models, A
   models[1].quantized = network.slice(encoder_layers, network.layers.size() - encoder_layers);
   models[2].quantized = network;
   for (ModelToExport& m : models) m.quantization_source = source;
+  if (models[0].logvar_head) {
+    models[0].logvar_quantized = quantize_logvar_chain(model, network, encoder_layers, data, options);
+  }
 
   if (golden_images.defined() && golden_images.size(0) > 0) {
     const std::int64_t n = golden_images.size(0);
@@ -238,6 +311,9 @@ nlohmann::ordered_json quantize_for_export(std::vector<ModelToExport>& models, A
     models[1].golden_outputs_i8 = outputs;
     models[2].golden_inputs_i8 = inputs;
     models[2].golden_outputs_i8 = run_reference(network, inputs.data(), n);
+    if (models[0].logvar_head) {
+      models[0].golden_logvar_i8 = run_reference(models[0].logvar_quantized, inputs.data(), n);
+    }
   }
 
   QuantizationReport report = evaluate_quantization(model, network, encoder_layers, data.test.x);

@@ -2,7 +2,10 @@
 //
 // The encoder is Linear(input, h0), act, Linear(h0, h1), act, ...,
 // Linear(h_last, latent), act; the decoder is the mirror image with
-// output_activation after its last layer. Weights are Glorot-uniform and
+// output_activation after its last layer. A variational encoder ends in the
+// linear mean head, beside the linear log-variance head "logvar" (drawn
+// last at initialisation, so the other layers get the draws they get in a
+// model without it). Weights are Glorot-uniform and
 // biases zero, as Keras' Dense layers, drawn from torch's global generator so
 // that torch::manual_seed makes a model repeatable.
 #include <algorithm>
@@ -118,6 +121,9 @@ void ModelConfig::validate() const {
     check_size(("hidden[" + std::to_string(i) + "]").c_str(), hidden[i]);
   }
   activation_name(activation);  // throws on a value outside the enum
+  if (variational && hidden.empty()) {
+    throw Error("model config: a variational encoder needs a hidden layer (its two heads read the last one)");
+  }
   activation_name(output_activation);
   // Sizes are checked above: the count fits easily in int64 (< 2^39).
   const std::int64_t parameters = parameter_count();
@@ -128,16 +134,18 @@ void ModelConfig::validate() const {
 }
 
 nlohmann::json ModelConfig::to_json() const {
-  return nlohmann::json{{"input_size", input_size},
-                        {"hidden", hidden},
-                        {"latent_size", latent_size},
-                        {"activation", activation_name(activation)},
-                        {"output_activation", activation_name(output_activation)}};
+  nlohmann::json j{{"input_size", input_size},
+                   {"hidden", hidden},
+                   {"latent_size", latent_size},
+                   {"activation", activation_name(activation)},
+                   {"output_activation", activation_name(output_activation)}};
+  if (variational) j["variational"] = true;
+  return j;
 }
 
 ModelConfig ModelConfig::from_json(const nlohmann::json& j, const std::string& where) {
   const JsonObject object(j, where);
-  object.refuse_unknown_keys({"input_size", "hidden", "latent_size", "activation", "output_activation"});
+  object.refuse_unknown_keys({"input_size", "hidden", "latent_size", "activation", "output_activation", "variational"});
   const auto activation = [&object](const char* key) {
     const std::string name = object.string(key);
     try {
@@ -160,6 +168,7 @@ ModelConfig ModelConfig::from_json(const nlohmann::json& j, const std::string& w
   }
   config.activation = activation("activation");
   config.output_activation = activation("output_activation");
+  config.variational = object.has("variational") && object.boolean("variational");
   try {
     config.validate();
   } catch (const Error& e) {
@@ -192,6 +201,11 @@ std::vector<ModelConfig::ParameterShape> ModelConfig::parameter_shapes() const {
       shapes.push_back({prefix + "bias", {sizes[i + 1]}});
     }
   }
+  if (variational) {
+    const auto encoder = encoder_sizes();
+    shapes.push_back({"logvar.weight", {latent_size, encoder[encoder.size() - 2]}});
+    shapes.push_back({"logvar.bias", {latent_size}});
+  }
   return shapes;
 }
 
@@ -220,15 +234,21 @@ std::string ModelConfig::describe() const {
 
 bool ModelConfig::operator==(const ModelConfig& other) const {
   return input_size == other.input_size && hidden == other.hidden && latent_size == other.latent_size &&
-         activation == other.activation && output_activation == other.output_activation;
+         activation == other.activation && output_activation == other.output_activation &&
+         variational == other.variational;
 }
 
 AutoencoderImpl::AutoencoderImpl(const ModelConfig& config) : config_(config) {
   config_.validate();
   encoder = register_module("encoder", torch::nn::Sequential());
   decoder = register_module("decoder", torch::nn::Sequential());
-  encoder_layers_ = build_stack(encoder, config_.encoder_sizes(), config_.activation, config_.activation);
+  const Activation latent_activation = config_.variational ? Activation::kLinear : config_.activation;
+  encoder_layers_ = build_stack(encoder, config_.encoder_sizes(), config_.activation, latent_activation);
   decoder_layers_ = build_stack(decoder, config_.decoder_sizes(), config_.activation, config_.output_activation);
+  if (config_.variational) {
+    const auto sizes = config_.encoder_sizes();
+    logvar = register_module("logvar", torch::nn::Linear(sizes[sizes.size() - 2], config_.latent_size));
+  }
   reset_parameters();
 }
 
@@ -236,7 +256,9 @@ void AutoencoderImpl::reset_parameters() {
   torch::NoGradGuard no_grad;
   // Encoder layers first, then decoder layers, each weight before its bias:
   // this order fixes which random numbers each layer gets for a given seed.
-  for (const auto* layers : {&encoder_layers_, &decoder_layers_}) {
+  std::vector<LayerView> logvar_layers;
+  if (config_.variational) logvar_layers.push_back(*logvar_layer());
+  for (const auto* layers : {&encoder_layers_, &decoder_layers_, &logvar_layers}) {
     for (const auto& layer : *layers) {
       auto& weight = layer.linear->weight;  // (out, in)
       const double fan_in = static_cast<double>(weight.size(1));
@@ -261,6 +283,25 @@ torch::Tensor AutoencoderImpl::decode(const torch::Tensor& z) {
 torch::Tensor AutoencoderImpl::forward(const torch::Tensor& x) { return decode(encode(x)); }
 
 std::vector<LayerView> AutoencoderImpl::encoder_layers() const { return encoder_layers_; }
+AutoencoderImpl::Heads AutoencoderImpl::encode_heads(const torch::Tensor& x) {
+  check_input(x, config_.input_size, "Autoencoder::encode_heads");
+  if (!config_.variational) throw Error("Autoencoder::encode_heads: the model is not variational");
+  // The encoder's slots up to the mean head: the activations both heads read.
+  const std::size_t hidden_slots = kSlotsPerLayer * (encoder_layers_.size() - 1);
+  torch::Tensor hidden = x;  // (n, width)
+  std::size_t slot = 0;
+  for (auto& module : *encoder) {
+    if (slot++ == hidden_slots) break;
+    hidden = module.forward(hidden);
+  }
+  return {encoder_layers_.back().linear->forward(hidden), logvar->forward(hidden)};
+}
+
 std::vector<LayerView> AutoencoderImpl::decoder_layers() const { return decoder_layers_; }
+
+std::optional<LayerView> AutoencoderImpl::logvar_layer() const {
+  if (!config_.variational) return std::nullopt;
+  return LayerView{logvar, Activation::kLinear};
+}
 
 }  // namespace tinyae

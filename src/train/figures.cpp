@@ -10,6 +10,8 @@
 // (denoising) the corrupted input, its latent code as a near-square tile of
 // grey levels and the reconstruction, like the tutorial's figure 9. Images are drawn pixel by pixel as filled
 // squares, which keeps them sharp at any scale.
+//
+// generated.png (variational): a grid of images decoded from random codes.
 #include "tinyae/figures.h"
 
 #include <cairo.h>
@@ -86,7 +88,8 @@ FigureSize reconstructions_figure_size(std::int64_t columns, bool noisy_row) {
   return size;
 }
 
-void draw_loss_png(const fs::path& path, const std::vector<EpochResult>& history, const char* penalty) {
+void draw_loss_png(const fs::path& path, const std::vector<EpochResult>& history, const char* penalty,
+                   const char* axis_label) {
   if (history.empty()) throw Error(fmt::format("{}: no epochs to plot", path.string()));
   Canvas canvas = make_canvas(kLossFigureWidth, kLossFigureHeight, path);
   cairo_t* cr = canvas.cr.get();
@@ -128,7 +131,8 @@ void draw_loss_png(const fs::path& path, const std::vector<EpochResult>& history
   frame.y_lo = y_lo;
   frame.y_hi = y_hi;
   // A kind with a penalty minimises more than the MSE.
-  draw_axes(cr, frame, kLossFigureHeight, 1.0, "Epoch", penalty != nullptr ? "Loss (MSE + penalty)" : "Loss (MSE)",
+  const char* fallback_label = penalty != nullptr ? "Loss (MSE + penalty)" : "Loss (MSE)";
+  draw_axes(cr, frame, kLossFigureHeight, 1.0, "Epoch", axis_label != nullptr ? axis_label : fallback_label,
             "Training and validation loss");
   const double left = frame.left, top = frame.top, width = frame.width, height = frame.height;
   auto px = [&](double epoch) { return frame.px(epoch); };
@@ -253,6 +257,33 @@ void draw_reconstructions_png(const fs::path& path, const torch::Tensor& origina
     cairo_rectangle(cr, std::floor(tx) - 0.5, std::floor(ty) - 0.5, tile_w + 1, tile_h + 1);
     cairo_stroke(cr);
     draw_image(cr, recon[i].data_ptr<float>(), side, x, row_y(code_row + 1));
+  }
+  write_png(canvas, path);
+}
+
+void draw_generated_png(const fs::path& path, const torch::Tensor& images, std::int64_t columns) {
+  const std::int64_t pixels = images.dim() == 2 ? images.size(1) : 0;
+  const auto side = static_cast<std::int64_t>(std::lround(std::sqrt(static_cast<double>(pixels))));
+  if (images.dim() != 2 || images.size(0) < 1 || side * side != pixels || columns < 1) {
+    throw Error(fmt::format("{}: expected square images (n >= 1, pixels) and columns >= 1, got {} and {}",
+                            path.string(), fmt::to_string(fmt::join(images.sizes(), "x")), columns));
+  }
+  const std::int64_t n = images.size(0);
+  const std::int64_t rows = (n + columns - 1) / columns;
+  const int width = 2 * kMargin + static_cast<int>(columns) * (kCellSize + kCellGap);
+  const int height = kTitleHeight + static_cast<int>(rows) * (kCellSize + kCellGap) + kMargin;
+  Canvas canvas = make_canvas(width, height, path);
+  cairo_t* cr = canvas.cr.get();
+  cairo_set_font_size(cr, 16);
+  set_colour(cr, kBlack);
+  draw_text(cr, fmt::format("{} images decoded from random codes z ~ N(0, I)", n), width / 2.0, 28, Align::kCenter);
+  // Pixels as crisp squares.
+  cairo_set_antialias(cr, CAIRO_ANTIALIAS_NONE);
+  const torch::Tensor values = images.detach().to(torch::kFloat).contiguous();  // (n, pixels)
+  for (std::int64_t i = 0; i < n; ++i) {
+    const double x = kMargin + static_cast<double>((i % columns) * (kCellSize + kCellGap));
+    const double y = kTitleHeight + static_cast<double>((i / columns) * (kCellSize + kCellGap));
+    draw_image(cr, values[i].data_ptr<float>(), side, x, y);
   }
   write_png(canvas, path);
 }

@@ -1,12 +1,13 @@
 // eval's figures per kind (see kind_figures in include/tinyae/model_kind.h):
-// how active the latent code is, and how well a denoising model restores
-// corrupted images.
+// how active the latent code is, how well a denoising model restores
+// corrupted images, and a variational model's negative ELBO.
 #include <algorithm>
 
 #include <spdlog/fmt/fmt.h>
 
 #include "tinyae/common.h"
 #include "tinyae/model_kind.h"
+#include "tinyae/variational.h"
 
 namespace tinyae {
 
@@ -19,6 +20,7 @@ nlohmann::json kind_figures(Autoencoder& model, const KindOptions& kind, bool cl
                     fmt::to_string(fmt::join(images.sizes(), "x")), batch_size));
   }
   torch::NoGradGuard no_grad;
+  nlohmann::json figures_variational;  // variational only
   const bool was_training = model->is_training();
   model->eval();
   const bool noisy = kind_row(kind.kind).noisy_input;
@@ -43,6 +45,10 @@ nlohmann::json kind_figures(Autoencoder& model, const KindOptions& kind, bool cl
     }
   }
   model->train(was_training);
+  if (kind.variational()) {
+    figures_variational =
+        variational_report(variational_sums(model, images, generator, batch_size), kind.kl_weight, images);
+  }
   const auto count = static_cast<double>(latent_values);
   nlohmann::json figures = {{"latent",
                              {{"mean_activation", latent_sum / count},
@@ -56,6 +62,7 @@ nlohmann::json kind_figures(Autoencoder& model, const KindOptions& kind, bool cl
         {"noisy_input_mse", (corrupted - images).square().sum(torch::kDouble).item<double>() / pixels},
         {"denoised_mse", denoised_error / pixels}};
   }
+  if (!figures_variational.is_null()) figures["variational"] = figures_variational;
   return figures;
 }
 

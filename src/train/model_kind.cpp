@@ -13,10 +13,13 @@ namespace tinyae {
 namespace {
 
 constexpr KindRow kKindRows[] = {
-    {ModelKind::kVanilla, "vanilla", nullptr, false, "MSE(model(x), x)"},
-    {ModelKind::kSparse, "sparse", "l1_penalty", false,
+    {ModelKind::kVanilla, "vanilla", nullptr, "Loss (MSE)", false, false, "MSE(model(x), x)"},
+    {ModelKind::kSparse, "sparse", "l1_penalty", "Loss (MSE + penalty)", false, false,
      "MSE(model(x), x) + sparsity * mean over images of the L1 norm of the latent code"},
-    {ModelKind::kDenoising, "denoising", nullptr, true, "MSE(model(corrupt(x)), x)"},
+    {ModelKind::kDenoising, "denoising", nullptr, "Loss (MSE)", true, false, "MSE(model(corrupt(x)), x)"},
+    {ModelKind::kVariational, "variational", "kl", "Loss (BCE + KL, nats per image)", false, true,
+     "binary cross-entropy of decode(z) summed over the inputs + kl_weight * KL(N(mu, sigma^2) || N(0, I)), per "
+     "image, z = mu + sigma * eps sampled"},
 };
 
 struct NoiseRow {
@@ -81,6 +84,13 @@ void KindOptions::validate() const {
   } else if (noise_level != 0 || noise != NoiseType::kGaussian) {
     throw Error(fmt::format("noise and noise level apply to kind denoising only, not to kind {}", kind_name));
   }
+  if (kind == ModelKind::kVariational) {
+    if (!(kl_weight > 0 && kl_weight <= kMaxKlWeight)) {
+      throw Error(fmt::format("KL weight must be a number in (0, {}], got {}", kMaxKlWeight, kl_weight));
+    }
+  } else if (kl_weight != 0) {
+    throw Error(fmt::format("KL weight applies to kind variational only, not to kind {}", kind_name));
+  }
 }
 
 nlohmann::json KindOptions::to_json() const {
@@ -90,6 +100,7 @@ nlohmann::json KindOptions::to_json() const {
     j["noise"] = noise_name(noise);
     j["noise_level"] = noise_level;
   }
+  if (kind == ModelKind::kVariational) j["kl_weight"] = kl_weight;
   return j;
 }
 
@@ -118,6 +129,10 @@ KindOptions KindOptions::from_json(const nlohmann::json& j, const std::string& w
       }
       options.noise_level = object.real("noise_level");
       break;
+    case ModelKind::kVariational:
+      object.refuse_unknown_keys({"name", "kl_weight"});
+      options.kl_weight = object.real("kl_weight");
+      break;
   }
   try {
     options.validate();
@@ -135,12 +150,15 @@ std::string KindOptions::describe() const {
       return fmt::format("sparse (sparsity {})", sparsity);
     case ModelKind::kDenoising:
       return fmt::format("denoising ({} noise, level {})", noise_name(noise), noise_level);
+    case ModelKind::kVariational:
+      return fmt::format("variational (KL weight {})", kl_weight);
   }
   return kind_row(kind).name;
 }
 
 bool KindOptions::operator==(const KindOptions& other) const {
-  return kind == other.kind && sparsity == other.sparsity && noise == other.noise && noise_level == other.noise_level;
+  return kind == other.kind && sparsity == other.sparsity && noise == other.noise && noise_level == other.noise_level &&
+         kl_weight == other.kl_weight;
 }
 
 void corrupt(const KindOptions& options, bool clip_to_unit, const torch::Tensor& x, torch::Tensor& out,

@@ -38,6 +38,7 @@
 #include "tinyae/distributed.h"
 #include "tinyae/figures.h"
 #include "tinyae/train_step.h"
+#include "tinyae/variational.h"
 
 namespace tinyae {
 namespace {
@@ -51,6 +52,8 @@ static_assert(kShuffleSeedStride > static_cast<std::uint64_t>(kMaxEpochs));
 
 constexpr std::int64_t kEvalBatchSize = 1000;
 constexpr std::int64_t kFigureImages = 10;
+constexpr std::int64_t kGeneratedImages = 40;  // generated.png: 4 rows of 10
+constexpr std::int64_t kGeneratedColumns = 10;
 
 // Reconstructions are drawn as 28 x 28 images, which only MNIST-sized inputs are.
 bool is_image_model(const ModelConfig& config) { return config.input_size == 784; }
@@ -59,14 +62,15 @@ bool is_image_model(const ModelConfig& config) { return config.input_size == 784
 // run (corrupted as eval corrupts the test images).
 void draw_figures(const fs::path& out, Autoencoder& model, const TrainRequest& request,
                   const torch::Tensor& test_images, const std::vector<EpochResult>& history) {
-  draw_loss_png(out / kLossFigureFile, history, kind_row(request.kind.kind).penalty);
+  const KindRow& row = kind_row(request.kind.kind);
+  draw_loss_png(out / kLossFigureFile, history, row.penalty, row.loss_axis);
   if (!is_image_model(model->config())) return;
   torch::NoGradGuard no_grad;
   const bool was_training = model->is_training();
   model->eval();
   const torch::Tensor originals = test_images.slice(0, 0, std::min(kFigureImages, test_images.size(0)));  // (10, 784)
   torch::Tensor inputs = originals;                                                                       // (10, 784)
-  const bool noisy = kind_row(request.kind.kind).noisy_input;
+  const bool noisy = row.noisy_input;
   if (noisy) {
     inputs = torch::empty_like(originals);
     at::Generator generator = epoch_generator(request.options.seed, 0);
@@ -77,6 +81,12 @@ void draw_figures(const fs::path& out, Autoencoder& model, const TrainRequest& r
   model->train(was_training);
   draw_reconstructions_png(out / kReconstructionsFigureFile, originals, latents, reconstructions,
                            noisy ? inputs : torch::Tensor());
+  if (row.variational) {
+    // Codes drawn with a generator of their own, so the figure does not depend on the epochs run.
+    at::Generator generator = epoch_generator(request.options.seed, 0);
+    draw_generated_png(out / kGeneratedFigureFile, generate_images(model, kGeneratedImages, generator),
+                       kGeneratedColumns);
+  }
 }
 }  // namespace
 
@@ -129,6 +139,18 @@ void validate_train_request(const TrainRequest& request) {
   }
   if (request.data.path.empty()) throw Error("no data given (--data: an MNIST folder or a CSV file)");
   request.data.validate();
+  if (request.model.variational != request.kind.variational()) {
+    throw Error(fmt::format("a {} autoencoder needs a model config with variational {}",
+                            kind_row(request.kind.kind).name, request.kind.variational()));
+  }
+  if (request.kind.variational()) {
+    const std::string refusal = variational_refusal(request.model, inputs_in_unit_range(request.data));
+    if (!refusal.empty()) throw Error(refusal);
+    // Its step runs through autograd, outside the flat gradient buffer the group all-reduces.
+    if (request.distributed.world_size > 1) {
+      throw Error("a variational autoencoder trains in one process; drop --world-size/--nproc");
+    }
+  }
   if (request.out_dir.empty()) throw Error("no run directory given (--out)");
   request.distributed.validate();
 }
@@ -274,8 +296,16 @@ std::vector<EpochResult> train(const TrainRequest& request) {
   const KindOptions& kind = request.kind;
   const bool noisy = kind_row(kind.kind).noisy_input;
   const bool clip = inputs_in_unit_range(request.data);
-  TrainStep step(model, optimizer, batch_rows, std::min(kEvalBatchSize, std::max<std::int64_t>(val_images, 1)),
+  // The variational kind samples its code and trains through autograd; the
+  // others run TrainStep's hand-written pass.
+  std::optional<TrainStep> step;
+  std::optional<VariationalStep> variational;
+  if (kind.variational()) {
+    variational.emplace(model, optimizer, kind.kl_weight);
+  } else {
+    step.emplace(model, optimizer, batch_rows, std::min(kEvalBatchSize, std::max<std::int64_t>(val_images, 1)),
                  kind.sparsity);
+  }
   torch::Tensor batch_buffer = torch::empty({batch_rows, train_images.size(1)});  // (batch_rows, 784)
   // Denoising: the corrupted batch, and the validation vectors corrupted once.
   torch::Tensor noisy_buffer = noisy ? torch::empty_like(batch_buffer) : torch::Tensor();  // (batch_rows, 784)
@@ -315,7 +345,12 @@ std::vector<EpochResult> train(const TrainRequest& request) {
         input = noisy_buffer.narrow(0, 0, end - begin);
         corrupt(kind, clip, x, input, generator);
       }
-      parallel.step(step, input, x, weighted_loss, weighted_penalty);
+      if (variational) {
+        weighted_loss += variational->run(x, generator) * static_cast<double>(end - begin);
+        weighted_penalty += variational->last_penalty() * static_cast<double>(end - begin);
+      } else {
+        parallel.step(*step, input, x, weighted_loss, weighted_penalty);
+      }
       progress.update(b + 1);
     }
     progress.clear();
@@ -326,9 +361,17 @@ std::vector<EpochResult> train(const TrainRequest& request) {
     result.loss = weighted_loss / static_cast<double>(n);
     result.penalty = weighted_penalty / static_cast<double>(n);
     check_evaluation_input(val_set, kEvalBatchSize);
-    const TrainStep::Sums val = step.evaluate(val_inputs, val_set);
-    result.val_penalty = kind.sparsity * val.latent_l1 / static_cast<double>(val_images);
-    result.val_loss = val.squared_error / static_cast<double>(val_set.numel()) + result.val_penalty;
+    if (variational) {
+      // The one-sample ELBO estimate, its codes drawn with epoch 0's generator every epoch.
+      at::Generator val_generator = epoch_generator(options.seed, 0);
+      const VariationalSums val = variational_sums(model, val_set, val_generator, kEvalBatchSize);
+      result.val_penalty = kind.kl_weight * val.kl / static_cast<double>(val_images);
+      result.val_loss = val.bce / static_cast<double>(val_images) + result.val_penalty;
+    } else {
+      const TrainStep::Sums val = step->evaluate(val_inputs, val_set);
+      result.val_penalty = kind.sparsity * val.latent_l1 / static_cast<double>(val_images);
+      result.val_loss = val.squared_error / static_cast<double>(val_set.numel()) + result.val_penalty;
+    }
     result.val_images = val_images;
     result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (!std::isfinite(result.loss) || !std::isfinite(result.val_loss)) {
@@ -356,8 +399,11 @@ std::vector<EpochResult> train(const TrainRequest& request) {
   run_directory->keep();
   if (request.figures) {
     draw_figures(out, model, request, data.test.x, history);
+    std::string images;
+    if (is_image_model(model->config())) images = std::string(", ") + kReconstructionsFigureFile;
+    if (is_image_model(model->config()) && kind.variational()) images += std::string(", ") + kGeneratedFigureFile;
     spdlog::info("Run directory '{}': {}, {}, {}{}", out.string(), kCheckpointFile, kHistoryFile, kLossFigureFile,
-                 is_image_model(model->config()) ? std::string(", ") + kReconstructionsFigureFile : std::string());
+                 images);
   }
   return history;
 }

@@ -53,6 +53,25 @@ class CliTest : public tinyae::test::TempDirTest {
     return {"train",         "--data", data.string(),  "--out", out.string(),   "--epochs", "1", "--batch-size", "64",
             "--train-limit", "500",    "--test-limit", "200",   "--no-figures", "--quiet"};
   }
+
+  // `train` as small_train(run) with `extra`, then `eval --json` on the same
+  // 500 / 200 images: its document, or null after reporting a failure.
+  nlohmann::json train_and_eval(const fs::path& run, const std::vector<std::string>& extra) const {
+    std::vector<std::string> args = small_train(run);
+    args.insert(args.end(), extra.begin(), extra.end());
+    const Outcome trained = tinyae(args);
+    if (trained.status != 0) {
+      ADD_FAILURE() << "train failed: " << trained.err;
+      return nullptr;
+    }
+    const Outcome eval = tinyae({"eval", "--model", (run / "model.safetensors").string(), "--json", "--train-limit",
+                                 "500", "--test-limit", "200"});
+    if (eval.status != 0) {
+      ADD_FAILURE() << "eval failed: " << eval.err;
+      return nullptr;
+    }
+    return nlohmann::json::parse(eval.out);
+  }
 };
 
 // Non-zero exit, stderr mentions every needle, stdout stays empty.
@@ -98,6 +117,8 @@ TEST_F(CliTest, BadCommandLinesAreRefusedBeforeAnyWork) {
       {{"--kind", "contractive"}, "contractive"},
       {{"--sparsity", "0.1"}, "--sparsity applies to --kind sparse only"},
       {{"--kind", "denoising", "--noise", "mask", "--noise-level", "1"}, "--noise-level"},
+      {{"--kl-weight", "1"}, "--kl-weight applies to --kind variational only"},
+      {{"--kind", "variational", "--kl-weight", "0"}, "--kl-weight"},
       {{"stray"}, "stray"},
   };
   // Each case starts LibTorch, so the list covers each kind of mistake once
@@ -182,26 +203,43 @@ TEST_F(CliTest, TrainEvalAndResume) {
                  {"none.pt"});
 }
 
+// A variational run from the command line (its output activation sigmoid
+// by default): eval --json reports the negative ELBO in nats per image and
+// its two terms; drawn with the seed's epoch-0 generator on the same 200
+// images, it is the run's last val_loss. A ReLU output is refused by name.
+TEST_F(CliTest, VariationalTrainAndEval) {
+  const fs::path run = dir_ / "run";
+  const nlohmann::json result = train_and_eval(run, {"--kind", "variational", "--kl-weight", "1"});
+  ASSERT_FALSE(result.is_null());
+  EXPECT_EQ(result["kind"], (nlohmann::json{{"name", "variational"}, {"kl_weight", 1.0}}));
+  ASSERT_TRUE(result.contains("variational")) << result.dump();
+  const nlohmann::json& v = result["variational"];
+  const double elbo = v["negative_elbo"].get<double>();
+  EXPECT_NEAR(elbo, v["reconstruction_bce"].get<double>() + v["kl"].get<double>(), 1e-9 * elbo);
+  EXPECT_GT(v["kl"].get<double>(), 0) << result.dump();
+  EXPECT_EQ(v["units"], "nats per image");
+  const double val_loss = first_val_loss(run / "history.csv");
+  EXPECT_NEAR(elbo, val_loss, 1e-6 * val_loss) << "gap " << elbo - val_loss;
+
+  std::vector<std::string> relu = small_train(dir_ / "relu");
+  for (const char* extra : {"--kind", "variational", "--output-activation", "relu"}) relu.push_back(extra);
+  expect_failure(tinyae(relu), 1, {"--output-activation sigmoid"});
+}
+
 // A denoising run from the command line: eval --json reports the MSE of the
 // corrupted test images and of their reconstructions; the latter, on the
 // same 200 images corrupted by the same seed, is the run's last val_loss.
 TEST_F(CliTest, DenoisingTrainAndEval) {
   const fs::path run = dir_ / "run";
-  std::vector<std::string> args = small_train(run);
-  for (const char* extra : {"--kind", "denoising", "--noise", "gaussian", "--noise-level", "0.5"})
-    args.push_back(extra);
-  const Outcome trained = tinyae(args);
-  ASSERT_EQ(trained.status, 0) << trained.err;
-  const Outcome eval = tinyae({"eval", "--model", (run / "model.safetensors").string(), "--json", "--train-limit",
-                               "500", "--test-limit", "200"});
-  ASSERT_EQ(eval.status, 0) << eval.err;
-  const nlohmann::json result = nlohmann::json::parse(eval.out);
+  const nlohmann::json result =
+      train_and_eval(run, {"--kind", "denoising", "--noise", "gaussian", "--noise-level", "0.5"});
+  ASSERT_FALSE(result.is_null());
   EXPECT_EQ(result["kind"], (nlohmann::json{{"name", "denoising"}, {"noise", "gaussian"}, {"noise_level", 0.5}}));
-  ASSERT_TRUE(result.contains("denoising")) << eval.out;
+  ASSERT_TRUE(result.contains("denoising")) << result.dump();
   const double noisy = result["denoising"]["noisy_input_mse"].get<double>();
   const double denoised = result["denoising"]["denoised_mse"].get<double>();
-  EXPECT_LT(denoised, noisy) << eval.out;
-  EXPECT_TRUE(result["latent"]["mean_activation"].is_number()) << eval.out;
+  EXPECT_LT(denoised, noisy) << result.dump();
+  EXPECT_TRUE(result["latent"]["mean_activation"].is_number()) << result.dump();
   const double val_loss = first_val_loss(run / "history.csv");
   EXPECT_NEAR(denoised, val_loss, 1e-6 * val_loss) << "gap " << denoised - val_loss;
 

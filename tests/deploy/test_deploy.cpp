@@ -296,6 +296,35 @@ TEST_F(Deploy, RealExportOfAShortTrainingRunMatchesLibTorch) {
   }
 }
 
+// A variational model (tinyae/variational.h) deploys like the others: its
+// encoder chain ends in the mean head, so the float32 export matches
+// LibTorch on the Cortex-M4F (its encoder header carrying the log-variance
+// head besides) and the int8 export is bit-exact there.
+TEST_F(Deploy, VariationalExportRunsOnCortexM4FInBothFormats) {
+  const fs::path mnist = fs::path(TINYAE_SOURCE_DIR) / "data" / "mnist";
+  if (!fs::exists(mnist / "t10k-images-idx3-ubyte") && !fs::exists(mnist / "t10k-images-idx3-ubyte.gz")) {
+    GTEST_SKIP() << "MNIST not in " << mnist << " (data/fetch script)";
+  }
+  const fs::path run_dir = root / "vae";
+  const auto [train_status, train_out] =
+      run_command({TINYAE_EXE, "train", "--data", mnist.string(), "--out", run_dir.string(), "--epochs", "1",
+                   "--train-limit", "512", "--test-limit", "256", "--kind", "variational", "--no-figures", "--quiet"});
+  ASSERT_EQ(train_status, 0) << train_out;
+  for (const char* format : {"float32", "int8"}) {
+    const fs::path headers = root / (std::string("vae-") + format);
+    const auto [export_status, export_out] =
+        run_command({TINYAE_EXE, "export", "--model", (run_dir / "model.safetensors").string(), "--out",
+                     headers.string(), "--data", mnist.string(), "--golden", "2", "--format", format});
+    ASSERT_EQ(export_status, 0) << export_out;
+    const DeployResult r = run(headers, "mps2-an386");
+    EXPECT_TRUE(r.ok) << format;
+    EXPECT_EQ(r.models.size(), 3u) << format;
+    if (std::string(format) == "float32") EXPECT_LE(r.max_abs_err, 1e-5) << "largest |device - LibTorch|";
+    std::printf("  variational model, %s on mps2-an386: ok %d, max_abs_err %.3g, %.3f instructions per MAC\n", format,
+                r.ok, r.max_abs_err, r.instructions_per_mac);
+  }
+}
+
 // -------------------------------------------------------------------- CLI --
 
 TEST_F(Deploy, CommandLineJsonAndExitStatus) {

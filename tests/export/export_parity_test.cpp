@@ -5,7 +5,9 @@
 // (parity_main.c) that runs the encoder on the images, the decoder on
 // LibTorch's latent codes and the autoencoder on the images. Every output
 // must be within 1e-5 (absolute) of LibTorch's; the weights the program sees
-// must be the checkpoint's, bit for bit.
+// must be the checkpoint's, bit for bit. A variational model's encoder header
+// gives the mean and the log-variance (variational_main.c, and
+// variational_int8_main.c against the host reference, bit for bit).
 #include <cmath>
 #include <cstring>
 #include <fstream>
@@ -17,6 +19,7 @@
 #include "export_support.h"
 #include "tinyae/checkpoint.h"
 #include "tinyae/data.h"
+#include "tinyae/train.h"
 
 namespace tinyae::test {
 namespace {
@@ -116,6 +119,72 @@ TEST(ExportParity, RuntimeMatchesLibTorchOnAllTestImages) {
   ASSERT_EQ(weights.size(), 222384u);
   EXPECT_EQ(std::memcmp(weights.data(), expected_weights.data(), weights.size() * sizeof(float)), 0)
       << "a weight changed on its way through the header text";
+}
+
+// A variational encoder (tinyae/variational.h): its float32 header's chain
+// returns the mean and encoder_logvar() the log-variance, both within
+// kTolerance of LibTorch's heads on the golden images; its int8 header's
+// equal the host reference's bit for bit.
+TEST(ExportParity, VariationalEncoderHeaderHoldsBothHeads) {
+  const std::string missing = mnist_missing_message();
+  ASSERT_TRUE(missing.empty()) << missing;
+  const fs::path dir = fresh_dir("parity-variational");
+  constexpr std::int64_t kGolden = 16;
+
+  TrainRequest request;
+  request.kind.kind = ModelKind::kVariational;
+  request.kind.kl_weight = 1;
+  request.model.variational = true;
+  request.model.output_activation = Activation::kSigmoid;
+  request.options.epochs = 1;
+  request.options.batch_size = 64;
+  request.options.train_limit = 2048;
+  request.test_limit = 500;
+  request.data.path = mnist_dir();
+  request.out_dir = dir / "run";
+  request.progress = false;
+  request.figures = false;
+  train(request);
+  const fs::path checkpoint_path = dir / "run" / kCheckpointFile;
+  const CommandResult exported =
+      run_export("--model " + quoted(checkpoint_path) + " --out " + quoted(dir / "out") + " --data " +
+                 quoted(mnist_dir()) + " --golden " + std::to_string(kGolden) + " --package none");
+  ASSERT_EQ(exported.exit_code, 0) << exported.output;
+
+  const fs::path out = dir / "out";
+  const std::string compile = std::string(TINYAE_TEST_CC) + " -std=c99 -O2 -Wall -Wextra -Werror -pedantic -I" +
+                              quoted(out) + " " +
+                              quoted(fs::path(TINYAE_SOURCE_DIR) / "tests/export/variational_main.c") + " " +
+                              runtime_c_files(out) + " -lm -o " + quoted(dir / "variational");
+  const CommandResult compiled = run_command(compile);
+  ASSERT_EQ(compiled.exit_code, 0) << compile << "\n" << compiled.output;
+  const CommandResult ran = run_command(quoted(dir / "variational") + " " + quoted(dir));
+  ASSERT_EQ(ran.exit_code, 0) << ran.output;
+  std::cout << ran.output;
+
+  Checkpoint checkpoint = load_checkpoint(checkpoint_path);
+  checkpoint.model->eval();
+  torch::NoGradGuard no_grad;
+  const Mnist mnist = load_mnist(mnist_dir(), 1, kGolden);
+  const AutoencoderImpl::Heads heads = checkpoint.model->encode_heads(mnist.test.images);  // (16, 32) x 2
+  ASSERT_GT(heads.logvar.abs().max().item<float>(), 0.01f) << "the log-variance head is all ~0";
+  expect_parity("variational encoder: mean", read_floats(dir / "mean.bin"), heads.mean);
+  expect_parity("variational encoder: log-variance", read_floats(dir / "logvar.bin"), heads.logvar);
+
+  // int8: the runtime's mean and log-variance equal the host reference's, bit for bit.
+  const CommandResult exported_i8 =
+      run_export("--model " + quoted(checkpoint_path) + " --out " + quoted(dir / "i8") + " --data " +
+                 quoted(mnist_dir()) + " --golden " + std::to_string(kGolden) + " --format int8 --package none");
+  ASSERT_EQ(exported_i8.exit_code, 0) << exported_i8.output;
+  const std::string compile_i8 =
+      std::string(TINYAE_TEST_CC) + " -std=c99 -O2 -Wall -Wextra -Werror -pedantic -I" + quoted(dir / "i8") + " " +
+      quoted(fs::path(TINYAE_SOURCE_DIR) / "tests/export/variational_int8_main.c") + " " +
+      runtime_c_files(dir / "i8", NumberFormat::kInt8) + " -lm -o " + quoted(dir / "variational_i8");
+  const CommandResult compiled_i8 = run_command(compile_i8);
+  ASSERT_EQ(compiled_i8.exit_code, 0) << compile_i8 << "\n" << compiled_i8.output;
+  const CommandResult ran_i8 = run_command(quoted(dir / "variational_i8"));
+  EXPECT_EQ(ran_i8.exit_code, 0) << ran_i8.output;
+  std::cout << ran_i8.output;
 }
 
 }  // namespace

@@ -35,6 +35,13 @@ KindOptions denoising(NoiseType noise, double level) {
   return k;
 }
 
+KindOptions variational(double kl_weight) {
+  KindOptions k;
+  k.kind = ModelKind::kVariational;
+  k.kl_weight = kl_weight;
+  return k;
+}
+
 void expect_refused(const nlohmann::json& j, const std::string& needle) {
   try {
     KindOptions::from_json(j, "ckpt.kind");
@@ -47,8 +54,8 @@ void expect_refused(const nlohmann::json& j, const std::string& needle) {
 }
 
 TEST(ModelKind, OptionsRoundTripAsJson) {
-  for (const KindOptions& k :
-       {KindOptions{}, sparse(1e-4), denoising(NoiseType::kGaussian, 0.5), denoising(NoiseType::kMask, 0.25)}) {
+  for (const KindOptions& k : {KindOptions{}, sparse(1e-4), denoising(NoiseType::kGaussian, 0.5),
+                               denoising(NoiseType::kMask, 0.25), variational(0.5)}) {
     EXPECT_EQ(KindOptions::from_json(k.to_json()), k) << k.to_json().dump();
   }
   EXPECT_EQ(KindOptions{}.to_json().dump(), R"({"name":"vanilla"})");
@@ -58,7 +65,10 @@ TEST(ModelKind, OptionsRoundTripAsJson) {
 }
 
 TEST(ModelKind, OptionsOfAnotherKindOrOutOfRangeAreRefused) {
-  expect_refused({{"name", "variational"}}, "valid kinds: vanilla, sparse, denoising");
+  expect_refused({{"name", "contractive"}}, "valid kinds: vanilla, sparse, denoising, variational");
+  expect_refused({{"name", "variational"}}, "kl_weight");
+  expect_refused({{"name", "variational"}, {"kl_weight", 0}}, "KL weight must be a number in (0, 1000]");
+  expect_refused({{"name", "vanilla"}, {"kl_weight", 1}}, "kl_weight");
   expect_refused({{"name", "vanilla"}, {"sparsity", 0.1}}, "sparsity");
   expect_refused({{"name", "sparse"}}, "sparsity");
   expect_refused({{"name", "sparse"}, {"sparsity", 0}}, "sparsity must be a number in (0, 1000]");

@@ -255,6 +255,12 @@ int cmd_eval(int argc, char** argv) {
                              report["denoising"]["noisy_input_mse"].get<double>(),
                              report["denoising"]["denoised_mse"].get<double>());
   }
+  if (report.contains("variational")) {
+    const nlohmann::json& v = report["variational"];
+    std::cout << fmt::format("variational: negative ELBO {:.2f} nats per image (BCE {:.2f} + KL {:.2f}; {})\n",
+                             v["negative_elbo"].get<double>(), v["reconstruction_bce"].get<double>(),
+                             v["kl"].get<double>(), v["estimator"].get<std::string>());
+  }
   if (have_auc) {
     const nlohmann::json& c = report["confusion"];
     const nlohmann::json& baseline = report["baseline"]["auc"];

@@ -65,6 +65,7 @@ KindOptions parse_kind_flags(const cxxopts::ParseResult& args, const KindOptions
   }
   if (kind.kind == ModelKind::kSparse && kind.sparsity == 0) kind.sparsity = kDefaultSparsity;
   if (kind.kind == ModelKind::kDenoising && kind.noise_level == 0) kind.noise_level = kDefaultNoiseLevel;
+  if (kind.kind == ModelKind::kVariational && kind.kl_weight == 0) kind.kl_weight = kDefaultKlWeight;
   const char* kind_name = kind_row(kind.kind).name;
   if (given("sparsity")) {
     if (kind.kind != ModelKind::kSparse) {
@@ -93,6 +94,12 @@ KindOptions parse_kind_flags(const cxxopts::ParseResult& args, const KindOptions
     }
     kind.noise_level = level;
   }
+  if (given("kl-weight")) {
+    if (kind.kind != ModelKind::kVariational) {
+      throw UsageError(fmt::format("--kl-weight applies to --kind variational only, not to --kind {}", kind_name));
+    }
+    kind.kl_weight = parse_real("kl-weight", text("kl-weight"), 0, kMaxKlWeight, false);
+  }
   if (kind.kind == ModelKind::kDenoising && kind.noise == NoiseType::kMask && kind.noise_level >= 1) {
     throw UsageError(fmt::format("--noise mask needs --noise-level in (0, 1), got {}", kind.noise_level));
   }
@@ -114,7 +121,8 @@ int cmd_train(int argc, char** argv) {
       "latent", "latent code size", cxxopts::value<std::string>()->default_value("32"))(
       "activation", "activation of the hidden and latent layers: relu, tanh, sigmoid, linear (CSV default: tanh)",
       cxxopts::value<std::string>()->default_value("relu"))(
-      "output-activation", "activation of the decoder's last layer: relu, sigmoid, tanh, linear (CSV default: linear)",
+      "output-activation",
+      "activation of the decoder's last layer: relu, sigmoid, tanh, linear (CSV default: linear; variational: sigmoid)",
       cxxopts::value<std::string>()->default_value("relu"))("epochs", "epochs to train (with --resume: the new total)",
                                                             cxxopts::value<std::string>()->default_value("50"))(
       "batch-size", "images per mini-batch", cxxopts::value<std::string>()->default_value("256"))(
@@ -128,7 +136,9 @@ int cmd_train(int argc, char** argv) {
       cxxopts::value<std::string>()->default_value("0"))(
       "kind",
       "what training minimises: vanilla (MSE), sparse (MSE + an L1 penalty on the latent code), denoising (MSE of "
-      "the reconstruction of a corrupted input against the clean one)",
+      "the reconstruction of a corrupted input against the clean one), variational (the code sampled from the "
+      "encoder's mean and log-variance; binary cross-entropy + KL divergence to N(0, I); needs "
+      "--output-activation sigmoid, its default for this kind)",
       cxxopts::value<std::string>()->default_value("vanilla"))(
       "sparsity", "sparse: weight of the L1 penalty on the latent code",
       cxxopts::value<std::string>()->default_value(fmt::format("{}", kDefaultSparsity)))(
@@ -136,6 +146,8 @@ int cmd_train(int argc, char** argv) {
       cxxopts::value<std::string>()->default_value("gaussian"))(
       "noise-level", "denoising: gaussian: standard deviation; mask: probability that a value is set to 0",
       cxxopts::value<std::string>()->default_value(fmt::format("{}", kDefaultNoiseLevel)))(
+      "kl-weight", "variational: weight of the KL term (1: the negative ELBO itself)",
+      cxxopts::value<std::string>()->default_value(fmt::format("{}", kDefaultKlWeight)))(
       "resume", "continue the run in --out from its model.safetensors")("no-figures",
                                                                         "do not draw loss.png and reconstructions.png")(
       "quiet", "log warnings and errors only, no progress bar")("h,help", "print this help");
@@ -210,7 +222,11 @@ int cmd_train(int argc, char** argv) {
   }
   if (!request.resume || given("output-activation")) {
     request.model.output_activation = narrow && !given("output-activation") ? Activation::kLinear : output_activation;
+    // Binary cross-entropy needs outputs in (0, 1).
+    if (request.kind.variational() && !given("output-activation"))
+      request.model.output_activation = Activation::kSigmoid;
   }
+  request.model.variational = request.kind.variational();
   if (!request.resume || given("epochs")) request.options.epochs = epochs;
   if (!request.resume || given("batch-size")) request.options.batch_size = batch_size;
   if (!request.resume || given("lr")) request.options.lr = lr;
