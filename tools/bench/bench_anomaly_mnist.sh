@@ -12,6 +12,7 @@
 #   --epochs N     epochs per digit (default 50, the tutorial's)
 #   --lr LR        Adamax learning rate (default 0.01: one digit is a tenth of
 #                  MNIST, so 50 epochs make a tenth of the tutorial's steps)
+#   --kind KIND    train --kind: vanilla (default), sparse, denoising, variational
 #   --digits LIST  digits to run (default all ten)
 #   --keep DIR     keep the runs and reports in DIR (default: a temporary folder, removed)
 set -euo pipefail
@@ -20,6 +21,7 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 build="$repo/build"
 epochs=50
 lr=0.01
+kind=vanilla
 digits="0 1 2 3 4 5 6 7 8 9"
 keep=""
 while (($#)); do
@@ -27,9 +29,10 @@ while (($#)); do
     --build) build=$2; shift 2 ;;
     --epochs) epochs=$2; shift 2 ;;
     --lr) lr=$2; shift 2 ;;
+    --kind) kind=$2; shift 2 ;;
     --digits) digits=$2; shift 2 ;;
     --keep) keep=$2; shift 2 ;;
-    -h|--help) sed -n '2,18p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    -h|--help) sed -n '2,19p' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) echo "bench_anomaly_mnist: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -44,13 +47,13 @@ fi
 has_int8=0
 "$tinyae" eval --help | grep -q -- '--format' && has_int8=1
 
-echo "CPU: $(lscpu | sed -n 's/^Model name: *//p' | head -1); $epochs epochs per digit, learning rate $lr" >&2
+echo "CPU: $(lscpu | sed -n 's/^Model name: *//p' | head -1); $epochs epochs per digit, learning rate $lr, $kind" >&2
 rows=()
 for d in $digits; do
   run="$work/digit$d"
   rm -rf "$run"
   start=$(date +%s.%N)
-  "$tinyae" train --data "$repo/data/mnist" --digit "$d" --epochs "$epochs" --lr "$lr" --out "$run" --quiet --no-figures
+  "$tinyae" train --data "$repo/data/mnist" --digit "$d" --epochs "$epochs" --lr "$lr" --kind "$kind" --out "$run" --quiet --no-figures
   seconds=$(echo "$(date +%s.%N) - $start" | bc)
   "$tinyae" eval --model "$run/model.safetensors" --json --quiet --out "$run/eval" >"$run/float32.json"
   int8_json=""
