@@ -31,10 +31,9 @@ int cmd_import(int argc, char** argv) {
       "out", "run folder: receives model.safetensors (created if missing)", cxxopts::value<std::string>())(
       "data", "MNIST folder or CSV file the model reads, recorded in the checkpoint", cxxopts::value<std::string>())(
       "h,help", "print this help");
-  const std::optional<cxxopts::ParseResult> parsed =
-      parse_command(parser, argc, argv,
-                    {{"onnx", "--onnx model.onnx is required"},
-                     {"out", "--out RUN is required (the run folder to write)"}});
+  const std::optional<cxxopts::ParseResult> parsed = parse_command(
+      parser, argc, argv,
+      {{"onnx", "--onnx model.onnx is required"}, {"out", "--out RUN is required (the run folder to write)"}});
   if (!parsed) return 0;
   const cxxopts::ParseResult& args = *parsed;
   ImportOptions options;
