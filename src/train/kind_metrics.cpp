@@ -5,6 +5,7 @@
 
 #include <spdlog/fmt/fmt.h>
 
+#include "batch_input.h"
 #include "tinyae/common.h"
 #include "tinyae/model_kind.h"
 #include "tinyae/variational.h"
@@ -13,12 +14,7 @@ namespace tinyae {
 
 nlohmann::json kind_figures(Autoencoder& model, const KindOptions& kind, bool clip_to_unit, const torch::Tensor& images,
                             at::Generator& generator, std::int64_t batch_size) {
-  if (images.dim() != 2 || images.size(0) == 0 || batch_size < 1) {
-    throw Error(
-        fmt::format("kind_figures: expected a non-empty (n, features) tensor and a batch size >= 1, got {} "
-                    "and {}",
-                    fmt::to_string(fmt::join(images.sizes(), "x")), batch_size));
-  }
+  check_batched_input("kind_figures", images, batch_size);
   torch::NoGradGuard no_grad;
   nlohmann::json figures_variational;  // variational only
   const bool was_training = model->is_training();

@@ -31,6 +31,7 @@
 #include <spdlog/spdlog.h>
 #include <torch/version.h>
 
+#include "batch_input.h"
 #include "progress_bar.h"
 #include "run_folder.h"
 #include "tinyae/blas.h"
@@ -155,18 +156,8 @@ void validate_train_request(const TrainRequest& request) {
   request.distributed.validate();
 }
 
-namespace {
-void check_evaluation_input(const torch::Tensor& images, std::int64_t batch_size) {
-  if (images.dim() != 2 || images.size(0) == 0) {
-    throw Error(fmt::format("evaluate_mse: expected a non-empty (n, features) tensor, got shape {}",
-                            fmt::to_string(fmt::join(images.sizes(), "x"))));
-  }
-  if (batch_size < 1) throw Error(fmt::format("evaluate_mse: batch size must be >= 1, got {}", batch_size));
-}
-}  // namespace
-
 double evaluate_mse(Autoencoder& model, const torch::Tensor& images, std::int64_t batch_size) {
-  check_evaluation_input(images, batch_size);
+  check_batched_input("evaluate_mse", images, batch_size);
   torch::NoGradGuard no_grad;
   const bool was_training = model->is_training();
   model->eval();
@@ -360,7 +351,7 @@ std::vector<EpochResult> train(const TrainRequest& request) {
     result.epoch = epoch;
     result.loss = weighted_loss / static_cast<double>(n);
     result.penalty = weighted_penalty / static_cast<double>(n);
-    check_evaluation_input(val_set, kEvalBatchSize);
+    check_batched_input("evaluate_mse", val_set, kEvalBatchSize);
     if (variational) {
       // The one-sample ELBO estimate, its codes drawn with epoch 0's generator every epoch.
       at::Generator val_generator = epoch_generator(options.seed, 0);

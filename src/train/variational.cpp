@@ -8,6 +8,7 @@
 
 #include <spdlog/fmt/fmt.h>
 
+#include "batch_input.h"
 #include "tinyae/common.h"
 
 namespace tinyae {
@@ -84,12 +85,7 @@ double VariationalStep::run(const torch::Tensor& x, at::Generator& generator) {
 
 VariationalSums variational_sums(Autoencoder& model, const torch::Tensor& images, at::Generator& generator,
                                  std::int64_t batch_size) {
-  if (images.dim() != 2 || images.size(0) == 0 || batch_size < 1) {
-    throw Error(
-        fmt::format("variational_sums: expected a non-empty (n, features) tensor and a batch size >= 1, got "
-                    "{} and {}",
-                    fmt::to_string(fmt::join(images.sizes(), "x")), batch_size));
-  }
+  check_batched_input("variational_sums", images, batch_size);
   torch::NoGradGuard no_grad;
   const EvalMode eval_mode(model);
   VariationalSums sums;  // in double: millions of terms
