@@ -15,7 +15,7 @@ packages=(
   clang libclang-rt-14-dev clang-format
   python3-torch
   libcsv-dev python3-sklearn libonnx-dev python3-onnx python3-yaml
-  libgloo-dev
+  libgloo-dev libdnnl-dev
 )
 
 missing=()

@@ -31,6 +31,7 @@
 #include "tinyae/data.h"
 #include "tinyae/data_source.h"
 #include "tinyae/distributed.h"
+#include "tinyae/gemm.h"
 #include "tinyae/model.h"
 #include "tinyae/model_kind.h"
 #include "tinyae/train_options.h"
@@ -67,6 +68,10 @@ struct TrainRequest {
   bool resume = false;
   bool progress = true;  // progress bar on stderr while an epoch runs (only if stderr is a TTY)
   bool figures = true;   // draw loss.png and reconstructions.png at the end
+  // The engine of TrainStep's matrix multiplies (tinyae/gemm.h); like
+  // options.threads a machine setting, not stored: a bitwise --resume needs
+  // the same engine and threads.
+  GemmEngine gemm = kDefaultGemmEngine;
   // Data-parallel training (tinyae/distributed.h): disabled = this process
   // alone. Rank 0 writes the run folder; the other ranks write nothing.
   DistributedOptions distributed;
@@ -92,11 +97,12 @@ std::uint64_t training_memory_bytes(const ModelConfig& config, std::int64_t batc
 // whole history (earlier epochs too on resume).
 std::vector<EpochResult> train(const TrainRequest& request);
 
-// Sets LibTorch's intra-op threads to 1 and the BLAS pool to `threads`
-// (0 = all cores): the matrix multiplies are nearly all the work, and two
-// thread pools competing for the same cores make an epoch several times
-// slower. Logs which BLAS and kernel run, and warns loudly if it is a slow one.
-BlasInfo configure_compute_threads(int threads);
+// Sets LibTorch's intra-op threads to 1 and the BLAS pool and oneDNN's
+// sgemm to `threads` (0 = all cores): the matrix multiplies are nearly all
+// the work, and two thread pools competing for the same cores make an epoch
+// several times slower. Logs in one line which BLAS and kernel run and what
+// runs TrainStep's products (`gemm`), and warns loudly if the BLAS is slow.
+BlasInfo configure_compute_threads(int threads, GemmEngine gemm = kDefaultGemmEngine);
 
 // Mean squared error of model(x) against x over all rows and pixels, in
 // batches, without gradients, in eval mode (restores the previous mode).

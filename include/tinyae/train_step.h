@@ -5,11 +5,12 @@
 // The model stays the model: TrainStep moves its parameters (and the
 // Adamax state tensors) into one flat buffer each and leaves every tensor
 // in place as a view into it, so the module, the optimizer's state and the
-// checkpoint see the same named tensors as before. The ops are LibTorch's,
-// called as autograd would call them (addmm forward, mm for both
-// gradients, sum over rows for the bias, threshold/sigmoid/tanh backward on
-// the layer's output, the MSE gradient 2 (y - x) / numel), so a step agrees
-// with loss.backward() + Adamax::step() to rounding (tests/train/test_step.cpp).
+// checkpoint see the same named tensors as before. The ops are autograd's
+// (addmm forward, mm for both gradients, sum over rows for the bias,
+// threshold/sigmoid/tanh backward on the layer's output, the MSE gradient
+// 2 (y - x) / numel), the products through tinyae/gemm.h: with
+// GemmEngine::kBlas a step agrees with loss.backward() + Adamax::step() to
+// the last bit, with kOneDnn to rounding (tests/train/test_step.cpp).
 //
 // The kinds of tinyae/model_kind.h: a latent L1 weight > 0 adds the sparse
 // penalty weight * mean over rows of sum_j |z_j| and its gradient
@@ -24,6 +25,7 @@
 #include <torch/torch.h>
 
 #include "tinyae/adamax.h"
+#include "tinyae/gemm.h"
 #include "tinyae/model.h"
 
 namespace tinyae {
@@ -35,8 +37,10 @@ class TrainStep {
   // use their leading rows). Every parameter of `optimizer` must be one of
   // `model`'s, in model->parameters() order, with one Adamax options group;
   // restored state (a resume) is kept. `latent_l1` >= 0 is the sparse
-  // penalty's weight (0 = none). Throws tinyae::Error otherwise.
-  TrainStep(Autoencoder model, Adamax& optimizer, std::int64_t max_rows, std::int64_t eval_rows, double latent_l1 = 0);
+  // penalty's weight (0 = none); `gemm` runs the matrix multiplies. Throws
+  // tinyae::Error otherwise.
+  TrainStep(Autoencoder model, Adamax& optimizer, std::int64_t max_rows, std::int64_t eval_rows, double latent_l1 = 0,
+            GemmEngine gemm = kDefaultGemmEngine);
 
   // One step on `x` (rows <= max_rows, input width, float32, contiguous):
   // forward, loss, backward, Adamax update. Returns the batch's loss
@@ -93,6 +97,7 @@ class TrainStep {
   std::vector<std::int64_t> widths_;  // {input, hidden..., latent, ..., input}
   std::size_t latent_layer_ = 0;      // the encoder's last layer: activations[latent_layer_ + 1] is z
   double latent_l1_ = 0;
+  GemmEngine gemm_;
   double last_penalty_ = 0;
   Buffers train_, eval_;
   torch::Tensor diff_;                                          // (max_rows, input): y - x, then the loss gradient

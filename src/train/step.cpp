@@ -4,8 +4,9 @@
 // Why by hand: the architecture is a fixed chain of Linear + activation, so
 // autograd's graph, the fresh tensor for every op's output, zero_grad and
 // the gradient accumulation are pure overhead (docs/training-profile.md);
-// the GEMMs and elementwise kernels stay LibTorch's, called as autograd
-// calls them.
+// the elementwise kernels stay LibTorch's, called as autograd calls them,
+// and the GEMMs go through tinyae/gemm.h (oneDNN's sgemm by default,
+// LibTorch's addmm/mm on request).
 #include <algorithm>
 #include <cmath>
 #include <memory>
@@ -64,8 +65,8 @@ void activation_forward(Activation activation, torch::Tensor& z) {
 }  // namespace
 
 TrainStep::TrainStep(Autoencoder model, Adamax& optimizer, std::int64_t max_rows, std::int64_t eval_rows,
-                     double latent_l1)
-    : latent_l1_(latent_l1) {
+                     double latent_l1, GemmEngine gemm)
+    : latent_l1_(latent_l1), gemm_(gemm) {
   std::vector<torch::Tensor> params = model->parameters();
   const std::vector<torch::Tensor> optimized = optimizer.all_parameters();
   bool same = params.size() == optimized.size() && optimizer.param_groups().size() == 1;
@@ -151,8 +152,8 @@ torch::Tensor TrainStep::forward(Buffers& b, const torch::Tensor& x) {
   for (std::size_t i = 0; i < layers_.size(); ++i) {
     const Layer& layer = layers_[i];
     torch::Tensor out = b.activations[i + 1].narrow(0, 0, rows);  // (rows, width_i+1)
-    // at::linear's own call for a 2-D input with a bias.
-    at::addmm_out(out, layer.bias, in, layer.weight.t());
+    // at::linear's own product for a 2-D input with a bias.
+    matmul_into(gemm_, out, in, layer.weight.t(), layer.bias);
     activation_forward(layer.activation, out);
     in = out;
   }
@@ -206,11 +207,11 @@ void TrainStep::backward(const torch::Tensor& input) {
       grad.add_(out.sign(), latent_l1_ / static_cast<double>(rows));
     }
     activation_backward(layer.activation, grad, out);     // now dLoss/d pre-activation
-    at::mm_out(layer.d_weight, grad.t(), in);             // (out, in) = (out, rows) x (rows, in)
+    matmul_into(gemm_, layer.d_weight, grad.t(), in);     // (out, in) = (out, rows) x (rows, in)
     at::sum_out(layer.d_bias, grad, at::IntArrayRef{0});  // (out)
     if (k == 0) break;
     torch::Tensor grad_in = train_.gradients[k].narrow(0, 0, rows);  // (rows, in)
-    at::mm_out(grad_in, grad, layer.weight);                         // (rows, out) x (out, in)
+    matmul_into(gemm_, grad_in, grad, layer.weight);                 // (rows, out) x (out, in)
     grad = grad_in;
   }
 }

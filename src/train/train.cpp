@@ -97,17 +97,18 @@ at::Generator epoch_generator(std::uint64_t seed, std::int64_t epoch) {
 
 bool inputs_in_unit_range(const DataSpec& data) { return data.kind == DataKind::kMnist; }
 
-BlasInfo configure_compute_threads(int threads) {
+BlasInfo configure_compute_threads(int threads, GemmEngine gemm) {
   // LibTorch's own pool and OpenBLAS' pool fight over the cores when both
   // are > 1 (an epoch of the default recipe takes several times longer); the
-  // matrix multiplies are nearly all the work, so BLAS gets the threads.
+  // matrix multiplies are nearly all the work, so they get the threads.
   torch::set_num_threads(1);
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   set_blas_threads(threads > 0 ? threads : cores);
+  set_gemm_threads(threads > 0 ? threads : cores);
   BlasInfo blas = query_blas();
-  spdlog::info("BLAS: {}{}, {} thread(s); LibTorch intra-op threads: 1", blas.library,
+  spdlog::info("BLAS: {}{}, {} thread(s); training GEMMs: {}; LibTorch intra-op threads: 1", blas.library,
                blas.kernel.empty() ? "" : ", kernel " + blas.kernel,
-               blas.threads > 0 ? std::to_string(blas.threads) : std::string("unknown"));
+               blas.threads > 0 ? std::to_string(blas.threads) : std::string("unknown"), describe_gemm(gemm));
   if (!blas.fast) {
     spdlog::warn(
         "SLOW BLAS: '{}'{} is a reference or generic kernel; training will run several times slower. "
@@ -260,7 +261,7 @@ std::vector<EpochResult> train(const TrainRequest& request) {
   }
   std::optional<RunDirectory> run_directory;
   if (parallel.writes()) run_directory.emplace(out);
-  configure_compute_threads(options.threads);
+  configure_compute_threads(options.threads, request.gemm);
 
   Autoencoder model{nullptr};
   if (request.resume) {
@@ -295,7 +296,7 @@ std::vector<EpochResult> train(const TrainRequest& request) {
     variational.emplace(model, optimizer, kind.kl_weight);
   } else {
     step.emplace(model, optimizer, batch_rows, std::min(kEvalBatchSize, std::max<std::int64_t>(val_images, 1)),
-                 kind.sparsity);
+                 kind.sparsity, request.gemm);
   }
   torch::Tensor batch_buffer = torch::empty({batch_rows, train_images.size(1)});  // (batch_rows, 784)
   // Denoising: the corrupted batch, and the validation vectors corrupted once.

@@ -6,12 +6,17 @@
 # every thread setting below, then the floor. Reports per-epoch medians over
 # all rounds, PyTorch's best setting, the ratios and both final test MSEs.
 #
-# Thread settings tried for PyTorch (C = the cores present):
+# Settings tried for PyTorch (C = the cores present):
 #   torch 1 + BLAS C, torch C + BLAS 1, torch 1 + BLAS 1, torch C + BLAS C,
-#   and PyTorch's defaults (nothing set). A setting more than 3x slower than
-#   the best in round 1 is dropped from the later rounds (and marked so).
-# Fairness: PyTorch runs with OPENBLAS_CORETYPE set to the kernel tinyae
-# reports in its first log line, so both use the same OpenBLAS kernel.
+#   and PyTorch's defaults (nothing set), all with OPENBLAS_CORETYPE set to the
+#   OpenBLAS kernel tinyae reports in its first log line; and, when the caller
+#   sets OPENBLAS_CORETYPE, torch 1 + BLAS C and torch 1 + BLAS 1 once more
+#   with it unset (OpenBLAS' own kernel for this CPU, which a careful user
+#   would also try). A setting more than 3x slower than the best in round 1 is
+#   dropped from the later rounds (and marked so).
+# Two floors: the GEMMs of one epoch through tinyae's engine (oneDNN's sgemm,
+# `matmul_floor --gemm onednn`) and through LibTorch's addmm/mm on OpenBLAS
+# (`--gemm blas`, the calls PyTorch makes, with tinyae's kernel).
 #
 # usage: tools/bench/bench_train_vs_pytorch.sh [--epochs 3] [--rounds 3]
 #          [--build DIR] [--no-build] [--data DIR] [--coretype inherit|auto|NAME]
@@ -104,7 +109,9 @@ print("\n".join(s for s, m in medians.items() if m <= float(sys.argv[2]) * best)
 EOF
 }
 cores=$(nproc)
-settings=("1 $cores" "$cores 1" "1 1" "$cores $cores" "0 0")  # torch threads, BLAS threads (0: default)
+# torch threads, BLAS threads (0: default), OpenBLAS kernel (same: tinyae's; own: OpenBLAS' choice)
+settings=("1 $cores same" "$cores 1 same" "1 1 same" "$cores $cores same" "0 0 same")
+[[ -n "${OPENBLAS_CORETYPE:-}" ]] && settings+=("1 $cores own" "1 1 own")
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 kernel=""
 for ((round = 1; round <= rounds; round++)); do
@@ -120,15 +127,20 @@ print(json.dumps({"who": "tinyae", "epoch_seconds": [float(r["seconds"]) for r i
                   "final_test_mse": float(rows[-1]["val_loss"]), "log": sys.argv[2]}))
 EOF
   for setting in "${settings[@]}"; do
-    read -r torch_threads blas_threads <<<"$setting"
-    log "round $round/$rounds: PyTorch, torch threads ${torch_threads/#0/default}, BLAS threads ${blas_threads/#0/default}"
-    same_kernel=()
-    [[ -n "$kernel" ]] && same_kernel=("OPENBLAS_CORETYPE=$kernel")
-    record pytorch "$setting" env "${same_kernel[@]}" "$python" "$repo/tools/bench/pytorch_reference.py" \
+    read -r torch_threads blas_threads which_kernel <<<"$setting"
+    log "round $round/$rounds: PyTorch, torch threads ${torch_threads/#0/default}, BLAS threads ${blas_threads/#0/default}, kernel $which_kernel"
+    kernel_env=()
+    if [[ "$which_kernel" == own ]]; then
+      kernel_env=(-u OPENBLAS_CORETYPE)
+    elif [[ -n "$kernel" ]]; then
+      kernel_env=("OPENBLAS_CORETYPE=$kernel")
+    fi
+    record pytorch "$setting" env "${kernel_env[@]}" "$python" "$repo/tools/bench/pytorch_reference.py" \
       --data "$data" --epochs "$epochs" --torch-threads "$torch_threads" --blas-threads "$blas_threads" --json
   done
-  log "round $round/$rounds: matrix-multiply floor"
-  record floor "" "$build/bench/matmul_floor" --json
+  log "round $round/$rounds: matrix-multiply floors (oneDNN, OpenBLAS)"
+  record floor onednn "$build/bench/matmul_floor" --gemm onednn --json
+  record floor blas "$build/bench/matmul_floor" --gemm blas --json
   if ((round == 1 && rounds > 1)); then
     mapfile -t settings < <(keep_competitive_settings)
     log "PyTorch settings (torch threads, BLAS threads) kept after round 1, within ${kSlowestKept}x of the best: $(printf '[%s] ' "${settings[@]}")"
@@ -147,13 +159,15 @@ def median_epoch(rs):
     return statistics.median([s for r in rs for s in r["epoch_seconds"]])
 
 def label(setting, r):
-    t, b = setting.split()
+    t, b, which = setting.split()
+    suffix = f", {r['blas_kernel']} (OpenBLAS' own)" if which == "own" else ""
     if t == "0":
-        return f"PyTorch defaults (torch {r['torch_threads']} + BLAS {r['blas_threads']})"
-    return f"PyTorch torch {t} + BLAS {b}"
+        return f"PyTorch defaults (torch {r['torch_threads']} + BLAS {r['blas_threads']}){suffix}"
+    return f"PyTorch torch {t} + BLAS {b}{suffix}"
 
 tinyae = [r for r in rows if r["who"] == "tinyae"]
-floors = [r for r in rows if r["who"] == "floor"]
+floors = [r for r in rows if r["who"] == "floor" and r["setting"] == "onednn"]
+blas_floors = [r for r in rows if r["who"] == "floor" and r["setting"] == "blas"]
 settings = {}
 for r in rows:
     if r["who"] == "pytorch":
@@ -181,14 +195,17 @@ result = {
     "floor_val_gemm_seconds": statistics.median(r["val_gemm_seconds"] for r in floors),
     "sgemm1024_gflops": statistics.median(r["sgemm1024_gflops"] for r in floors),
     "ratio_tinyae_to_floor": t_med / floor,
+    "floor_gemm": floors[-1]["gemm_description"],
+    "blas_floor_epoch_seconds": statistics.median(r["epoch_floor_seconds"] for r in blas_floors),
+    "blas_floor_gemm": blas_floors[-1]["gemm_description"] + ", " + blas_floors[-1]["blas"],
 }
 if as_json == "1":
     print(json.dumps(result, indent=2))
     sys.exit(0)
 print(f"\nCPU: {cpu} ({cores} cores); load average {load_before} before, {load_after} after")
 print(f"tinyae: {result['tinyae_blas_line']}")
-print(f"PyTorch ran with OPENBLAS_CORETYPE={kernel or '(unset)'}, the kernel tinyae uses "
-      f"(PyTorch's OpenBLAS reported: {', '.join(result['pytorch_blas_kernels'])})")
+print(f"PyTorch ran with OPENBLAS_CORETYPE={kernel or '(unset)'}, the kernel tinyae's BLAS uses, and where "
+      f"marked with OpenBLAS' own choice (PyTorch's OpenBLAS reported: {', '.join(result['pytorch_blas_kernels'])})")
 print(f"{rounds} alternating rounds of {epochs} epochs; medians of all epochs (validation included)")
 print("PyTorch thread settings tried: " + "; ".join(label(s, rs[-1]) + ("" if len(rs) == int(rounds) else
       " (round 1 only: over 3x the best)") for s, rs in settings.items()) + "\n")
@@ -199,10 +216,14 @@ for s, rs in settings.items():
     name = label(s, rs[-1]) + (" (best)" if s == best else "")
     print(f"| {name:<48} | {torch_medians[s]:7.3f} | {t_med / torch_medians[s]:11.2f} | "
           f"{rs[-1]['final_test_mse']:14.5f} |")
-print(f"| {'matrix-multiply floor (GEMMs only)':<48} | {floor:7.3f} | {t_med / floor:11.2f} | {'-':>14} |")
+blas_floor = result["blas_floor_epoch_seconds"]
+for name, seconds in [("matrix-multiply floor, oneDNN (tinyae's GEMMs)", floor),
+                      ("matrix-multiply floor, OpenBLAS (PyTorch's)", blas_floor)]:
+    print(f"| {name:<48} | {seconds:7.3f} | {t_med / seconds:11.2f} | {'-':>14} |")
 print(f"\ntinyae vs best PyTorch ({result['pytorch_best']}): {result['speedup_over_pytorch_best']:.2f}x as fast "
       f"(ratio {result['ratio_tinyae_to_pytorch_best']:.2f}); tinyae vs matrix-multiply floor: "
       f"{result['ratio_tinyae_to_floor']:.2f}x")
-print(f"floor: training GEMMs {floor_train:.3f} s + validation GEMMs {result['floor_val_gemm_seconds']:.3f} s; "
-      f"sgemm 1024^3 {result['sgemm1024_gflops']:.0f} GFLOP/s")
+print(f"floor ({result['floor_gemm']}): training GEMMs {floor_train:.3f} s + validation GEMMs "
+      f"{result['floor_val_gemm_seconds']:.3f} s; sgemm 1024^3 {result['sgemm1024_gflops']:.0f} GFLOP/s")
+print(f"OpenBLAS floor ({result['blas_floor_gemm']}): {blas_floor:.3f} s")
 EOF

@@ -1,9 +1,11 @@
 // matmul_floor: the matrix multiplies of one training epoch of the tutorial
-// recipe, and nothing else, timed through the BLAS tinyae uses.
+// recipe, and nothing else, timed through tinyae's GEMM engine (`--gemm
+// onednn`, the default, as `tinyae train`) or LibTorch's addmm/mm on the BLAS
+// (`--gemm blas`: the calls PyTorch makes).
 //
 // The shapes and transposes are those LibTorch's Linear and its autograd
 // formulas issue (at::linear = addmm(bias, x, W^T); backward: dX = dY W,
-// dW = dY^T X), so OpenBLAS sees the same calls as in `tinyae train`: for each
+// dW = dY^T X), through tinyae::matmul_into as TrainStep calls it: for each
 // of the 235 steps (234 of 256 rows and the ragged last one of 96), the
 // forward pass of all six layers, every layer's weight gradient and every
 // layer's input gradient but the first's. The 10 validation batches of 1,000
@@ -18,11 +20,12 @@
 // each layer's two gradient GEMMs (dW and dX, independent) at the same time,
 // one on a second thread; the forward GEMMs then run on one core.
 //
-// usage: matmul_floor [--threads N] [--repeats N] [--concurrent-gradients] [--json]
+// usage: matmul_floor [--threads N] [--gemm onednn|blas] [--repeats N] [--concurrent-gradients] [--json]
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -34,6 +37,7 @@
 #include <torch/torch.h>
 
 #include "tinyae/blas.h"
+#include "tinyae/gemm.h"
 #include "tinyae/train.h"
 
 namespace {
@@ -43,6 +47,7 @@ constexpr std::int64_t kBatch = 256;
 constexpr std::int64_t kValImages = 10000;
 constexpr std::int64_t kValBatch = 1000;  // train.cpp's kEvalBatchSize
 const std::vector<std::int64_t> kSizes = {784, 128, 64, 32, 64, 128, 784};
+tinyae::GemmEngine g_gemm = tinyae::kDefaultGemmEngine;
 
 // One Linear layer's operands for batches of up to `rows` rows.
 struct Layer {
@@ -69,7 +74,7 @@ std::vector<Layer> make_layers(std::int64_t rows) {
 void forward(std::vector<Layer>& layers, std::int64_t rows) {
   for (Layer& l : layers) {
     torch::Tensor y = l.y.narrow(0, 0, rows);
-    at::addmm_out(y, l.b, l.x.narrow(0, 0, rows), l.w.t());
+    tinyae::matmul_into(g_gemm, y, l.x.narrow(0, 0, rows), l.w.t(), l.b);
   }
 }
 
@@ -78,10 +83,10 @@ void backward_concurrent(std::vector<Layer>& layers, std::int64_t rows) {
   for (std::size_t i = layers.size(); i-- > 0;) {
     Layer& l = layers[i];
     const torch::Tensor dy = l.dy.narrow(0, 0, rows);
-    std::thread weight_gradient([&] { at::mm_out(l.dw, dy.t(), l.x.narrow(0, 0, rows)); });
+    std::thread weight_gradient([&] { tinyae::matmul_into(g_gemm, l.dw, dy.t(), l.x.narrow(0, 0, rows)); });
     if (i > 0) {
       torch::Tensor dx = l.dx.narrow(0, 0, rows);
-      at::mm_out(dx, dy, l.w);
+      tinyae::matmul_into(g_gemm, dx, dy, l.w);
     }
     weight_gradient.join();
   }
@@ -91,10 +96,10 @@ void backward(std::vector<Layer>& layers, std::int64_t rows) {
   for (std::size_t i = layers.size(); i-- > 0;) {
     Layer& l = layers[i];
     const torch::Tensor dy = l.dy.narrow(0, 0, rows);
-    at::mm_out(l.dw, dy.t(), l.x.narrow(0, 0, rows));
+    tinyae::matmul_into(g_gemm, l.dw, dy.t(), l.x.narrow(0, 0, rows));
     if (i > 0) {
       torch::Tensor dx = l.dx.narrow(0, 0, rows);
-      at::mm_out(dx, dy, l.w);
+      tinyae::matmul_into(g_gemm, dx, dy, l.w);
     }
   }
 }
@@ -128,12 +133,12 @@ Macs macs_per_image() {
   return m;
 }
 
-// GFLOP/s of one square sgemm of `n`, the BLAS' large-matrix rate.
+// GFLOP/s of one square sgemm of `n`, the engine's large-matrix rate.
 double peak_gflops(std::int64_t n, int repeats) {
   const torch::Tensor a = torch::rand({n, n}), b = torch::rand({n, n});
   torch::Tensor c = torch::empty({n, n});
   std::vector<double> times;
-  for (int r = 0; r < repeats; ++r) times.push_back(seconds_of([&] { at::mm_out(c, a, b); }));
+  for (int r = 0; r < repeats; ++r) times.push_back(seconds_of([&] { tinyae::matmul_into(g_gemm, c, a, b); }));
   return 2.0 * static_cast<double>(n * n * n) / median(times) / 1e9;
 }
 
@@ -147,7 +152,9 @@ int main(int argc, char** argv) {
   options.add_options()("threads", "BLAS threads (0 = all cores, as tinyae train)",
                         cxxopts::value<int>()->default_value("0"))("repeats", "epochs timed; the median is reported",
                                                                    cxxopts::value<int>()->default_value("5"))(
-      "json", "one JSON object on stdout")("concurrent-gradients", "BLAS 1 thread, dW and dX of a layer at once")(
+      "json", "one JSON object on stdout")("concurrent-gradients", "1 GEMM thread, dW and dX of a layer at once")(
+      "gemm", "onednn (tinyae train's default) or blas (LibTorch's addmm/mm, as PyTorch)",
+      cxxopts::value<std::string>()->default_value(std::string(tinyae::gemm_engine_name(tinyae::kDefaultGemmEngine))))(
       "h,help", "this help");
   const auto args = options.parse(argc, argv);
   if (args.count("help")) {
@@ -156,7 +163,13 @@ int main(int argc, char** argv) {
   }
   const int repeats = std::max(1, args["repeats"].as<int>());
   const bool concurrent = args.count("concurrent-gradients") > 0;
-  const tinyae::BlasInfo blas = tinyae::configure_compute_threads(concurrent ? 1 : args["threads"].as<int>());
+  const std::optional<tinyae::GemmEngine> gemm = tinyae::parse_gemm_engine(args["gemm"].as<std::string>());
+  if (!gemm) {
+    std::cerr << "matmul_floor: --gemm must be onednn or blas\n";
+    return 2;
+  }
+  g_gemm = *gemm;
+  const tinyae::BlasInfo blas = tinyae::configure_compute_threads(concurrent ? 1 : args["threads"].as<int>(), g_gemm);
   const auto backward_pass = concurrent ? backward_concurrent : backward;
   torch::NoGradGuard no_grad;
 
@@ -188,7 +201,9 @@ int main(int argc, char** argv) {
   const double val_flop = 2.0 * static_cast<double>(kValImages) * m.forward;
   const double train_s = median(train_times), val_s = median(val_times);
   const double peak = peak_gflops(1024, 5);
-  nlohmann::json result = {{"blas", blas.library},
+  nlohmann::json result = {{"gemm", std::string(tinyae::gemm_engine_name(g_gemm))},
+                           {"gemm_description", tinyae::describe_gemm(g_gemm)},
+                           {"blas", blas.library},
                            {"kernel", blas.kernel},
                            {"blas_threads", blas.threads},
                            {"concurrent_gradients", concurrent},
@@ -204,8 +219,7 @@ int main(int argc, char** argv) {
     std::cout << result.dump() << "\n";
     return 0;
   }
-  std::printf("GEMMs of one epoch (median of %d), OpenBLAS kernel %s, %d thread(s):\n", repeats, blas.kernel.c_str(),
-              blas.threads);
+  std::printf("GEMMs of one epoch (median of %d) through %s:\n", repeats, tinyae::describe_gemm(g_gemm).c_str());
   std::printf("  training steps  %6.3f s  %5.1f GFLOP  %6.1f GFLOP/s\n", train_s, train_flop / 1e9,
               train_flop / train_s / 1e9);
   std::printf("  validation      %6.3f s  %5.1f GFLOP  %6.1f GFLOP/s\n", val_s, val_flop / 1e9, val_flop / val_s / 1e9);

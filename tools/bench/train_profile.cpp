@@ -24,6 +24,7 @@
 #include <cstdio>
 #include <ctime>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -253,6 +254,9 @@ int main(int argc, char** argv) {
       "threads", "BLAS threads (0 = all cores, as tinyae train)", cxxopts::value<int>()->default_value("0"))(
       "train-limit", "train on the first N images (0 = all)", cxxopts::value<std::int64_t>()->default_value("0"))(
       "engine", "step (train()'s TrainStep) or autograd", cxxopts::value<std::string>()->default_value("step"))(
+      "gemm", "TrainStep's products: onednn (train()'s default) or blas",
+      cxxopts::value<std::string>()->default_value(std::string(tinyae::gemm_engine_name(tinyae::kDefaultGemmEngine))))(
+      "torch-threads", "LibTorch intra-op threads (train() uses 1)", cxxopts::value<int>()->default_value("1"))(
       "h,help", "this help");
   const auto args = options.parse(argc, argv);
   if (args.count("help")) {
@@ -264,7 +268,14 @@ int main(int argc, char** argv) {
     spdlog::error("--engine must be step or autograd, got '{}'", engine);
     return 2;
   }
-  const tinyae::BlasInfo blas = tinyae::configure_compute_threads(args["threads"].as<int>());
+  const std::optional<tinyae::GemmEngine> gemm = tinyae::parse_gemm_engine(args["gemm"].as<std::string>());
+  if (!gemm) {
+    spdlog::error("--gemm must be onednn or blas, got '{}'", args["gemm"].as<std::string>());
+    return 2;
+  }
+  const tinyae::BlasInfo blas = tinyae::configure_compute_threads(args["threads"].as<int>(), *gemm);
+  const int torch_threads = std::max(1, args["torch-threads"].as<int>());
+  torch::set_num_threads(torch_threads);
   tinyae::Mnist data = tinyae::load_mnist(args["data"].as<std::string>(), args["train-limit"].as<std::int64_t>(), 0);
   Setup s;
   s.train_images = data.train.images;
@@ -274,7 +285,7 @@ int main(int argc, char** argv) {
   s.model->reset_parameters();
   s.optimizer = std::make_unique<tinyae::Adamax>(s.model->parameters(), tinyae::AdamaxOptions(1e-3));
   if (engine == "step") {
-    s.step = std::make_unique<tinyae::TrainStep>(s.model, *s.optimizer, kBatch, kValBatch);
+    s.step = std::make_unique<tinyae::TrainStep>(s.model, *s.optimizer, kBatch, kValBatch, 0, *gemm);
     s.batch = torch::empty({kBatch, s.train_images.size(1)});  // (256, 784)
   }
 
@@ -287,10 +298,11 @@ int main(int argc, char** argv) {
   const OpTotals ops = op_totals(profiler::disableProfilerLegacy());
 
   std::printf(
-      "tinyae epoch profile (engine %s): %lld training images, batch %lld, OpenBLAS kernel %s x %d thread(s), "
-      "LibTorch 1 thread; epoch 2 loss %.5f\n",
+      "tinyae epoch profile (engine %s): %lld training images, batch %lld, GEMMs: %s (OpenBLAS kernel %s x %d "
+      "thread(s)), LibTorch %d thread(s); epoch 2 loss %.5f\n",
       engine.c_str(), static_cast<long long>(s.train_images.size(0)), static_cast<long long>(kBatch),
-      blas.kernel.c_str(), blas.threads, loss);
+      engine == "step" ? tinyae::describe_gemm(*gemm).c_str() : "autograd's, on the BLAS", blas.kernel.c_str(),
+      blas.threads, torch_threads, loss);
   print_phase_table(timed, profiled, ops);
   print_op_table(ops);
   return 0;

@@ -28,6 +28,7 @@
 #include "options.h"
 #include "tinyae/checkpoint.h"
 #include "tinyae/common.h"
+#include "tinyae/json_reader.h"
 #include "tinyae/model.h"
 #include "tinyae/model_kind.h"
 #include "tinyae/train.h"
@@ -128,12 +129,16 @@ int cmd_train(int argc, char** argv) {
       "batch-size", "images per mini-batch", cxxopts::value<std::string>()->default_value("256"))(
       "lr", "Adamax learning rate", cxxopts::value<std::string>()->default_value("0.001"))(
       "seed", "seed for the initial weights and the shuffles", cxxopts::value<std::string>()->default_value("42"))(
-      "threads", "BLAS threads, 0 = all cores (LibTorch's own pool stays at 1)",
-      cxxopts::value<std::string>()->default_value("0"))("train-limit",
-                                                         "train on the first N training images only, 0 = all",
-                                                         cxxopts::value<std::string>()->default_value("0"))(
-      "test-limit", "validate on the first N test images only, 0 = all",
+      "threads", "BLAS and oneDNN threads, 0 = all cores (LibTorch's own pool stays at 1)",
       cxxopts::value<std::string>()->default_value("0"))(
+      "gemm",
+      "what runs the training matrix multiplies: onednn (oneDNN's sgemm, the fastest) or blas (LibTorch's "
+      "addmm/mm on OpenBLAS, as autograd); a bitwise --resume needs the same one",
+      cxxopts::value<std::string>()->default_value(std::string(gemm_engine_name(kDefaultGemmEngine))))(
+      "train-limit", "train on the first N training images only, 0 = all",
+      cxxopts::value<std::string>()->default_value("0"))("test-limit",
+                                                         "validate on the first N test images only, 0 = all",
+                                                         cxxopts::value<std::string>()->default_value("0"))(
       "kind",
       "what training minimises: vanilla (MSE), sparse (MSE + an L1 penalty on the latent code), denoising (MSE of "
       "the reconstruction of a corrupted input against the clean one), variational (the code sampled from the "
@@ -170,6 +175,8 @@ int cmd_train(int argc, char** argv) {
   const double lr = parse_real("lr", text("lr"), 0, std::numeric_limits<double>::infinity(), false);
   const auto seed = parse_integer<std::uint64_t>("seed", text("seed"), 0, std::numeric_limits<std::uint64_t>::max());
   const auto threads = parse_integer<int>("threads", text("threads"), 0, kMaxThreads);
+  const std::optional<GemmEngine> gemm = parse_gemm_engine(text("gemm"));
+  if (!gemm) throw UsageError(fmt::format("--gemm must be onednn or blas, got '{}'", printable(text("gemm"))));
   constexpr auto kMaxLimit = std::numeric_limits<std::int64_t>::max();
   const auto train_limit = parse_integer<std::int64_t>("train-limit", text("train-limit"), 0, kMaxLimit);
   const auto test_limit = parse_integer<std::int64_t>("test-limit", text("test-limit"), 0, kMaxLimit);
@@ -233,6 +240,7 @@ int cmd_train(int argc, char** argv) {
   if (!request.resume || given("seed")) request.options.seed = seed;
   if (!request.resume || given("train-limit")) request.options.train_limit = train_limit;
   request.options.threads = threads;  // a property of this machine, not of the run
+  request.gemm = *gemm;               // the same
   if (!request.resume || given("test-limit")) request.test_limit = test_limit;
 
   if (const int status = launch_ranks_if_asked(argc, argv, args); status >= 0) return status;

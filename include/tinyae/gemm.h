@@ -1,0 +1,47 @@
+// The matrix multiplies of TrainStep, through one of two engines.
+//
+// kOneDnn calls oneDNN's sgemm (libdnnl, the library Debian's LibTorch
+// itself links) on the tensors' memory: on the training shapes (batch 256,
+// widths 784 to 32) it is about 2.4x faster than OpenBLAS with the Haswell
+// kernel and 1.6x faster than with its AVX-512 kernel
+// (docs/training-profile.md). kBlas calls LibTorch's addmm/mm, which go to
+// the BLAS (OpenBLAS), as autograd does: the engine TrainStep is checked
+// against autograd with, bit for bit.
+//
+// Both are deterministic for a fixed thread count: the same inputs give the
+// same bits on every call. They round differently from each other, so a
+// run is reproducible with the same engine and threads.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <torch/torch.h>
+
+namespace tinyae {
+
+enum class GemmEngine { kOneDnn, kBlas };
+
+constexpr GemmEngine kDefaultGemmEngine = GemmEngine::kOneDnn;
+
+// "onednn", "blas"
+std::string_view gemm_engine_name(GemmEngine engine);
+std::optional<GemmEngine> parse_gemm_engine(std::string_view name);
+
+// Threads oneDNN's sgemm uses (its OpenMP team; LibTorch's own intra-op
+// pool stays as it is). Set by configure_compute_threads.
+void set_gemm_threads(int threads);
+int gemm_threads();
+
+// "oneDNN 2.6.3 sgemm, ISA avx512_core, 2 thread(s)" or "LibTorch addmm/mm on the BLAS".
+std::string describe_gemm(GemmEngine engine);
+
+// out = a b + bias (bias broadcast over rows; undefined = none). All float32,
+// 2-D, a (m, k), b (k, n), out (m, n) with rows contiguous; a and b may each be
+// row-major or the transpose of a row-major tensor (weight.t(), grad.t()).
+// kBlas: at::addmm_out / at::mm_out, exactly as at::linear and autograd.
+void matmul_into(GemmEngine engine, torch::Tensor& out, const torch::Tensor& a, const torch::Tensor& b,
+                 const torch::Tensor& bias = {});
+
+}  // namespace tinyae
