@@ -101,7 +101,7 @@ std::vector<EpochResult> train(const TrainRequest& request);
 // sgemm to `threads` (0 = all cores): the matrix multiplies are nearly all
 // the work, and two thread pools competing for the same cores make an epoch
 // several times slower. Logs in one line which BLAS and kernel run and what
-// runs TrainStep's products (`gemm`), and warns loudly if the BLAS is slow.
+// runs the matrix multiplies (`gemm`), and warns loudly if the BLAS is slow.
 BlasInfo configure_compute_threads(int threads, GemmEngine gemm = kDefaultGemmEngine);
 
 // Mean squared error of model(x) against x over all rows and pixels, in

@@ -71,9 +71,8 @@ void onednn_matmul(torch::Tensor& out, const torch::Tensor& a, const torch::Tens
   // LibTorch's pool (the same OpenMP) keeps its own for its elementwise ops.
   const int saved = omp_get_max_threads();
   omp_set_num_threads(g_threads.load());
-  const dnnl_status_t status =
-      dnnl_sgemm(oa.trans, ob.trans, m, n, k, 1.0f, a_used.data_ptr<float>(), oa.ld, b_used.data_ptr<float>(), ob.ld,
-                 beta, out.data_ptr<float>(), out.stride(0));
+  const dnnl_status_t status = dnnl_sgemm(oa.trans, ob.trans, m, n, k, 1.0f, a_used.data_ptr<float>(), oa.ld,
+                                          b_used.data_ptr<float>(), ob.ld, beta, out.data_ptr<float>(), out.stride(0));
   omp_set_num_threads(saved);
   if (status != dnnl_success) {
     throw Error(fmt::format("oneDNN sgemm ({}x{}x{}) failed with status {}", m, n, k, static_cast<int>(status)));

@@ -106,7 +106,7 @@ BlasInfo configure_compute_threads(int threads, GemmEngine gemm) {
   set_blas_threads(threads > 0 ? threads : cores);
   set_gemm_threads(threads > 0 ? threads : cores);
   BlasInfo blas = query_blas();
-  spdlog::info("BLAS: {}{}, {} thread(s); training GEMMs: {}; LibTorch intra-op threads: 1", blas.library,
+  spdlog::info("BLAS: {}{}, {} thread(s); matrix multiplies: {}; LibTorch intra-op threads: 1", blas.library,
                blas.kernel.empty() ? "" : ", kernel " + blas.kernel,
                blas.threads > 0 ? std::to_string(blas.threads) : std::string("unknown"), describe_gemm(gemm));
   if (!blas.fast) {
@@ -261,7 +261,9 @@ std::vector<EpochResult> train(const TrainRequest& request) {
   }
   std::optional<RunDirectory> run_directory;
   if (parallel.writes()) run_directory.emplace(out);
-  configure_compute_threads(options.threads, request.gemm);
+  // The variational kind's autograd step multiplies through LibTorch.
+  const GemmEngine gemm = request.kind.variational() ? GemmEngine::kBlas : request.gemm;
+  configure_compute_threads(options.threads, gemm);
 
   Autoencoder model{nullptr};
   if (request.resume) {
@@ -296,7 +298,7 @@ std::vector<EpochResult> train(const TrainRequest& request) {
     variational.emplace(model, optimizer, kind.kl_weight);
   } else {
     step.emplace(model, optimizer, batch_rows, std::min(kEvalBatchSize, std::max<std::int64_t>(val_images, 1)),
-                 kind.sparsity, request.gemm);
+                 kind.sparsity, gemm);
   }
   torch::Tensor batch_buffer = torch::empty({batch_rows, train_images.size(1)});  // (batch_rows, 784)
   // Denoising: the corrupted batch, and the validation vectors corrupted once.

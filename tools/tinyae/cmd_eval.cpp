@@ -157,7 +157,7 @@ int cmd_eval(int argc, char** argv) {
     spdlog::warn("{} holds other data (checksum {}) than '{}' was trained on ({})", spec.describe(), data.checksum,
                  model_path.string(), meta.data_checksum);
   }
-  configure_compute_threads(threads);
+  configure_compute_threads(threads, GemmEngine::kBlas);  // the module's forward: LibTorch on the BLAS
 
   // 2. Scores as the device computes them (float32, or the int8 network
   // export would write), the threshold from the validation split exactly as
