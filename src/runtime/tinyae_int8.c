@@ -251,16 +251,46 @@ static inline int8_t tinyae_saturate_i8(const tinyae_requant_i8 *rq, uint32_t o,
     return (int8_t)__ssat(tinyae_rescale(acc, rq->multiplier[o], rq->shift[o]) + rq->zero_point, 8);
 }
 
-/* What tinyae_rows4_dsp reads; the order of the fields is the assembly's. */
+/* What tinyae_rows4_dsp reads; the order of the fields is the assembly's
+ * (it copies the struct to its stack and reads it by offset). */
 typedef struct {
-    const uint32_t *wide;    /* (4 * blocks) packed words of 16 * blocks inputs */
-    const int8_t *w;         /* the first quad's tiles of these inputs (word-aligned) */
-    uint32_t stride;         /* bytes from one quad's tiles to the next's: 4 * in_size */
-    const int32_t *from;     /* (4 * quads) sums to start from (may be sums) */
-    uint32_t blocks;         /* groups of 16 inputs, >= 1 */
-    int32_t *sums;           /* (4 * quads) */
-    const int32_t *sums_end; /* sums + 4 * quads: quads of rows, >= 1 */
+    const int8_t *w;             /* 0: the first quad's tiles of these inputs (word-aligned) */
+    const uint32_t *wide;        /* 4: (4 * blocks) packed words of 16 * blocks inputs */
+    uint32_t skip;               /* 8: bytes from the end of a quad's tiles of these inputs to the next quad's */
+    const int32_t *from;         /* 12: (4 * quads) sums to start from (may be sums) */
+    uint32_t trips;              /* 16: loop trips per quad, ceil(blocks / TINYAE_I8_TRIP_BLOCKS) */
+    uint32_t entry;              /* 20: blocks the first trip leaves out (the copy holds its address) */
+    int32_t *sums;               /* 24: (4 * quads) where the sums go, or NULL: requantized into out */
+    const int32_t *multiplier;   /* 28: (4 * quads) the quads' rows' requantization (sums NULL) */
+    const uint8_t *shift;        /* 32: (4 * quads) */
+    int8_t *out;                 /* 36: (4 * quads) */
+    int32_t round;               /* 40: 1 + 2 * requant zero point */
+    const void *end;             /* 44: sums + 4 * quads, or out + 4 * quads */
 } tinyae_quads_i8;
+
+/* The DSP kernel's requantization of one quad when one of its shifts is
+ * outside [33, 62] (a real multiplier of 1/8 or more, rare): called from
+ * the assembly with the quad's four sums, it writes the quad's outputs with
+ * the same code as every other path and moves job's multiplier, shift and
+ * out on to the next quad. sums: (4). The assembler name is fixed so that
+ * the assembly can call it from C and C++ alike. */
+static void tinyae_requantize_quad_i8(const int32_t *sums, tinyae_quads_i8 *job) __asm__(
+    "tinyae_requantize_quad_i8") __attribute__((__used__));
+static void tinyae_requantize_quad_i8(const int32_t *sums, tinyae_quads_i8 *job)
+{
+    tinyae_requant_i8 rq;
+    uint32_t r;
+    rq.multiplier = job->multiplier;
+    rq.shift = job->shift;
+    rq.zero_point = (job->round - 1) / 2;
+    rq.floor = -128;
+    for (r = 0; r < 4u; r++) {
+        job->out[r] = tinyae_output_i8(&rq, r, sums[r]);
+    }
+    job->multiplier += 4;
+    job->shift += 4;
+    job->out += 4;
+}
 
 /* One tile: four inputs for four rows (16 multiply-accumulates). The two
  * packed input words and the tile's four words, one per row, are loaded in
@@ -269,7 +299,7 @@ typedef struct {
  * and (w1, w3) and SMLAD adds two products at a time. Registers: r0 inputs,
  * r1 tiles, r4 r5 input words, r2 r3 r6 r7 the rows' weight words, r8-r11
  * the four sums, r12 one split word. No load's address comes from the load
- * just before it. */
+ * just before it. 80 bytes of code. */
 #define TINYAE_I8_TILE            \
     "ldr r5, [r0, #4]\n\t"        \
     "ldr r4, [r0], #8\n\t"        \
@@ -294,52 +324,136 @@ typedef struct {
     "sxtb16 r7, r7, ror #8\n\t"   \
     "smlad r11, r7, r5, r11\n\t"
 
-/* A loop trip: 32 inputs (eight tiles), entered halfway for an odd number
- * of 16-input blocks; its 4 cycles of SUBS + BNE then weigh half as much
- * per multiply-accumulate as with one block a trip. At -Os a trip is one
- * block: half the code. */
+/* A block: 16 inputs, four tiles. */
+#define TINYAE_I8_BLOCK TINYAE_I8_TILE TINYAE_I8_TILE TINYAE_I8_TILE TINYAE_I8_TILE
+
+/* A loop trip: TINYAE_I8_TRIP_BLOCKS blocks, 128 inputs, so that the loop's
+ * SUBS + BNE (4 cycles) weighs 1/32 cycle a tile; a quad whose blocks are
+ * not a multiple of 8 enters its first trip part way, with one computed
+ * jump. At -Os a trip is one block: a ninth of the code. */
 #if defined(__OPTIMIZE_SIZE__)
-#define TINYAE_I8_TRIPS ""
-#define TINYAE_I8_SECOND_BLOCK ""
+#define TINYAE_I8_TRIP_BLOCKS 1u
+#define TINYAE_I8_TRIP_REST ""
 #else
-#define TINYAE_I8_TRIPS   \
-    "adds lr, lr, #1\n\t" \
-    "lsrs lr, lr, #1\n\t" \
-    "bcc 3f\n"
-#define TINYAE_I8_SECOND_BLOCK "3:\n\t" TINYAE_I8_TILE TINYAE_I8_TILE TINYAE_I8_TILE TINYAE_I8_TILE
+#define TINYAE_I8_TRIP_BLOCKS 8u
+#define TINYAE_I8_TRIP_REST \
+    TINYAE_I8_BLOCK TINYAE_I8_BLOCK TINYAE_I8_BLOCK TINYAE_I8_BLOCK TINYAE_I8_BLOCK TINYAE_I8_BLOCK TINYAE_I8_BLOCK
 #endif
 
-/* sums[r] = from[r] + dot(row r, x - zp) over 16 * blocks inputs for the
- * 4 * quads rows of job (see tinyae_quads_i8). Four rows at a time share
- * each load of the widened input and keep their sums in registers; their
- * weights are one run of tiles, read through one pointer: 23 cycles per 16
- * multiply-accumulates on the Cortex-M4's timings (16 for SXTB16 + SMLAD, 7
- * for loads). All 14 usable registers are taken, so the function is written
- * whole in assembly: the job is copied to the stack, which holds the
- * per-quad state. */
+/* For the 4 * quads rows of job: sums[r] = from[r] + dot(row r, x - zp)
+ * over 16 * blocks inputs, or, when job->sums is NULL, out[r] = those sums
+ * requantized with clamp [-128, 127] (tinyae_output_i8 with floor -128).
+ * Four rows at a time share each load of the widened input and keep their
+ * sums in registers; their weights are one run of tiles, read through one
+ * pointer: 23 cycles per 16 multiply-accumulates on the Cortex-M4's timings
+ * (16 for SXTB16 + SMLAD, 7 for loads). Requantizing while the sums are in
+ * registers saves their store, reload and a loop of its own: per row one
+ * SMMUL (the high word of acc * multiplier, which is all a shift in [33, 62]
+ * needs, tinyae_rescale), an ASR by shift - 33, the rounding and zero point
+ * added as 1 + 2 * zp and SSAT #8 with ASR #1 (floor((t + 1 + 2zp) / 2) =
+ * floor((t + 1) / 2) + zp). A quad with a shift outside [33, 62] is
+ * requantized in C (tinyae_requantize_quad_i8). All 14 usable registers are
+ * taken in the loop, so the function is written whole in assembly: the job
+ * is copied to the stack, which holds the per-quad state. */
 static __attribute__((__naked__, __noinline__)) void tinyae_rows4_dsp(const tinyae_quads_i8 *job
                                                                       __attribute__((__unused__)))
 {
     __asm__ volatile(
         "push {r4-r11, lr}\n\t"
-        "ldm r0, {r0-r6}\n\t"
-        "push {r0-r6}\n" /* [sp]: wide, w, stride, from, blocks, sums, sums_end */
+        "sub sp, sp, #4\n\t" /* sp stays 8-byte aligned for the call below */
+        "ldm r0, {r1-r12}\n\t"
+        "cbz r6, 1f\n\t"
+        "adr.w r0, 3f\n\t" /* the trip's first block */
+        "adr.w lr, 4f\n\t" /* its second */
+        "sub lr, lr, r0\n\t"
+        "mla r6, r6, lr, r0\n\t"
+        "orr r6, r6, #1\n" /* the first trip's entry, a Thumb address */
         "1:\n\t"
-        "ldm sp, {r0, r1, r3, r12, lr}\n\t" /* inputs, tiles, stride, from, blocks */
-        "add r4, r1, r3\n\t"                /* the next quad's tiles */
-        "str r4, [sp, #4]\n\t"
-        "ldm r12!, {r8-r11}\n\t" /* the sums start from `from` */
-        "str r12, [sp, #12]\n\t" TINYAE_I8_TRIPS
-        "2:\n\t" TINYAE_I8_TILE TINYAE_I8_TILE TINYAE_I8_TILE TINYAE_I8_TILE TINYAE_I8_SECOND_BLOCK
+        "push {r1-r12}\n" /* [sp]: the job, entry an address (or 0: none) */
+        "2:\n\t"          /* a quad: r1 its tiles */
+        "ldr r2, [sp, #12]\n\t"
+        "ldr r0, [sp, #4]\n\t"
+        "ldr lr, [sp, #16]\n\t"
+        "ldr r3, [sp, #20]\n\t"
+        "ldm r2!, {r8-r11}\n\t" /* the sums start from `from` */
+        "str r2, [sp, #12]\n\t"
+        "cmp r3, #0\n\t"
+        "it ne\n\t"
+        "bxne r3\n"
+        "3:\n\t" TINYAE_I8_BLOCK "4:\n\t" TINYAE_I8_TRIP_REST
         "subs lr, lr, #1\n\t"
+        "bne 3b\n\t"
+        "ldr r2, [sp, #24]\n\t" /* sums */
+        "ldr r5, [sp, #8]\n\t"
+        "ldr r3, [sp, #28]\n\t" /* multiplier */
+        "ldr r4, [sp, #32]\n\t" /* shift */
+        "add r1, r1, r5\n\t"    /* the next quad's tiles */
+        "cmp r2, #0\n\t"
+        "bne 5f\n\t"
+        "ldrb r2, [r4], #4\n\t"
+        "ldrb r5, [r4, #-3]\n\t"
+        "ldrb r6, [r4, #-2]\n\t"
+        "ldrb r7, [r4, #-1]\n\t"
+        "sub r2, r2, #33\n\t"
+        "sub r5, r5, #33\n\t"
+        "sub r6, r6, #33\n\t"
+        "sub r7, r7, #33\n\t"
+        "orr r0, r2, r5\n\t"
+        "orr r0, r0, r6\n\t"
+        "orr r0, r0, r7\n\t"
+        "cmp r0, #29\n\t" /* all four in [0, 29] (an or above 29 may be a false alarm: C then) */
+        "bhi 6f\n\t"
+        "str r4, [sp, #32]\n\t"
+        "ldm r3!, {r0, r4, r12, lr}\n\t"
+        "str r3, [sp, #28]\n\t"
+        "smmul r8, r8, r0\n\t"
+        "smmul r9, r9, r4\n\t"
+        "smmul r10, r10, r12\n\t"
+        "smmul r11, r11, lr\n\t"
+        "asr r8, r8, r2\n\t"
+        "asr r9, r9, r5\n\t"
+        "asr r10, r10, r6\n\t"
+        "asr r11, r11, r7\n\t"
+        "ldr lr, [sp, #40]\n\t" /* round */
+        "ldr r0, [sp, #36]\n\t" /* out */
+        "ldr r12, [sp, #44]\n\t"
+        "add r8, r8, lr\n\t"
+        "add r9, r9, lr\n\t"
+        "add r10, r10, lr\n\t"
+        "add r11, r11, lr\n\t"
+        "ssat r8, #8, r8, asr #1\n\t"
+        "ssat r9, #8, r9, asr #1\n\t"
+        "ssat r10, #8, r10, asr #1\n\t"
+        "ssat r11, #8, r11, asr #1\n\t"
+        "strb r8, [r0], #4\n\t"
+        "strb r9, [r0, #-3]\n\t"
+        "strb r10, [r0, #-2]\n\t"
+        "strb r11, [r0, #-1]\n\t"
+        "str r0, [sp, #36]\n\t"
+        "cmp r0, r12\n\t" /* past the last quad's outputs */
         "bne 2b\n\t"
-        "ldr r12, [sp, #20]\n\t"
-        "stm r12!, {r8-r11}\n\t"
-        "str r12, [sp, #20]\n\t"
-        "ldr r0, [sp, #24]\n\t"
-        "cmp r12, r0\n\t" /* past the last quad's sums */
-        "bne 1b\n\t"
-        "add sp, sp, #28\n\t"
+        "b 8f\n"
+        "5:\n\t" /* the sums, to be continued by the next chunk */
+        "stm r2!, {r8-r11}\n\t"
+        "ldr r12, [sp, #44]\n\t"
+        "str r2, [sp, #24]\n\t"
+        "cmp r2, r12\n\t"
+        "bne 2b\n\t"
+        "b 8f\n"
+        "6:\n\t" /* a shift outside [33, 62]: this quad in C */
+        "str r1, [sp]\n\t"
+        "push {r8-r11}\n\t"
+        "mov r0, sp\n\t"
+        "add r1, sp, #16\n\t"
+        "bl tinyae_requantize_quad_i8\n\t"
+        "add sp, sp, #16\n\t"
+        "ldr r1, [sp]\n\t"
+        "ldr r0, [sp, #36]\n\t"
+        "ldr r12, [sp, #44]\n\t"
+        "cmp r0, r12\n\t"
+        "bne 2b\n"
+        "8:\n\t"
+        "add sp, sp, #52\n\t"
         "pop {r4-r11, pc}\n\t");
 }
 #endif
@@ -422,6 +536,32 @@ static int tinyae_words_aligned_i8(const tinyae_layer_i8 *layer)
     return ((uintptr_t)(const void *)layer->weights & 3u) == 0u;
 }
 
+#if TINYAE_I8_DSP
+/* The DSP kernel's job for the whole quads of rows first..first + rows - 1
+ * and the n inputs from start on (whole blocks of 16), their sums starting
+ * from `from`; the caller says where the results go. first and start:
+ * multiples of 4; wide: the packed words of those inputs. */
+static tinyae_quads_i8 tinyae_quads_job_i8(const tinyae_layer_i8 *layer, uint32_t first, uint32_t start, uint32_t n,
+                                           const uint32_t *wide, const int32_t *from)
+{
+    const uint32_t blocks = n / 16u;
+    tinyae_quads_i8 job;
+    job.w = layer->weights + (size_t)first * layer->in_size + 4u * start;
+    job.wide = wide;
+    job.skip = 4u * (layer->in_size - 16u * blocks);
+    job.from = from;
+    job.trips = (blocks + TINYAE_I8_TRIP_BLOCKS - 1u) / TINYAE_I8_TRIP_BLOCKS;
+    job.entry = TINYAE_I8_TRIP_BLOCKS * job.trips - blocks;
+    job.sums = NULL;
+    job.multiplier = NULL;
+    job.shift = NULL;
+    job.out = NULL;
+    job.round = 0;
+    job.end = NULL;
+    return job;
+}
+#endif
+
 /* sums[r] = from[r] + dot(row first + r, x - zp) over the n inputs from
  * start on, for r < rows (from may be sums): the DSP kernel on whole quads
  * of rows and blocks of 16 inputs, portable C for the rest. first and start:
@@ -435,14 +575,9 @@ static void tinyae_accumulate_i8(const tinyae_layer_i8 *layer, uint32_t first, u
     uint32_t r = 0, quad_rows = 0, done = 0; /* rows the DSP kernel took and the inputs it covered */
 #if TINYAE_I8_DSP
     if (n >= 16u && rows >= 4u && tinyae_words_aligned_i8(layer)) {
-        tinyae_quads_i8 job;
-        job.wide = wide;
-        job.w = w + (size_t)first * in_size + 4u * start;
-        job.stride = 4u * in_size;
-        job.from = from;
-        job.blocks = n / 16u;
+        tinyae_quads_i8 job = tinyae_quads_job_i8(layer, first, start, n, wide, from);
         job.sums = sums;
-        job.sums_end = sums + (rows & ~3u);
+        job.end = sums + (rows & ~3u);
         tinyae_rows4_dsp(&job);
         quad_rows = r = rows & ~3u;
         done = n & ~15u;
@@ -503,6 +638,26 @@ static uint32_t tinyae_chunk_inputs_i8(const tinyae_model_i8 *model, uint32_t in
     return model->layer_count == 1u || in_size < TINYAE_I8_CHUNK_INPUTS ? in_size : TINYAE_I8_CHUNK_INPUTS;
 }
 
+#if TINYAE_I8_DSP
+/* out[r] = the requantized sum from[r] + dot(row first + r, x - zp) over the
+ * inputs from start on, which are the layer's last n, for r < rows: the DSP
+ * kernel requantizes each quad while its sums are in registers. rows: a
+ * multiple of 4; n: a multiple of 16; rq->floor: -128. from: (rows), out:
+ * (out_size) the layer's output. */
+static void tinyae_requantize_quads_i8(const tinyae_layer_i8 *layer, const tinyae_requant_i8 *rq, uint32_t first,
+                                       uint32_t rows, uint32_t start, uint32_t n, const uint32_t *wide,
+                                       const int32_t *from, int8_t *out)
+{
+    tinyae_quads_i8 job = tinyae_quads_job_i8(layer, first, start, n, wide, from);
+    job.multiplier = rq->multiplier + first;
+    job.shift = rq->shift + first;
+    job.out = out + first;
+    job.round = 1 + 2 * rq->zero_point;
+    job.end = out + first + rows;
+    tinyae_rows4_dsp(&job);
+}
+#endif
+
 /* One layer. in: (in_size) int8, out: (out_size) int8, which may be the same
  * memory as in only when chunk >= in_size. chunk: inputs widened at a time
  * (a multiple of 4 below in_size, or in_size); sums: (min(out_size,
@@ -513,18 +668,31 @@ static void tinyae_layer_forward_i8(const tinyae_layer_i8 *layer, const int8_t *
     const uint32_t in_size = layer->in_size;
     const uint32_t out_size = layer->out_size;
     tinyae_requant_i8 rq;
-    uint32_t first, start, r;
+    uint32_t first, start, r, rows;
     rq.multiplier = layer->multiplier;
     rq.shift = layer->shift;
     rq.zero_point = layer->requant_zero_point;
     rq.floor = layer->activation == TINYAE_ACT_RELU ? layer->output_zero_point : -128;
     /* Helium reads the int8 input itself, so it needs in and out apart. */
     const int direct = TINYAE_I8_MVE && in != out && tinyae_words_aligned_i8(layer);
+    /* The DSP kernel requantizes whole quads itself when it covers every
+     * input and SSAT alone clamps; their sums then never touch scratch, so
+     * a layer widened whole takes all its quads in one block. */
+    const int in_kernel = TINYAE_I8_DSP && !direct && rq.floor == -128 && in_size % 16u == 0u &&
+                          tinyae_words_aligned_i8(layer);
     if (chunk >= in_size && !direct) {
         tinyae_widen_i8(in, in_size, layer->input_zero_point, wide);
     }
-    for (first = 0; first < out_size; first += TINYAE_I8_BLOCK_ROWS) {
-        const uint32_t rows = out_size - first < TINYAE_I8_BLOCK_ROWS ? out_size - first : TINYAE_I8_BLOCK_ROWS;
+    for (first = 0; first < out_size; first += rows) {
+        int requantized;
+        rows = out_size - first;
+        if (!(in_kernel && chunk >= in_size) && rows > TINYAE_I8_BLOCK_ROWS) {
+            rows = TINYAE_I8_BLOCK_ROWS;
+        }
+        if (in_kernel && rows >= 4u) {
+            rows &= ~3u; /* the rows past the last quad: a block of their own */
+        }
+        requantized = in_kernel && rows % 4u == 0u;
 #if TINYAE_I8_MVE
         if (direct) {
             tinyae_rows_mve(layer, first, rows, in, sums);
@@ -534,13 +702,21 @@ static void tinyae_layer_forward_i8(const tinyae_layer_i8 *layer, const int8_t *
 #endif
         for (start = 0; start < in_size; start += chunk) {
             const uint32_t n = in_size - start < chunk ? in_size - start : chunk;
+            const int32_t *from = start == 0u ? layer->bias + first : sums; /* the sums start from the biases */
             if (chunk < in_size) {
                 tinyae_widen_i8(in + start, n, layer->input_zero_point, wide);
             }
-            /* the sums start from the biases */
-            tinyae_accumulate_i8(layer, first, rows, start, n, wide, start == 0u ? layer->bias + first : sums, sums);
+#if TINYAE_I8_DSP
+            if (requantized && start + n == in_size) {
+                tinyae_requantize_quads_i8(layer, &rq, first, rows, start, n, wide, from, out);
+                continue;
+            }
+#endif
+            tinyae_accumulate_i8(layer, first, rows, start, n, wide, from, sums);
         }
-        tinyae_requantize_rows_i8(&rq, first, sums, rows, out + first);
+        if (!requantized) {
+            tinyae_requantize_rows_i8(&rq, first, sums, rows, out + first);
+        }
     }
     if (layer->lut != NULL) {
         for (r = 0; r < out_size; r++) {
