@@ -372,6 +372,19 @@ static void tinyae_requantize_quad_i8(const int32_t *sums, tinyae_quads_i8 *job)
     TINYAE_I8_BLOCK TINYAE_I8_BLOCK TINYAE_I8_BLOCK TINYAE_I8_BLOCK TINYAE_I8_BLOCK TINYAE_I8_BLOCK TINYAE_I8_BLOCK
 #endif
 
+/* The start of a quad, r1 its tiles: the inputs from their start, the
+ * sums from `from`, and a jump to where the first trip starts -- which is
+ * also the branch back from the quad before, so a quad entering its trip
+ * part way pays nothing for it. */
+#define TINYAE_I8_QUAD          \
+    "ldr r2, [sp, #12]\n\t"     \
+    "ldr r0, [sp, #4]\n\t"      \
+    "ldr lr, [sp, #16]\n\t"     \
+    "ldr r3, [sp, #20]\n\t"     \
+    "ldm r2!, {r8-r11}\n\t"     \
+    "str r2, [sp, #12]\n\t"     \
+    "bx r3"
+
 /* For the 4 * quads rows of job: sums[r] = from[r] + dot(row r, x - zp)
  * over 16 * blocks inputs, or, when job->sums is NULL, out[r] = those sums
  * requantized with clamp [-128, 127] (tinyae_output_i8 with floor -128).
@@ -394,24 +407,13 @@ static __attribute__((__naked__, __noinline__)) void tinyae_rows4_dsp(const tiny
         "push {r4-r11, lr}\n\t"
         "sub sp, sp, #4\n\t" /* sp stays 8-byte aligned for the call below */
         "ldm r0, {r1-r12}\n\t"
-        "cbz r6, 1f\n\t"
         "adr.w r0, 3f\n\t" /* the trip's first block */
         "adr.w lr, 4f\n\t" /* its second */
         "sub lr, lr, r0\n\t"
         "mla r6, r6, lr, r0\n\t"
-        "orr r6, r6, #1\n" /* the first trip's entry, a Thumb address */
-        "1:\n\t"
-        "push {r1-r12}\n" /* [sp]: the job, entry an address (or 0: none) */
-        "2:\n\t"          /* a quad: r1 its tiles */
-        "ldr r2, [sp, #12]\n\t"
-        "ldr r0, [sp, #4]\n\t"
-        "ldr lr, [sp, #16]\n\t"
-        "ldr r3, [sp, #20]\n\t"
-        "ldm r2!, {r8-r11}\n\t" /* the sums start from `from` */
-        "str r2, [sp, #12]\n\t"
-        "cmp r3, #0\n\t"
-        "it ne\n\t"
-        "bxne r3\n"
+        "orr r6, r6, #1\n\t" /* the first trip's entry, a Thumb address */
+        "push {r1-r12}\n\t"  /* [sp]: the job, entry an address */
+        TINYAE_I8_QUAD "\n"
         "3:\n\t" TINYAE_I8_BLOCK "4:\n\t" TINYAE_I8_TRIP_REST
         "subs lr, lr, #1\n\t"
         "bne 3b\n\t"
@@ -463,15 +465,13 @@ static __attribute__((__naked__, __noinline__)) void tinyae_rows4_dsp(const tiny
         "strb r11, [r0, #-1]\n\t"
         "str r0, [sp, #36]\n\t"
         "cmp r0, r12\n\t" /* past the last quad's outputs */
-        "bne 2b\n\t"
-        "b 8f\n"
+        "beq 8f\n\t" TINYAE_I8_QUAD "\n"
         "5:\n\t" /* the sums, to be continued by the next chunk */
         "stm r2!, {r8-r11}\n\t"
         "ldr r12, [sp, #44]\n\t"
         "str r2, [sp, #24]\n\t"
         "cmp r2, r12\n\t"
-        "bne 2b\n\t"
-        "b 8f\n"
+        "beq 8f\n\t" TINYAE_I8_QUAD "\n"
         "6:\n\t" /* a shift outside [33, 62]: this quad in C */
         "str r1, [sp]\n\t"
         "push {r8-r11}\n\t"
@@ -483,7 +483,7 @@ static __attribute__((__naked__, __noinline__)) void tinyae_rows4_dsp(const tiny
         "ldr r0, [sp, #36]\n\t"
         "ldr r12, [sp, #44]\n\t"
         "cmp r0, r12\n\t"
-        "bne 2b\n"
+        "beq 8f\n\t" TINYAE_I8_QUAD "\n"
         "8:\n\t"
         "add sp, sp, #52\n\t"
         "pop {r4-r11, pc}\n\t");
