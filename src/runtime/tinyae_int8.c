@@ -359,17 +359,18 @@ static void tinyae_requantize_quad_i8(const int32_t *sums, tinyae_quads_i8 *job)
 /* A block: 16 inputs, four tiles. */
 #define TINYAE_I8_BLOCK TINYAE_I8_TILE TINYAE_I8_TILE TINYAE_I8_TILE TINYAE_I8_TILE
 
-/* A loop trip: TINYAE_I8_TRIP_BLOCKS blocks, 128 inputs, so that the loop's
- * SUBS + BNE (4 cycles) weighs 1/32 cycle a tile; a quad whose blocks are
- * not a multiple of 8 enters its first trip part way, with one computed
- * jump. At -Os a trip is one block: a ninth of the code. */
+/* A loop trip: TINYAE_I8_TRIP_BLOCKS blocks, 160 inputs, one chunk
+ * (TINYAE_I8_CHUNK_INPUTS), so that a quad of a chunk or of a smaller layer
+ * is one trip; a quad whose blocks are fewer enters the trip part way, with
+ * the jump that starts every quad (TINYAE_I8_QUAD). At -Os a trip is one
+ * block: a tenth of the code. */
 #if defined(__OPTIMIZE_SIZE__)
 #define TINYAE_I8_TRIP_BLOCKS 1u
 #define TINYAE_I8_TRIP_REST ""
 #else
-#define TINYAE_I8_TRIP_BLOCKS 8u
+#define TINYAE_I8_TRIP_BLOCKS 10u
 #define TINYAE_I8_TRIP_REST \
-    TINYAE_I8_BLOCK TINYAE_I8_BLOCK TINYAE_I8_BLOCK TINYAE_I8_BLOCK TINYAE_I8_BLOCK TINYAE_I8_BLOCK TINYAE_I8_BLOCK
+    TINYAE_I8_BLOCK TINYAE_I8_BLOCK TINYAE_I8_BLOCK TINYAE_I8_BLOCK TINYAE_I8_BLOCK TINYAE_I8_BLOCK TINYAE_I8_BLOCK TINYAE_I8_BLOCK TINYAE_I8_BLOCK
 #endif
 
 /* The start of a quad, r1 its tiles: the inputs from their start, the
