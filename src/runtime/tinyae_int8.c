@@ -54,6 +54,14 @@
 #define TINYAE_I8_DSP 0
 #endif
 
+/* The DSP kernel requantizes the outputs itself, except at -Os, where the
+ * sums go through scratch and the C loop requantizes them: 500 bytes less. */
+#if TINYAE_I8_DSP && !defined(__OPTIMIZE_SIZE__)
+#define TINYAE_I8_KERNEL_REQUANT 1
+#else
+#define TINYAE_I8_KERNEL_REQUANT 0
+#endif
+
 #if defined(__ARM_FEATURE_MVE) && defined(__GNUC__) && !defined(TINYAE_NO_ASM)
 #define TINYAE_I8_MVE 1
 #include <arm_mve.h>
@@ -182,6 +190,7 @@ static void tinyae_widen_i8(const int8_t *x, uint32_t n, int8_t zero_point, uint
      * by 8 gives (x1, x3). */
     const uint32_t minus_zp = ((uint32_t)(-(int32_t)zero_point) & 0xFFFFu) * 0x00010001u;
     const uint32_t groups = n / 4u;
+#if !defined(__OPTIMIZE_SIZE__)
     const int8_t *from = x;
     uint32_t *to = wide;
     /* Four groups a trip: one run of four loads, stores with immediate
@@ -203,6 +212,7 @@ static void tinyae_widen_i8(const int8_t *x, uint32_t n, int8_t zero_point, uint
         from += 16;
         to += 8;
     }
+#endif
     for (; g < groups; g++) {
         uint32_t four; /* x[4g..4g+3] */
         __builtin_memcpy(&four, x + 4u * g, sizeof four);
@@ -300,6 +310,7 @@ typedef struct {
     const void *end;             /* 44: sums + 4 * quads, or out + 4 * quads */
 } tinyae_quads_i8;
 
+#if TINYAE_I8_KERNEL_REQUANT
 /* The DSP kernel's requantization of one quad when one of its shifts is
  * outside [33, 62] (a real multiplier of 1/8 or more, rare): called from
  * the assembly with the quad's four sums, it writes the quad's outputs with
@@ -323,6 +334,7 @@ static void tinyae_requantize_quad_i8(const int32_t *sums, tinyae_quads_i8 *job)
     job->shift += 4;
     job->out += 4;
 }
+#endif
 
 /* One tile: four inputs for four rows (16 multiply-accumulates). The two
  * packed input words and the tile's four words, one per row, are loaded in
@@ -386,6 +398,76 @@ static void tinyae_requantize_quad_i8(const int32_t *sums, tinyae_quads_i8 *job)
     "str r2, [sp, #12]\n\t"     \
     "bx r3"
 
+#if TINYAE_I8_KERNEL_REQUANT
+/* The requantization of a quad (see tinyae_rows4_dsp), its loads, and its
+ * way out to C for a shift outside [33, 62]. */
+#define TINYAE_I8_REQUANT_LOADS \
+    "ldr r3, [sp, #28]\n\t" /* multiplier */ \
+    "ldr r4, [sp, #32]\n\t" /* shift */
+#define TINYAE_I8_REQUANT \
+    "cmp r2, #0\n\t" \
+    "bne 5f\n\t" \
+    "ldrb r2, [r4], #4\n\t" \
+    "ldrb r5, [r4, #-3]\n\t" \
+    "ldrb r6, [r4, #-2]\n\t" \
+    "ldrb r7, [r4, #-1]\n\t" \
+    "sub r2, r2, #33\n\t" \
+    "sub r5, r5, #33\n\t" \
+    "sub r6, r6, #33\n\t" \
+    "sub r7, r7, #33\n\t" \
+    "orr r0, r2, r5\n\t" \
+    "orr r0, r0, r6\n\t" \
+    "orr r0, r0, r7\n\t" \
+    "cmp r0, #29\n\t" /* all four in [0, 29] (an or above 29 may be a false alarm: C then) */ \
+    "bhi 6f\n\t" \
+    "str r4, [sp, #32]\n\t" \
+    "ldm r3!, {r0, r4, r12, lr}\n\t" \
+    "str r3, [sp, #28]\n\t" \
+    "smmul r8, r8, r0\n\t" \
+    "smmul r9, r9, r4\n\t" \
+    "smmul r10, r10, r12\n\t" \
+    "smmul r11, r11, lr\n\t" \
+    "asr r8, r8, r2\n\t" \
+    "asr r9, r9, r5\n\t" \
+    "asr r10, r10, r6\n\t" \
+    "asr r11, r11, r7\n\t" \
+    "ldr lr, [sp, #40]\n\t" /* round */ \
+    "ldr r0, [sp, #36]\n\t" /* out */ \
+    "ldr r12, [sp, #44]\n\t" \
+    "add r8, r8, lr\n\t" \
+    "add r9, r9, lr\n\t" \
+    "add r10, r10, lr\n\t" \
+    "add r11, r11, lr\n\t" \
+    "ssat r8, #8, r8, asr #1\n\t" \
+    "ssat r9, #8, r9, asr #1\n\t" \
+    "ssat r10, #8, r10, asr #1\n\t" \
+    "ssat r11, #8, r11, asr #1\n\t" \
+    "strb r8, [r0], #4\n\t" \
+    "strb r9, [r0, #-3]\n\t" \
+    "strb r10, [r0, #-2]\n\t" \
+    "strb r11, [r0, #-1]\n\t" \
+    "str r0, [sp, #36]\n\t" \
+    "cmp r0, r12\n\t" /* past the last quad's outputs */ \
+    "beq 8f\n\t" TINYAE_I8_QUAD "\n"
+#define TINYAE_I8_REQUANT_SLOW \
+    "6:\n\t" /* a shift outside [33, 62]: this quad in C */ \
+    "str r1, [sp]\n\t" \
+    "push {r8-r11}\n\t" \
+    "mov r0, sp\n\t" \
+    "add r1, sp, #16\n\t" \
+    "bl tinyae_requantize_quad_i8\n\t" \
+    "add sp, sp, #16\n\t" \
+    "ldr r1, [sp]\n\t" \
+    "ldr r0, [sp, #36]\n\t" \
+    "ldr r12, [sp, #44]\n\t" \
+    "cmp r0, r12\n\t" \
+    "beq 8f\n\t" TINYAE_I8_QUAD "\n"
+#else
+#define TINYAE_I8_REQUANT_LOADS ""
+#define TINYAE_I8_REQUANT ""
+#define TINYAE_I8_REQUANT_SLOW ""
+#endif
+
 /* For the 4 * quads rows of job: sums[r] = from[r] + dot(row r, x - zp)
  * over 16 * blocks inputs, or, when job->sums is NULL, out[r] = those sums
  * requantized with clamp [-128, 127] (tinyae_output_i8 with floor -128).
@@ -420,71 +502,16 @@ static __attribute__((__naked__, __noinline__)) void tinyae_rows4_dsp(const tiny
         "bne 3b\n\t"
         "ldr r2, [sp, #24]\n\t" /* sums */
         "ldr r5, [sp, #8]\n\t"
-        "ldr r3, [sp, #28]\n\t" /* multiplier */
-        "ldr r4, [sp, #32]\n\t" /* shift */
+        TINYAE_I8_REQUANT_LOADS
         "add r1, r1, r5\n\t"    /* the next quad's tiles */
-        "cmp r2, #0\n\t"
-        "bne 5f\n\t"
-        "ldrb r2, [r4], #4\n\t"
-        "ldrb r5, [r4, #-3]\n\t"
-        "ldrb r6, [r4, #-2]\n\t"
-        "ldrb r7, [r4, #-1]\n\t"
-        "sub r2, r2, #33\n\t"
-        "sub r5, r5, #33\n\t"
-        "sub r6, r6, #33\n\t"
-        "sub r7, r7, #33\n\t"
-        "orr r0, r2, r5\n\t"
-        "orr r0, r0, r6\n\t"
-        "orr r0, r0, r7\n\t"
-        "cmp r0, #29\n\t" /* all four in [0, 29] (an or above 29 may be a false alarm: C then) */
-        "bhi 6f\n\t"
-        "str r4, [sp, #32]\n\t"
-        "ldm r3!, {r0, r4, r12, lr}\n\t"
-        "str r3, [sp, #28]\n\t"
-        "smmul r8, r8, r0\n\t"
-        "smmul r9, r9, r4\n\t"
-        "smmul r10, r10, r12\n\t"
-        "smmul r11, r11, lr\n\t"
-        "asr r8, r8, r2\n\t"
-        "asr r9, r9, r5\n\t"
-        "asr r10, r10, r6\n\t"
-        "asr r11, r11, r7\n\t"
-        "ldr lr, [sp, #40]\n\t" /* round */
-        "ldr r0, [sp, #36]\n\t" /* out */
-        "ldr r12, [sp, #44]\n\t"
-        "add r8, r8, lr\n\t"
-        "add r9, r9, lr\n\t"
-        "add r10, r10, lr\n\t"
-        "add r11, r11, lr\n\t"
-        "ssat r8, #8, r8, asr #1\n\t"
-        "ssat r9, #8, r9, asr #1\n\t"
-        "ssat r10, #8, r10, asr #1\n\t"
-        "ssat r11, #8, r11, asr #1\n\t"
-        "strb r8, [r0], #4\n\t"
-        "strb r9, [r0, #-3]\n\t"
-        "strb r10, [r0, #-2]\n\t"
-        "strb r11, [r0, #-1]\n\t"
-        "str r0, [sp, #36]\n\t"
-        "cmp r0, r12\n\t" /* past the last quad's outputs */
-        "beq 8f\n\t" TINYAE_I8_QUAD "\n"
+        TINYAE_I8_REQUANT
         "5:\n\t" /* the sums, to be continued by the next chunk */
         "stm r2!, {r8-r11}\n\t"
         "ldr r12, [sp, #44]\n\t"
         "str r2, [sp, #24]\n\t"
         "cmp r2, r12\n\t"
         "beq 8f\n\t" TINYAE_I8_QUAD "\n"
-        "6:\n\t" /* a shift outside [33, 62]: this quad in C */
-        "str r1, [sp]\n\t"
-        "push {r8-r11}\n\t"
-        "mov r0, sp\n\t"
-        "add r1, sp, #16\n\t"
-        "bl tinyae_requantize_quad_i8\n\t"
-        "add sp, sp, #16\n\t"
-        "ldr r1, [sp]\n\t"
-        "ldr r0, [sp, #36]\n\t"
-        "ldr r12, [sp, #44]\n\t"
-        "cmp r0, r12\n\t"
-        "beq 8f\n\t" TINYAE_I8_QUAD "\n"
+        TINYAE_I8_REQUANT_SLOW
         "8:\n\t"
         "add sp, sp, #52\n\t"
         "pop {r4-r11, pc}\n\t");
@@ -671,7 +698,7 @@ static uint32_t tinyae_chunk_inputs_i8(const tinyae_model_i8 *model, uint32_t in
     return model->layer_count == 1u || in_size < TINYAE_I8_CHUNK_INPUTS ? in_size : TINYAE_I8_CHUNK_INPUTS;
 }
 
-#if TINYAE_I8_DSP
+#if TINYAE_I8_KERNEL_REQUANT
 /* out[r] = the requantized sum from[r] + dot(row first + r, x - zp) over the
  * inputs from start on, which are the layer's last n, for r < rows: the DSP
  * kernel requantizes each quad while its sums are in registers. rows: a
@@ -711,7 +738,7 @@ static void tinyae_layer_forward_i8(const tinyae_layer_i8 *layer, const int8_t *
     /* The DSP kernel requantizes whole quads itself when it covers every
      * input and SSAT alone clamps; their sums then never touch scratch, so
      * a layer widened whole takes all its quads in one block. */
-    const int in_kernel = TINYAE_I8_DSP && !direct && rq.floor == -128 && in_size % 16u == 0u &&
+    const int in_kernel = TINYAE_I8_KERNEL_REQUANT && !direct && rq.floor == -128 && in_size % 16u == 0u &&
                           tinyae_words_aligned_i8(layer);
     if (chunk >= in_size && !direct) {
         tinyae_widen_i8(in, in_size, layer->input_zero_point, wide);
@@ -739,7 +766,7 @@ static void tinyae_layer_forward_i8(const tinyae_layer_i8 *layer, const int8_t *
             if (chunk < in_size) {
                 tinyae_widen_i8(in + start, n, layer->input_zero_point, wide);
             }
-#if TINYAE_I8_DSP
+#if TINYAE_I8_KERNEL_REQUANT
             if (requantized && start + n == in_size) {
                 tinyae_requantize_quads_i8(layer, &rq, first, rows, start, n, wide, from, out);
                 continue;
