@@ -296,18 +296,18 @@ static inline int8_t tinyae_saturate_i8(const tinyae_requant_i8 *rq, uint32_t o,
 /* What tinyae_rows4_dsp reads; the order of the fields is the assembly's
  * (it copies the struct to its stack and reads it by offset). */
 typedef struct {
-    const int8_t *w;             /* 0: the first quad's tiles of these inputs (word-aligned) */
-    const uint32_t *wide;        /* 4: (4 * blocks) packed words of 16 * blocks inputs */
-    uint32_t skip;               /* 8: bytes from the end of a quad's tiles of these inputs to the next quad's */
-    const int32_t *from;         /* 12: (4 * quads) sums to start from (may be sums) */
-    uint32_t trips;              /* 16: loop trips per quad, ceil(blocks / TINYAE_I8_TRIP_BLOCKS) */
-    uint32_t entry;              /* 20: blocks the first trip leaves out (the copy holds its address) */
-    int32_t *sums;               /* 24: (4 * quads) where the sums go, or NULL: requantized into out */
-    const int32_t *multiplier;   /* 28: (4 * quads) the quads' rows' requantization (sums NULL) */
-    const uint8_t *shift;        /* 32: (4 * quads) */
-    int8_t *out;                 /* 36: (4 * quads) */
-    int32_t round;               /* 40: 1 + 2 * requant zero point */
-    const void *end;             /* 44: sums + 4 * quads, or out + 4 * quads */
+    const int8_t *w;           /* 0: the first quad's tiles of these inputs (word-aligned) */
+    const uint32_t *wide;      /* 4: (4 * blocks) packed words of 16 * blocks inputs */
+    uint32_t skip;             /* 8: bytes from the end of a quad's tiles of these inputs to the next quad's */
+    const int32_t *from;       /* 12: (4 * quads) sums to start from (may be sums) */
+    uint32_t trips;            /* 16: loop trips per quad, ceil(blocks / TINYAE_I8_TRIP_BLOCKS) */
+    uint32_t entry;            /* 20: blocks the first trip leaves out (the copy holds its address) */
+    int32_t *sums;             /* 24: (4 * quads) where the sums go, or NULL: requantized into out */
+    const int32_t *multiplier; /* 28: (4 * quads) the quads' rows' requantization (sums NULL) */
+    const uint8_t *shift;      /* 32: (4 * quads) */
+    int8_t *out;               /* 36: (4 * quads) */
+    int32_t round;             /* 40: 1 + 2 * requant zero point */
+    const void *end;           /* 44: sums + 4 * quads, or out + 4 * quads */
 } tinyae_quads_i8;
 
 #if TINYAE_I8_KERNEL_REQUANT
@@ -317,8 +317,8 @@ typedef struct {
  * the same code as every other path and moves job's multiplier, shift and
  * out on to the next quad. sums: (4). The assembler name is fixed so that
  * the assembly can call it from C and C++ alike. */
-static void tinyae_requantize_quad_i8(const int32_t *sums, tinyae_quads_i8 *job) __asm__(
-    "tinyae_requantize_quad_i8") __attribute__((__used__));
+static void tinyae_requantize_quad_i8(const int32_t *sums, tinyae_quads_i8 *job) __asm__("tinyae_requantize_quad_i8")
+    __attribute__((__used__));
 static void tinyae_requantize_quad_i8(const int32_t *sums, tinyae_quads_i8 *job)
 {
     tinyae_requant_i8 rq;
@@ -381,86 +381,87 @@ static void tinyae_requantize_quad_i8(const int32_t *sums, tinyae_quads_i8 *job)
 #define TINYAE_I8_TRIP_REST ""
 #else
 #define TINYAE_I8_TRIP_BLOCKS 10u
-#define TINYAE_I8_TRIP_REST \
-    TINYAE_I8_BLOCK TINYAE_I8_BLOCK TINYAE_I8_BLOCK TINYAE_I8_BLOCK TINYAE_I8_BLOCK TINYAE_I8_BLOCK TINYAE_I8_BLOCK TINYAE_I8_BLOCK TINYAE_I8_BLOCK
+#define TINYAE_I8_TRIP_REST                                                                                         \
+    TINYAE_I8_BLOCK TINYAE_I8_BLOCK TINYAE_I8_BLOCK TINYAE_I8_BLOCK TINYAE_I8_BLOCK TINYAE_I8_BLOCK TINYAE_I8_BLOCK \
+        TINYAE_I8_BLOCK TINYAE_I8_BLOCK
 #endif
 
 /* The start of a quad, r1 its tiles: the inputs from their start, the
  * sums from `from`, and a jump to where the first trip starts -- which is
  * also the branch back from the quad before, so a quad entering its trip
  * part way pays nothing for it. */
-#define TINYAE_I8_QUAD          \
-    "ldr r2, [sp, #12]\n\t"     \
-    "ldr r0, [sp, #4]\n\t"      \
-    "ldr lr, [sp, #16]\n\t"     \
-    "ldr r3, [sp, #20]\n\t"     \
-    "ldm r2!, {r8-r11}\n\t"     \
-    "str r2, [sp, #12]\n\t"     \
+#define TINYAE_I8_QUAD      \
+    "ldr r2, [sp, #12]\n\t" \
+    "ldr r0, [sp, #4]\n\t"  \
+    "ldr lr, [sp, #16]\n\t" \
+    "ldr r3, [sp, #20]\n\t" \
+    "ldm r2!, {r8-r11}\n\t" \
+    "str r2, [sp, #12]\n\t" \
     "bx r3"
 
 #if TINYAE_I8_KERNEL_REQUANT
 /* The requantization of a quad (see tinyae_rows4_dsp), its loads, and its
  * way out to C for a shift outside [33, 62]. */
-#define TINYAE_I8_REQUANT_LOADS \
+#define TINYAE_I8_REQUANT_LOADS              \
     "ldr r3, [sp, #28]\n\t" /* multiplier */ \
     "ldr r4, [sp, #32]\n\t" /* shift */
-#define TINYAE_I8_REQUANT \
-    "cmp r2, #0\n\t" \
-    "bne 5f\n\t" \
-    "ldrb r2, [r4], #4\n\t" \
-    "ldrb r5, [r4, #-3]\n\t" \
-    "ldrb r6, [r4, #-2]\n\t" \
-    "ldrb r7, [r4, #-1]\n\t" \
-    "sub r2, r2, #33\n\t" \
-    "sub r5, r5, #33\n\t" \
-    "sub r6, r6, #33\n\t" \
-    "sub r7, r7, #33\n\t" \
-    "orr r0, r2, r5\n\t" \
-    "orr r0, r0, r6\n\t" \
-    "orr r0, r0, r7\n\t" \
+#define TINYAE_I8_REQUANT                                                                     \
+    "cmp r2, #0\n\t"                                                                          \
+    "bne 5f\n\t"                                                                              \
+    "ldrb r2, [r4], #4\n\t"                                                                   \
+    "ldrb r5, [r4, #-3]\n\t"                                                                  \
+    "ldrb r6, [r4, #-2]\n\t"                                                                  \
+    "ldrb r7, [r4, #-1]\n\t"                                                                  \
+    "sub r2, r2, #33\n\t"                                                                     \
+    "sub r5, r5, #33\n\t"                                                                     \
+    "sub r6, r6, #33\n\t"                                                                     \
+    "sub r7, r7, #33\n\t"                                                                     \
+    "orr r0, r2, r5\n\t"                                                                      \
+    "orr r0, r0, r6\n\t"                                                                      \
+    "orr r0, r0, r7\n\t"                                                                      \
     "cmp r0, #29\n\t" /* all four in [0, 29] (an or above 29 may be a false alarm: C then) */ \
-    "bhi 6f\n\t" \
-    "str r4, [sp, #32]\n\t" \
-    "ldm r3!, {r0, r4, r12, lr}\n\t" \
-    "str r3, [sp, #28]\n\t" \
-    "smmul r8, r8, r0\n\t" \
-    "smmul r9, r9, r4\n\t" \
-    "smmul r10, r10, r12\n\t" \
-    "smmul r11, r11, lr\n\t" \
-    "asr r8, r8, r2\n\t" \
-    "asr r9, r9, r5\n\t" \
-    "asr r10, r10, r6\n\t" \
-    "asr r11, r11, r7\n\t" \
-    "ldr lr, [sp, #40]\n\t" /* round */ \
-    "ldr r0, [sp, #36]\n\t" /* out */ \
-    "ldr r12, [sp, #44]\n\t" \
-    "add r8, r8, lr\n\t" \
-    "add r9, r9, lr\n\t" \
-    "add r10, r10, lr\n\t" \
-    "add r11, r11, lr\n\t" \
-    "ssat r8, #8, r8, asr #1\n\t" \
-    "ssat r9, #8, r9, asr #1\n\t" \
-    "ssat r10, #8, r10, asr #1\n\t" \
-    "ssat r11, #8, r11, asr #1\n\t" \
-    "strb r8, [r0], #4\n\t" \
-    "strb r9, [r0, #-3]\n\t" \
-    "strb r10, [r0, #-2]\n\t" \
-    "strb r11, [r0, #-1]\n\t" \
-    "str r0, [sp, #36]\n\t" \
-    "cmp r0, r12\n\t" /* past the last quad's outputs */ \
+    "bhi 6f\n\t"                                                                              \
+    "str r4, [sp, #32]\n\t"                                                                   \
+    "ldm r3!, {r0, r4, r12, lr}\n\t"                                                          \
+    "str r3, [sp, #28]\n\t"                                                                   \
+    "smmul r8, r8, r0\n\t"                                                                    \
+    "smmul r9, r9, r4\n\t"                                                                    \
+    "smmul r10, r10, r12\n\t"                                                                 \
+    "smmul r11, r11, lr\n\t"                                                                  \
+    "asr r8, r8, r2\n\t"                                                                      \
+    "asr r9, r9, r5\n\t"                                                                      \
+    "asr r10, r10, r6\n\t"                                                                    \
+    "asr r11, r11, r7\n\t"                                                                    \
+    "ldr lr, [sp, #40]\n\t" /* round */                                                       \
+    "ldr r0, [sp, #36]\n\t" /* out */                                                         \
+    "ldr r12, [sp, #44]\n\t"                                                                  \
+    "add r8, r8, lr\n\t"                                                                      \
+    "add r9, r9, lr\n\t"                                                                      \
+    "add r10, r10, lr\n\t"                                                                    \
+    "add r11, r11, lr\n\t"                                                                    \
+    "ssat r8, #8, r8, asr #1\n\t"                                                             \
+    "ssat r9, #8, r9, asr #1\n\t"                                                             \
+    "ssat r10, #8, r10, asr #1\n\t"                                                           \
+    "ssat r11, #8, r11, asr #1\n\t"                                                           \
+    "strb r8, [r0], #4\n\t"                                                                   \
+    "strb r9, [r0, #-3]\n\t"                                                                  \
+    "strb r10, [r0, #-2]\n\t"                                                                 \
+    "strb r11, [r0, #-1]\n\t"                                                                 \
+    "str r0, [sp, #36]\n\t"                                                                   \
+    "cmp r0, r12\n\t" /* past the last quad's outputs */                                      \
     "beq 8f\n\t" TINYAE_I8_QUAD "\n"
-#define TINYAE_I8_REQUANT_SLOW \
+#define TINYAE_I8_REQUANT_SLOW                              \
     "6:\n\t" /* a shift outside [33, 62]: this quad in C */ \
-    "str r1, [sp]\n\t" \
-    "push {r8-r11}\n\t" \
-    "mov r0, sp\n\t" \
-    "add r1, sp, #16\n\t" \
-    "bl tinyae_requantize_quad_i8\n\t" \
-    "add sp, sp, #16\n\t" \
-    "ldr r1, [sp]\n\t" \
-    "ldr r0, [sp, #36]\n\t" \
-    "ldr r12, [sp, #44]\n\t" \
-    "cmp r0, r12\n\t" \
+    "str r1, [sp]\n\t"                                      \
+    "push {r8-r11}\n\t"                                     \
+    "mov r0, sp\n\t"                                        \
+    "add r1, sp, #16\n\t"                                   \
+    "bl tinyae_requantize_quad_i8\n\t"                      \
+    "add sp, sp, #16\n\t"                                   \
+    "ldr r1, [sp]\n\t"                                      \
+    "ldr r0, [sp, #36]\n\t"                                 \
+    "ldr r12, [sp, #44]\n\t"                                \
+    "cmp r0, r12\n\t"                                       \
     "beq 8f\n\t" TINYAE_I8_QUAD "\n"
 #else
 #define TINYAE_I8_REQUANT_LOADS ""
@@ -496,22 +497,20 @@ static __attribute__((__naked__, __noinline__)) void tinyae_rows4_dsp(const tiny
         "mla r6, r6, lr, r0\n\t"
         "orr r6, r6, #1\n\t" /* the first trip's entry, a Thumb address */
         "push {r1-r12}\n\t"  /* [sp]: the job, entry an address */
-        TINYAE_I8_QUAD "\n"
+        TINYAE_I8_QUAD
+        "\n"
         "3:\n\t" TINYAE_I8_BLOCK "4:\n\t" TINYAE_I8_TRIP_REST
         "subs lr, lr, #1\n\t"
         "bne 3b\n\t"
-        "ldr r2, [sp, #24]\n\t" /* sums */
-        "ldr r5, [sp, #8]\n\t"
-        TINYAE_I8_REQUANT_LOADS
-        "add r1, r1, r5\n\t"    /* the next quad's tiles */
+        "ldr r2, [sp, #24]\n\t"                                             /* sums */
+        "ldr r5, [sp, #8]\n\t" TINYAE_I8_REQUANT_LOADS "add r1, r1, r5\n\t" /* the next quad's tiles */
         TINYAE_I8_REQUANT
         "5:\n\t" /* the sums, to be continued by the next chunk */
         "stm r2!, {r8-r11}\n\t"
         "ldr r12, [sp, #44]\n\t"
         "str r2, [sp, #24]\n\t"
         "cmp r2, r12\n\t"
-        "beq 8f\n\t" TINYAE_I8_QUAD "\n"
-        TINYAE_I8_REQUANT_SLOW
+        "beq 8f\n\t" TINYAE_I8_QUAD "\n" TINYAE_I8_REQUANT_SLOW
         "8:\n\t"
         "add sp, sp, #52\n\t"
         "pop {r4-r11, pc}\n\t");
