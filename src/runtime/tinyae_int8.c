@@ -408,10 +408,10 @@ static void tinyae_requantize_quad_i8(const int32_t *sums, tinyae_quads_i8 *job)
 #define TINYAE_I8_REQUANT                                                                     \
     "cmp r2, #0\n\t"                                                                          \
     "bne 5f\n\t"                                                                              \
-    "ldrb r2, [r4], #4\n\t"                                                                   \
-    "ldrb r5, [r4, #-3]\n\t"                                                                  \
-    "ldrb r6, [r4, #-2]\n\t"                                                                  \
-    "ldrb r7, [r4, #-1]\n\t"                                                                  \
+    "ldrb r5, [r4, #1]\n\t"                                                                   \
+    "ldrb r6, [r4, #2]\n\t"                                                                   \
+    "ldrb r7, [r4, #3]\n\t"                                                                   \
+    "ldrb r2, [r4], #4\n\t" /* the base update last: no load waits for it */                  \
     "sub r2, r2, #33\n\t"                                                                     \
     "sub r5, r5, #33\n\t"                                                                     \
     "sub r6, r6, #33\n\t"                                                                     \
