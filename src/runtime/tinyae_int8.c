@@ -20,11 +20,13 @@
  * bytes of a weight word need no reordering. The weights come in tiles of
  * four rows by four inputs (tinyae.h, weight layout): the words four rows
  * need for four inputs are adjacent. With the DSP extension
- * (Cortex-M4/M7/M33/M55) four output rows are computed at once, 16 inputs
- * per loop trip, in a function written in assembly (tinyae_rows4_dsp): it
- * is tuned for cycles, not instructions -- one run of six single loads per
- * tile, which the Cortex-M4 pipelines at one cycle each after the first,
- * instead of LDRD/LDM, which cost 1 + N (docs/cycle-model.md). Elsewhere,
+ * (Cortex-M4/M7/M33/M55) four output rows are computed at once, a chunk of
+ * inputs per loop trip, in a function written in assembly
+ * (tinyae_rows4_dsp): it is tuned for cycles, not instructions -- one run of
+ * six single loads per tile, which the Cortex-M4 pipelines at one cycle each
+ * after the first, instead of LDRD/LDM, which cost 1 + N
+ * (docs/cycle-model.md) -- and requantizes each quad of rows while its sums
+ * are in registers. Elsewhere,
  * for the rows and inputs past the last whole quad and block, or with
  * TINYAE_NO_ASM defined, portable C reads the same packed words and tiles.
  * With Helium (MVE, Cortex-M55) nothing is widened: tinyae_rows_mve
@@ -32,16 +34,18 @@
  * zero point out afterwards.
  * Every path adds exactly the same integers in int32 (no overflow is
  * possible, see tinyae.h, so the order of the additions does not matter) and
- * requantizes with the same code, so they agree bit for bit.
+ * requantizes with the same integer rule (the kernel's assembly computes
+ * tinyae_rescale's usual case, and hands the rest to it), so they agree bit
+ * for bit.
  *
  * RAM: widening a whole 784-input layer would take 1,568 bytes, twice the
  * float32 runtime's whole scratch. The rows of a layer are therefore taken in
  * blocks of TINYAE_I8_BLOCK_ROWS whose int32 sums live in scratch, and each
  * block walks the input chunk by chunk, widening every chunk anew (a
- * single-chunk input is widened once per layer). Widening costs about two
- * instructions per input, so re-widening per block of 64 rows adds about
- * 2/64 instruction per multiply-accumulate; the kernel's set-up per quad of
- * rows and chunk costs about 30 cycles per 4 * 160 of them (docs/int8.md).
+ * single-chunk input is widened once per layer). Widening costs about 1.6
+ * cycles per input on the Cortex-M4, so re-widening per block of 64 rows
+ * adds about 1.6/64 cycle per multiply-accumulate; between chunks the
+ * kernel stores and reloads a quad's four sums (docs/int8.md).
  */
 #include "tinyae.h"
 
@@ -470,8 +474,9 @@ static void tinyae_requantize_quad_i8(const int32_t *sums, tinyae_quads_i8 *job)
 #endif
 
 /* For the 4 * quads rows of job: sums[r] = from[r] + dot(row r, x - zp)
- * over 16 * blocks inputs, or, when job->sums is NULL, out[r] = those sums
- * requantized with clamp [-128, 127] (tinyae_output_i8 with floor -128).
+ * over 16 * blocks inputs, or, when job->sums is NULL (never at -Os, see
+ * TINYAE_I8_KERNEL_REQUANT), out[r] = those sums requantized with clamp
+ * [-128, 127] (tinyae_output_i8 with floor -128).
  * Four rows at a time share each load of the widened input and keep their
  * sums in registers; their weights are one run of tiles, read through one
  * pointer: 23 cycles per 16 multiply-accumulates on the Cortex-M4's timings
