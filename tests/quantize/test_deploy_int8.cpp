@@ -182,7 +182,7 @@ std::string with_first_values(std::string header, const std::string& array, cons
 // `array`'s initializer in `header` replaced by `initializer`.
 std::string with_initializer(std::string header, const std::string& array, const std::string& initializer) {
   const std::size_t begin = header.find("= {", header.find(array + "[")) + 2;
-  header.replace(begin, header.find("};", begin) - begin, initializer);
+  header.replace(begin, header.find("};", begin) + 1 - begin, initializer);  // through its closing brace
   return header;
 }
 
