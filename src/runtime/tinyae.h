@@ -254,9 +254,10 @@ typedef struct {
 
 /* How tinyae_run_i8 walks a layer: the int32 sums of up to
  * TINYAE_I8_BLOCK_ROWS output rows at a time, its input widened to int16 up to
- * TINYAE_I8_CHUNK_INPUTS at a time (a multiple of 32, the kernel's loop
- * step). Chosen so that the tutorial autoencoder needs no more scratch than
- * float32; the exporter's scratch formula uses the same two numbers. */
+ * TINYAE_I8_CHUNK_INPUTS at a time (a multiple of 16, the DSP kernel's
+ * block; its loop trip is one chunk). Chosen so that the tutorial
+ * autoencoder needs no more scratch than float32; the exporter's scratch
+ * formula uses the same two numbers. */
 #define TINYAE_I8_CHUNK_INPUTS 160u
 #define TINYAE_I8_BLOCK_ROWS 64u
 

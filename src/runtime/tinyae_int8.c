@@ -20,11 +20,13 @@
  * bytes of a weight word need no reordering. The weights come in tiles of
  * four rows by four inputs (tinyae.h, weight layout): the words four rows
  * need for four inputs are adjacent. With the DSP extension
- * (Cortex-M4/M7/M33/M55) four output rows are computed at once, 16 inputs
- * per loop trip, in a function written in assembly (tinyae_rows4_dsp): it
- * is tuned for cycles, not instructions -- one run of six single loads per
- * tile, which the Cortex-M4 pipelines at one cycle each after the first,
- * instead of LDRD/LDM, which cost 1 + N (docs/cycle-model.md). Elsewhere,
+ * (Cortex-M4/M7/M33/M55) four output rows are computed at once, a chunk of
+ * inputs per loop trip, in a function written in assembly
+ * (tinyae_rows4_dsp): it is tuned for cycles, not instructions -- one run of
+ * six single loads per tile, which the Cortex-M4 pipelines at one cycle each
+ * after the first, instead of LDRD/LDM, which cost 1 + N
+ * (docs/cycle-model.md) -- and requantizes each quad of rows while its sums
+ * are in registers. Elsewhere,
  * for the rows and inputs past the last whole quad and block, or with
  * TINYAE_NO_ASM defined, portable C reads the same packed words and tiles.
  * With Helium (MVE, Cortex-M55) nothing is widened: tinyae_rows_mve
@@ -32,16 +34,18 @@
  * zero point out afterwards.
  * Every path adds exactly the same integers in int32 (no overflow is
  * possible, see tinyae.h, so the order of the additions does not matter) and
- * requantizes with the same code, so they agree bit for bit.
+ * requantizes with the same integer rule (the kernel's assembly computes
+ * tinyae_rescale's usual case, and hands the rest to it), so they agree bit
+ * for bit.
  *
  * RAM: widening a whole 784-input layer would take 1,568 bytes, twice the
  * float32 runtime's whole scratch. The rows of a layer are therefore taken in
  * blocks of TINYAE_I8_BLOCK_ROWS whose int32 sums live in scratch, and each
  * block walks the input chunk by chunk, widening every chunk anew (a
- * single-chunk input is widened once per layer). Widening costs about two
- * instructions per input, so re-widening per block of 64 rows adds about
- * 2/64 instruction per multiply-accumulate; the kernel's set-up per quad of
- * rows and chunk costs about 30 cycles per 4 * 160 of them (docs/int8.md).
+ * single-chunk input is widened once per layer). Widening costs about 1.6
+ * cycles per input on the Cortex-M4, so re-widening per block of 64 rows
+ * adds about 1.6/64 cycle per multiply-accumulate; between chunks the
+ * kernel stores and reloads a quad's four sums (docs/int8.md).
  */
 #include "tinyae.h"
 
@@ -52,6 +56,14 @@
 #include <arm_acle.h>
 #else
 #define TINYAE_I8_DSP 0
+#endif
+
+/* The DSP kernel requantizes the outputs itself, except at -Os, where the
+ * sums go through scratch and the C loop requantizes them: 500 bytes less. */
+#if TINYAE_I8_DSP && !defined(__OPTIMIZE_SIZE__)
+#define TINYAE_I8_KERNEL_REQUANT 1
+#else
+#define TINYAE_I8_KERNEL_REQUANT 0
 #endif
 
 #if defined(__ARM_FEATURE_MVE) && defined(__GNUC__) && !defined(TINYAE_NO_ASM)
@@ -157,6 +169,17 @@ static int32_t tinyae_high16(uint32_t word)
     return tinyae_low16(word >> 16);
 }
 
+#if TINYAE_I8_DSP
+/* SXTAB16 a, b, ROR #8: a + (b1, b3) in one instruction; GCC does not fold
+ * the rotation into __sxtab16's operand. */
+static inline uint32_t tinyae_sxtab16_ror8(uint32_t a, uint32_t b)
+{
+    uint32_t r;
+    __asm__("sxtab16 %0, %1, %2, ror #8" : "=r"(r) : "r"(a), "r"(b));
+    return r;
+}
+#endif
+
 /* Widens x - zero_point into packed int16 pairs: for group g of four inputs,
  * wide[2g] = (x[4g] - zp, x[4g+2] - zp) and wide[2g+1] = (x[4g+1] - zp,
  * x[4g+3] - zp), low half first; inputs missing from a last partial group
@@ -171,8 +194,31 @@ static void tinyae_widen_i8(const int8_t *x, uint32_t n, int8_t zero_point, uint
      * by 8 gives (x1, x3). */
     const uint32_t minus_zp = ((uint32_t)(-(int32_t)zero_point) & 0xFFFFu) * 0x00010001u;
     const uint32_t groups = n / 4u;
+#if !defined(__OPTIMIZE_SIZE__)
+    const int8_t *from = x;
+    uint32_t *to = wide;
+    /* Four groups a trip: one run of four loads, stores with immediate
+     * offsets, a quarter of the loop's branches. */
+    for (; g + 4u <= groups; g += 4u) {
+        uint32_t x0, x1, x2, x3; /* x[4g..4g+15]; the input may have any alignment */
+        __builtin_memcpy(&x0, from, sizeof x0);
+        __builtin_memcpy(&x1, from + 4, sizeof x1);
+        __builtin_memcpy(&x2, from + 8, sizeof x2);
+        __builtin_memcpy(&x3, from + 12, sizeof x3);
+        to[0] = __sxtab16(minus_zp, x0);
+        to[1] = tinyae_sxtab16_ror8(minus_zp, x0);
+        to[2] = __sxtab16(minus_zp, x1);
+        to[3] = tinyae_sxtab16_ror8(minus_zp, x1);
+        to[4] = __sxtab16(minus_zp, x2);
+        to[5] = tinyae_sxtab16_ror8(minus_zp, x2);
+        to[6] = __sxtab16(minus_zp, x3);
+        to[7] = tinyae_sxtab16_ror8(minus_zp, x3);
+        from += 16;
+        to += 8;
+    }
+#endif
     for (; g < groups; g++) {
-        uint32_t four; /* x[4g..4g+3]; the input may have any alignment */
+        uint32_t four; /* x[4g..4g+3] */
         __builtin_memcpy(&four, x + 4u * g, sizeof four);
         wide[2u * g] = __sxtab16(minus_zp, four);
         wide[2u * g + 1u] = __sxtab16(minus_zp, four >> 8);
@@ -251,16 +297,48 @@ static inline int8_t tinyae_saturate_i8(const tinyae_requant_i8 *rq, uint32_t o,
     return (int8_t)__ssat(tinyae_rescale(acc, rq->multiplier[o], rq->shift[o]) + rq->zero_point, 8);
 }
 
-/* What tinyae_rows4_dsp reads; the order of the fields is the assembly's. */
+/* What tinyae_rows4_dsp reads; the order of the fields is the assembly's
+ * (it copies the struct to its stack and reads it by offset). */
 typedef struct {
-    const uint32_t *wide;    /* (4 * blocks) packed words of 16 * blocks inputs */
-    const int8_t *w;         /* the first quad's tiles of these inputs (word-aligned) */
-    uint32_t stride;         /* bytes from one quad's tiles to the next's: 4 * in_size */
-    const int32_t *from;     /* (4 * quads) sums to start from (may be sums) */
-    uint32_t blocks;         /* groups of 16 inputs, >= 1 */
-    int32_t *sums;           /* (4 * quads) */
-    const int32_t *sums_end; /* sums + 4 * quads: quads of rows, >= 1 */
+    const int8_t *w;           /* 0: the first quad's tiles of these inputs (word-aligned) */
+    const uint32_t *wide;      /* 4: (4 * blocks) packed words of 16 * blocks inputs */
+    uint32_t skip;             /* 8: bytes from the end of a quad's tiles of these inputs to the next quad's */
+    const int32_t *from;       /* 12: (4 * quads) sums to start from (may be sums) */
+    uint32_t trips;            /* 16: loop trips per quad, ceil(blocks / TINYAE_I8_TRIP_BLOCKS) */
+    uint32_t entry;            /* 20: blocks the first trip leaves out (the copy holds its address) */
+    int32_t *sums;             /* 24: (4 * quads) where the sums go, or NULL: requantized into out */
+    const int32_t *multiplier; /* 28: (4 * quads) the quads' rows' requantization (sums NULL) */
+    const uint8_t *shift;      /* 32: (4 * quads) */
+    int8_t *out;               /* 36: (4 * quads) */
+    int32_t round;             /* 40: 1 + 2 * requant zero point */
+    const void *end;           /* 44: sums + 4 * quads, or out + 4 * quads */
 } tinyae_quads_i8;
+
+#if TINYAE_I8_KERNEL_REQUANT
+/* The DSP kernel's requantization of one quad when one of its shifts is
+ * outside [33, 62] (a real multiplier of 1/8 or more, rare): called from
+ * the assembly with the quad's four sums, it writes the quad's outputs with
+ * the same code as every other path and moves job's multiplier, shift and
+ * out on to the next quad. sums: (4). The assembler name is fixed so that
+ * the assembly can call it from C and C++ alike. */
+static void tinyae_requantize_quad_i8(const int32_t *sums, tinyae_quads_i8 *job) __asm__("tinyae_requantize_quad_i8")
+    __attribute__((__used__));
+static void tinyae_requantize_quad_i8(const int32_t *sums, tinyae_quads_i8 *job)
+{
+    tinyae_requant_i8 rq;
+    uint32_t r;
+    rq.multiplier = job->multiplier;
+    rq.shift = job->shift;
+    rq.zero_point = (job->round - 1) / 2;
+    rq.floor = -128;
+    for (r = 0; r < 4u; r++) {
+        job->out[r] = tinyae_output_i8(&rq, r, sums[r]);
+    }
+    job->multiplier += 4;
+    job->shift += 4;
+    job->out += 4;
+}
+#endif
 
 /* One tile: four inputs for four rows (16 multiply-accumulates). The two
  * packed input words and the tile's four words, one per row, are loaded in
@@ -269,7 +347,7 @@ typedef struct {
  * and (w1, w3) and SMLAD adds two products at a time. Registers: r0 inputs,
  * r1 tiles, r4 r5 input words, r2 r3 r6 r7 the rows' weight words, r8-r11
  * the four sums, r12 one split word. No load's address comes from the load
- * just before it. */
+ * just before it. 80 bytes of code. */
 #define TINYAE_I8_TILE            \
     "ldr r5, [r0, #4]\n\t"        \
     "ldr r4, [r0], #8\n\t"        \
@@ -294,52 +372,152 @@ typedef struct {
     "sxtb16 r7, r7, ror #8\n\t"   \
     "smlad r11, r7, r5, r11\n\t"
 
-/* A loop trip: 32 inputs (eight tiles), entered halfway for an odd number
- * of 16-input blocks; its 4 cycles of SUBS + BNE then weigh half as much
- * per multiply-accumulate as with one block a trip. At -Os a trip is one
- * block: half the code. */
+/* A block: 16 inputs, four tiles. */
+#define TINYAE_I8_BLOCK TINYAE_I8_TILE TINYAE_I8_TILE TINYAE_I8_TILE TINYAE_I8_TILE
+
+/* A loop trip: TINYAE_I8_TRIP_BLOCKS blocks, 160 inputs, one chunk
+ * (TINYAE_I8_CHUNK_INPUTS), so that a quad of a chunk or of a smaller layer
+ * is one trip; a quad whose blocks are fewer enters the trip part way, with
+ * the jump that starts every quad (TINYAE_I8_QUAD). At -Os a trip is one
+ * block: a tenth of the code. */
 #if defined(__OPTIMIZE_SIZE__)
-#define TINYAE_I8_TRIPS ""
-#define TINYAE_I8_SECOND_BLOCK ""
+#define TINYAE_I8_TRIP_BLOCKS 1u
+#define TINYAE_I8_TRIP_REST ""
 #else
-#define TINYAE_I8_TRIPS   \
-    "adds lr, lr, #1\n\t" \
-    "lsrs lr, lr, #1\n\t" \
-    "bcc 3f\n"
-#define TINYAE_I8_SECOND_BLOCK "3:\n\t" TINYAE_I8_TILE TINYAE_I8_TILE TINYAE_I8_TILE TINYAE_I8_TILE
+#define TINYAE_I8_TRIP_BLOCKS 10u
+#define TINYAE_I8_TRIP_REST                                                                                         \
+    TINYAE_I8_BLOCK TINYAE_I8_BLOCK TINYAE_I8_BLOCK TINYAE_I8_BLOCK TINYAE_I8_BLOCK TINYAE_I8_BLOCK TINYAE_I8_BLOCK \
+        TINYAE_I8_BLOCK TINYAE_I8_BLOCK
 #endif
 
-/* sums[r] = from[r] + dot(row r, x - zp) over 16 * blocks inputs for the
- * 4 * quads rows of job (see tinyae_quads_i8). Four rows at a time share
- * each load of the widened input and keep their sums in registers; their
- * weights are one run of tiles, read through one pointer: 23 cycles per 16
- * multiply-accumulates on the Cortex-M4's timings (16 for SXTB16 + SMLAD, 7
- * for loads). All 14 usable registers are taken, so the function is written
- * whole in assembly: the job is copied to the stack, which holds the
- * per-quad state. */
+/* The start of a quad, r1 its tiles: the inputs from their start, the
+ * sums from `from`, and a jump to where the first trip starts -- which is
+ * also the branch back from the quad before, so a quad entering its trip
+ * part way pays nothing for it. */
+#define TINYAE_I8_QUAD      \
+    "ldr r2, [sp, #12]\n\t" \
+    "ldr r0, [sp, #4]\n\t"  \
+    "ldr lr, [sp, #16]\n\t" \
+    "ldr r3, [sp, #20]\n\t" \
+    "ldm r2!, {r8-r11}\n\t" \
+    "str r2, [sp, #12]\n\t" \
+    "bx r3"
+
+#if TINYAE_I8_KERNEL_REQUANT
+/* The requantization of a quad (see tinyae_rows4_dsp), its loads, and its
+ * way out to C for a shift outside [33, 62]. */
+#define TINYAE_I8_REQUANT_LOADS              \
+    "ldr r3, [sp, #28]\n\t" /* multiplier */ \
+    "ldr r4, [sp, #32]\n\t" /* shift */
+#define TINYAE_I8_REQUANT                                                                     \
+    "cmp r2, #0\n\t"                                                                          \
+    "bne 5f\n\t"                                                                              \
+    "ldrb r5, [r4, #1]\n\t"                                                                   \
+    "ldrb r6, [r4, #2]\n\t"                                                                   \
+    "ldrb r7, [r4, #3]\n\t"                                                                   \
+    "ldrb r2, [r4], #4\n\t" /* the base update last: no load waits for it */                  \
+    "sub r2, r2, #33\n\t"                                                                     \
+    "sub r5, r5, #33\n\t"                                                                     \
+    "sub r6, r6, #33\n\t"                                                                     \
+    "sub r7, r7, #33\n\t"                                                                     \
+    "orr r0, r2, r5\n\t"                                                                      \
+    "orr r0, r0, r6\n\t"                                                                      \
+    "orr r0, r0, r7\n\t"                                                                      \
+    "cmp r0, #29\n\t" /* all four in [0, 29] (an or above 29 may be a false alarm: C then) */ \
+    "bhi 6f\n\t"                                                                              \
+    "str r4, [sp, #32]\n\t"                                                                   \
+    "ldm r3!, {r0, r4, r12, lr}\n\t"                                                          \
+    "str r3, [sp, #28]\n\t"                                                                   \
+    "smmul r8, r8, r0\n\t"                                                                    \
+    "smmul r9, r9, r4\n\t"                                                                    \
+    "smmul r10, r10, r12\n\t"                                                                 \
+    "smmul r11, r11, lr\n\t"                                                                  \
+    "asr r8, r8, r2\n\t"                                                                      \
+    "asr r9, r9, r5\n\t"                                                                      \
+    "asr r10, r10, r6\n\t"                                                                    \
+    "asr r11, r11, r7\n\t"                                                                    \
+    "ldr lr, [sp, #40]\n\t" /* round */                                                       \
+    "ldr r0, [sp, #36]\n\t" /* out */                                                         \
+    "ldr r12, [sp, #44]\n\t"                                                                  \
+    "add r8, r8, lr\n\t"                                                                      \
+    "add r9, r9, lr\n\t"                                                                      \
+    "add r10, r10, lr\n\t"                                                                    \
+    "add r11, r11, lr\n\t"                                                                    \
+    "ssat r8, #8, r8, asr #1\n\t"                                                             \
+    "ssat r9, #8, r9, asr #1\n\t"                                                             \
+    "ssat r10, #8, r10, asr #1\n\t"                                                           \
+    "ssat r11, #8, r11, asr #1\n\t"                                                           \
+    "strb r8, [r0], #4\n\t"                                                                   \
+    "strb r9, [r0, #-3]\n\t"                                                                  \
+    "strb r10, [r0, #-2]\n\t"                                                                 \
+    "strb r11, [r0, #-1]\n\t"                                                                 \
+    "str r0, [sp, #36]\n\t"                                                                   \
+    "cmp r0, r12\n\t" /* past the last quad's outputs */                                      \
+    "beq 8f\n\t" TINYAE_I8_QUAD "\n"
+#define TINYAE_I8_REQUANT_SLOW                              \
+    "6:\n\t" /* a shift outside [33, 62]: this quad in C */ \
+    "str r1, [sp]\n\t"                                      \
+    "push {r8-r11}\n\t"                                     \
+    "mov r0, sp\n\t"                                        \
+    "add r1, sp, #16\n\t"                                   \
+    "bl tinyae_requantize_quad_i8\n\t"                      \
+    "add sp, sp, #16\n\t"                                   \
+    "ldr r1, [sp]\n\t"                                      \
+    "ldr r0, [sp, #36]\n\t"                                 \
+    "ldr r12, [sp, #44]\n\t"                                \
+    "cmp r0, r12\n\t"                                       \
+    "beq 8f\n\t" TINYAE_I8_QUAD "\n"
+#else
+#define TINYAE_I8_REQUANT_LOADS ""
+#define TINYAE_I8_REQUANT ""
+#define TINYAE_I8_REQUANT_SLOW ""
+#endif
+
+/* For the 4 * quads rows of job: sums[r] = from[r] + dot(row r, x - zp)
+ * over 16 * blocks inputs, or, when job->sums is NULL (never at -Os, see
+ * TINYAE_I8_KERNEL_REQUANT), out[r] = those sums requantized with clamp
+ * [-128, 127] (tinyae_output_i8 with floor -128).
+ * Four rows at a time share each load of the widened input and keep their
+ * sums in registers; their weights are one run of tiles, read through one
+ * pointer: 23 cycles per 16 multiply-accumulates on the Cortex-M4's timings
+ * (16 for SXTB16 + SMLAD, 7 for loads). Requantizing while the sums are in
+ * registers saves their store, reload and a loop of its own: per row one
+ * SMMUL (the high word of acc * multiplier, which is all a shift in [33, 62]
+ * needs, tinyae_rescale), an ASR by shift - 33, the rounding and zero point
+ * added as 1 + 2 * zp and SSAT #8 with ASR #1 (floor((t + 1 + 2zp) / 2) =
+ * floor((t + 1) / 2) + zp). A quad with a shift outside [33, 62] is
+ * requantized in C (tinyae_requantize_quad_i8). All 14 usable registers are
+ * taken in the loop, so the function is written whole in assembly: the job
+ * is copied to the stack, which holds the per-quad state. */
 static __attribute__((__naked__, __noinline__)) void tinyae_rows4_dsp(const tinyae_quads_i8 *job
                                                                       __attribute__((__unused__)))
 {
     __asm__ volatile(
         "push {r4-r11, lr}\n\t"
-        "ldm r0, {r0-r6}\n\t"
-        "push {r0-r6}\n" /* [sp]: wide, w, stride, from, blocks, sums, sums_end */
-        "1:\n\t"
-        "ldm sp, {r0, r1, r3, r12, lr}\n\t" /* inputs, tiles, stride, from, blocks */
-        "add r4, r1, r3\n\t"                /* the next quad's tiles */
-        "str r4, [sp, #4]\n\t"
-        "ldm r12!, {r8-r11}\n\t" /* the sums start from `from` */
-        "str r12, [sp, #12]\n\t" TINYAE_I8_TRIPS
-        "2:\n\t" TINYAE_I8_TILE TINYAE_I8_TILE TINYAE_I8_TILE TINYAE_I8_TILE TINYAE_I8_SECOND_BLOCK
+        "sub sp, sp, #4\n\t" /* sp stays 8-byte aligned for the call below */
+        "ldm r0, {r1-r12}\n\t"
+        "adr.w r0, 3f\n\t" /* the trip's first block */
+        "adr.w lr, 4f\n\t" /* its second */
+        "sub lr, lr, r0\n\t"
+        "mla r6, r6, lr, r0\n\t"
+        "orr r6, r6, #1\n\t" /* the first trip's entry, a Thumb address */
+        "push {r1-r12}\n\t"  /* [sp]: the job, entry an address */
+        TINYAE_I8_QUAD
+        "\n"
+        "3:\n\t" TINYAE_I8_BLOCK "4:\n\t" TINYAE_I8_TRIP_REST
         "subs lr, lr, #1\n\t"
-        "bne 2b\n\t"
-        "ldr r12, [sp, #20]\n\t"
-        "stm r12!, {r8-r11}\n\t"
-        "str r12, [sp, #20]\n\t"
-        "ldr r0, [sp, #24]\n\t"
-        "cmp r12, r0\n\t" /* past the last quad's sums */
-        "bne 1b\n\t"
-        "add sp, sp, #28\n\t"
+        "bne 3b\n\t"
+        "ldr r2, [sp, #24]\n\t"                                             /* sums */
+        "ldr r5, [sp, #8]\n\t" TINYAE_I8_REQUANT_LOADS "add r1, r1, r5\n\t" /* the next quad's tiles */
+        TINYAE_I8_REQUANT
+        "5:\n\t" /* the sums, to be continued by the next chunk */
+        "stm r2!, {r8-r11}\n\t"
+        "ldr r12, [sp, #44]\n\t"
+        "str r2, [sp, #24]\n\t"
+        "cmp r2, r12\n\t"
+        "beq 8f\n\t" TINYAE_I8_QUAD "\n" TINYAE_I8_REQUANT_SLOW
+        "8:\n\t"
+        "add sp, sp, #52\n\t"
         "pop {r4-r11, pc}\n\t");
 }
 #endif
@@ -422,6 +600,32 @@ static int tinyae_words_aligned_i8(const tinyae_layer_i8 *layer)
     return ((uintptr_t)(const void *)layer->weights & 3u) == 0u;
 }
 
+#if TINYAE_I8_DSP
+/* The DSP kernel's job for the whole quads of rows first..first + rows - 1
+ * and the n inputs from start on (whole blocks of 16), their sums starting
+ * from `from`; the caller says where the results go. first and start:
+ * multiples of 4; wide: the packed words of those inputs. */
+static tinyae_quads_i8 tinyae_quads_job_i8(const tinyae_layer_i8 *layer, uint32_t first, uint32_t start, uint32_t n,
+                                           const uint32_t *wide, const int32_t *from)
+{
+    const uint32_t blocks = n / 16u;
+    tinyae_quads_i8 job;
+    job.w = layer->weights + (size_t)first * layer->in_size + 4u * start;
+    job.wide = wide;
+    job.skip = 4u * (layer->in_size - 16u * blocks);
+    job.from = from;
+    job.trips = (blocks + TINYAE_I8_TRIP_BLOCKS - 1u) / TINYAE_I8_TRIP_BLOCKS;
+    job.entry = TINYAE_I8_TRIP_BLOCKS * job.trips - blocks;
+    job.sums = NULL;
+    job.multiplier = NULL;
+    job.shift = NULL;
+    job.out = NULL;
+    job.round = 0;
+    job.end = NULL;
+    return job;
+}
+#endif
+
 /* sums[r] = from[r] + dot(row first + r, x - zp) over the n inputs from
  * start on, for r < rows (from may be sums): the DSP kernel on whole quads
  * of rows and blocks of 16 inputs, portable C for the rest. first and start:
@@ -435,14 +639,9 @@ static void tinyae_accumulate_i8(const tinyae_layer_i8 *layer, uint32_t first, u
     uint32_t r = 0, quad_rows = 0, done = 0; /* rows the DSP kernel took and the inputs it covered */
 #if TINYAE_I8_DSP
     if (n >= 16u && rows >= 4u && tinyae_words_aligned_i8(layer)) {
-        tinyae_quads_i8 job;
-        job.wide = wide;
-        job.w = w + (size_t)first * in_size + 4u * start;
-        job.stride = 4u * in_size;
-        job.from = from;
-        job.blocks = n / 16u;
+        tinyae_quads_i8 job = tinyae_quads_job_i8(layer, first, start, n, wide, from);
         job.sums = sums;
-        job.sums_end = sums + (rows & ~3u);
+        job.end = sums + (rows & ~3u);
         tinyae_rows4_dsp(&job);
         quad_rows = r = rows & ~3u;
         done = n & ~15u;
@@ -503,6 +702,26 @@ static uint32_t tinyae_chunk_inputs_i8(const tinyae_model_i8 *model, uint32_t in
     return model->layer_count == 1u || in_size < TINYAE_I8_CHUNK_INPUTS ? in_size : TINYAE_I8_CHUNK_INPUTS;
 }
 
+#if TINYAE_I8_KERNEL_REQUANT
+/* out[r] = the requantized sum from[r] + dot(row first + r, x - zp) over the
+ * inputs from start on, which are the layer's last n, for r < rows: the DSP
+ * kernel requantizes each quad while its sums are in registers. rows: a
+ * multiple of 4; n: a multiple of 16; rq->floor: -128. from: (rows), out:
+ * (out_size) the layer's output. */
+static void tinyae_requantize_quads_i8(const tinyae_layer_i8 *layer, const tinyae_requant_i8 *rq, uint32_t first,
+                                       uint32_t rows, uint32_t start, uint32_t n, const uint32_t *wide,
+                                       const int32_t *from, int8_t *out)
+{
+    tinyae_quads_i8 job = tinyae_quads_job_i8(layer, first, start, n, wide, from);
+    job.multiplier = rq->multiplier + first;
+    job.shift = rq->shift + first;
+    job.out = out + first;
+    job.round = 1 + 2 * rq->zero_point;
+    job.end = out + first + rows;
+    tinyae_rows4_dsp(&job);
+}
+#endif
+
 /* One layer. in: (in_size) int8, out: (out_size) int8, which may be the same
  * memory as in only when chunk >= in_size. chunk: inputs widened at a time
  * (a multiple of 4 below in_size, or in_size); sums: (min(out_size,
@@ -513,18 +732,31 @@ static void tinyae_layer_forward_i8(const tinyae_layer_i8 *layer, const int8_t *
     const uint32_t in_size = layer->in_size;
     const uint32_t out_size = layer->out_size;
     tinyae_requant_i8 rq;
-    uint32_t first, start, r;
+    uint32_t first, start, r, rows;
     rq.multiplier = layer->multiplier;
     rq.shift = layer->shift;
     rq.zero_point = layer->requant_zero_point;
     rq.floor = layer->activation == TINYAE_ACT_RELU ? layer->output_zero_point : -128;
     /* Helium reads the int8 input itself, so it needs in and out apart. */
     const int direct = TINYAE_I8_MVE && in != out && tinyae_words_aligned_i8(layer);
+    /* The DSP kernel requantizes whole quads itself when it covers every
+     * input and SSAT alone clamps; their sums then never touch scratch, so
+     * a layer widened whole takes all its quads in one block. */
+    const int in_kernel = TINYAE_I8_KERNEL_REQUANT && !direct && rq.floor == -128 && in_size % 16u == 0u &&
+                          tinyae_words_aligned_i8(layer);
     if (chunk >= in_size && !direct) {
         tinyae_widen_i8(in, in_size, layer->input_zero_point, wide);
     }
-    for (first = 0; first < out_size; first += TINYAE_I8_BLOCK_ROWS) {
-        const uint32_t rows = out_size - first < TINYAE_I8_BLOCK_ROWS ? out_size - first : TINYAE_I8_BLOCK_ROWS;
+    for (first = 0; first < out_size; first += rows) {
+        int requantized;
+        rows = out_size - first;
+        if (!(in_kernel && chunk >= in_size) && rows > TINYAE_I8_BLOCK_ROWS) {
+            rows = TINYAE_I8_BLOCK_ROWS;
+        }
+        if (in_kernel && rows >= 4u) {
+            rows &= ~3u; /* the rows past the last quad: a block of their own */
+        }
+        requantized = in_kernel && rows % 4u == 0u;
 #if TINYAE_I8_MVE
         if (direct) {
             tinyae_rows_mve(layer, first, rows, in, sums);
@@ -534,13 +766,21 @@ static void tinyae_layer_forward_i8(const tinyae_layer_i8 *layer, const int8_t *
 #endif
         for (start = 0; start < in_size; start += chunk) {
             const uint32_t n = in_size - start < chunk ? in_size - start : chunk;
+            const int32_t *from = start == 0u ? layer->bias + first : sums; /* the sums start from the biases */
             if (chunk < in_size) {
                 tinyae_widen_i8(in + start, n, layer->input_zero_point, wide);
             }
-            /* the sums start from the biases */
-            tinyae_accumulate_i8(layer, first, rows, start, n, wide, start == 0u ? layer->bias + first : sums, sums);
+#if TINYAE_I8_KERNEL_REQUANT
+            if (requantized && start + n == in_size) {
+                tinyae_requantize_quads_i8(layer, &rq, first, rows, start, n, wide, from, out);
+                continue;
+            }
+#endif
+            tinyae_accumulate_i8(layer, first, rows, start, n, wide, from, sums);
         }
-        tinyae_requantize_rows_i8(&rq, first, sums, rows, out + first);
+        if (!requantized) {
+            tinyae_requantize_rows_i8(&rq, first, sums, rows, out + first);
+        }
     }
     if (layer->lut != NULL) {
         for (r = 0; r < out_size; r++) {
