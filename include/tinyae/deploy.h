@@ -104,6 +104,16 @@ struct DeployScore {
   std::uint64_t host_sum = 0;
 };
 
+// A variational encoder's log-variance head (<prefix>_logvar()) on the
+// device: the golden vectors run through it, how many were out of tolerance
+// against the header's golden log-variances (int8: not equal), and the
+// largest gap (TINYAE_LOGVAR lines of the firmware).
+struct DeployLogvar {
+  std::int64_t vectors = 0;  // 0: the model has no log-variance head
+  std::int64_t failed_vectors = 0;
+  double max_abs_err = 0.0;
+};
+
 struct DeployModelResult {
   std::string name;
   bool ok = false;
@@ -117,6 +127,7 @@ struct DeployModelResult {
   std::int64_t scaled_vectors = 0;
   std::int64_t scaling_mismatched = 0;
   std::vector<DeployScore> scores;  // one per golden vector, for a model with a threshold
+  DeployLogvar logvar;              // ok and failed_vectors count it; max_abs_err is the chain's only
   // With estimate_cycles, of the golden vector with the most cycles: the
   // estimated cycles and the exact instructions of the traced run.
   std::int64_t cycles_per_inference = 0;
@@ -167,7 +178,8 @@ struct DeployResult {
   //  instruction figures are null), "cycles" (null unless estimated: core,
   //  reference, memory, unknown, per_inference, per_mac,
   //  instructions_per_inference, instructions_per_mac; each model has the
-  //  same figures), ...}
+  //  same figures; a variational encoder's has "logvar": {"vectors",
+  //  "failed_vectors", "max_abs_err"}), ...}
   nlohmann::json to_json() const;
 };
 

@@ -217,8 +217,12 @@ std::string render_library_properties(const std::string& library_name, const std
 // vectors, prints "Expected = X, predicted = Y" for every output and the
 // largest difference over Serial, scales each vector's raw readings and
 // prints its anomaly score, the threshold and the flag next to the host's
-// (where the header has them), and times inferences with micros().
-std::string render_arduino_sketch(const ModelToExport& model, const NumberFormatInfo& format);
+// (where the header has them), and times inferences with micros(). With
+// `encoder`, a variational encoder (a log-variance head), it also includes
+// the encoder's header and prints each golden vector's latent mean and
+// log-variance next to the header's golden ones.
+std::string render_arduino_sketch(const ModelToExport& model, const NumberFormatInfo& format,
+                                  const ModelToExport* encoder = nullptr);
 
 // ---- Anomaly scores and threshold (LibTorch) --------------------------------
 

@@ -69,10 +69,12 @@ class VariationalStep {
 // previous mode restored), in batches of `batch_size`: one code sampled per
 // image from `generator` (the estimator pytorch/examples' test loss uses:
 // the ELBO's one-sample Monte Carlo estimate, repeatable with a fixed
-// generator), and the reconstruction of the mean (what the device runs).
+// generator), and the reconstruction of the mean (what the device runs,
+// deterministic: recomputable from the exported arrays alone).
 struct VariationalSums {
   double bce = 0;            // reconstruction BCE of decode(z), z sampled
   double kl = 0;             // KL of every image's Gaussian to N(0, I)
+  double bce_at_mean = 0;    // reconstruction BCE of decode(mean)
   double squared_error = 0;  // (decode(mean) - x)^2 over every element
 };
 VariationalSums variational_sums(Autoencoder& model, const torch::Tensor& images, at::Generator& generator,
@@ -81,6 +83,8 @@ VariationalSums variational_sums(Autoencoder& model, const torch::Tensor& images
 // eval's "variational" figures from the sums over `images` (n):
 // {"kl_weight", "estimator", "negative_elbo": (bce + kl) / n,
 //  "reconstruction_bce": bce / n, "kl": kl / n, "units": "nats per image",
+//  "negative_elbo_at_mean": {"value": (bce_at_mean + kl) / n,
+//    "reconstruction_bce": bce_at_mean / n, "kl": kl / n, "estimator"},
 //  "mean_reconstruction_mse"}.
 nlohmann::json variational_report(const VariationalSums& sums, double kl_weight, const torch::Tensor& images);
 

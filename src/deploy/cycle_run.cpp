@@ -1,7 +1,6 @@
 // Tracing the firmware for the cycle estimate (see cycle_run.h).
 #include "cycle_run.h"
 
-#include <algorithm>
 #include <sstream>
 
 #include "tinyae/common.h"
@@ -14,6 +13,14 @@ namespace {
 
 // The disassembly of a firmware is a few MB of text.
 constexpr std::size_t kMaxDisassemblyBytes = std::size_t{256} << 20;
+
+// A variational encoder's <prefix>_logvar() calls the run function twice
+// (the hidden layers, then the head) after each golden vector's own run
+// (tools/firmware/main.c), so its model makes 3 calls per vector, the first
+// the one to attribute.
+constexpr std::size_t kLogvarRunCalls = 2;
+
+std::size_t calls_per_vector(const DeployModelResult& m) { return 1 + (m.logvar.vectors > 0 ? kLogvarRunCalls : 0); }
 
 Disassembly disassemble(const Toolchain& tools, const fs::path& elf) {
   const std::vector<std::string> argv = {tools.objdump.string(), "-d", elf.string()};
@@ -71,24 +78,28 @@ CycleEstimate trace_firmware_cycles(const Toolchain& tools, const Board& board, 
 
 void attach_cycles(const CycleEstimate& estimate, const CoreTiming& core, const std::vector<std::string>& order,
                    DeployResult& result) {
-  std::size_t vectors = 0;
-  for (const std::string& name : order) vectors += static_cast<std::size_t>(result.models.at(name).vectors);
-  if (estimate.calls.size() != vectors) {
-    throw Error("the traced run made " + std::to_string(estimate.calls.size()) +
-                " inference calls but the firmware ran " + std::to_string(vectors) +
-                " golden vectors; the cycle estimate cannot be attributed to the models");
+  std::size_t calls = 0;
+  for (const std::string& name : order) {
+    const DeployModelResult& m = result.models.at(name);
+    calls += static_cast<std::size_t>(m.vectors) * calls_per_vector(m);
   }
-  auto call = estimate.calls.begin();
+  if (estimate.calls.size() != calls) {
+    throw Error("the traced run made " + std::to_string(estimate.calls.size()) +
+                " inference calls but the firmware's golden vectors make " + std::to_string(calls) +
+                "; the cycle estimate cannot be attributed to the models");
+  }
+  std::size_t call = 0;
   for (const std::string& name : order) {
     DeployModelResult& m = result.models.at(name);
-    const auto end = call + m.vectors;
-    const auto most =
-        std::max_element(call, end, [](const ClassTotal& a, const ClassTotal& b) { return a.cycles < b.cycles; });
-    if (most != end) {
+    const ClassTotal* most = nullptr;
+    for (std::int64_t v = 0; v < m.vectors; ++v, call += calls_per_vector(m)) {
+      const ClassTotal& c = estimate.calls[call];
+      if (most == nullptr || c.cycles > most->cycles) most = &c;
+    }
+    if (most != nullptr) {
       m.cycles_per_inference = most->cycles;
       m.traced_instructions = most->instructions;
     }
-    call = end;
   }
   const DeployModelResult& headline = result.models.at(result.headline_model);
   result.cycle_core = core.name;

@@ -29,9 +29,10 @@ CycleEstimate trace_firmware_cycles(const Toolchain& tools, const Board& board, 
                                     double timeout_seconds, const std::function<void(const std::string&)>& progress);
 
 // Gives each model of `result` the cycles of its calls: the firmware ran the
-// models in `order`, each once per golden vector; the headline model's go to
-// the result's own figures. Throws tinyae::Error if the number of calls
-// differs from the golden vectors run.
+// models in `order`, each once per golden vector (a variational encoder's
+// log-variance runs follow each and are not attributed); the headline
+// model's go to the result's own figures. Throws tinyae::Error if the number
+// of calls differs from what the golden vectors make.
 void attach_cycles(const CycleEstimate& estimate, const CoreTiming& core, const std::vector<std::string>& order,
                    DeployResult& result);
 

@@ -149,6 +149,11 @@ nlohmann::json DeployResult::to_json() const {
                          {"macs", m.macs},
                          {"instructions_per_mac", counted ? number(m.instructions_per_mac()) : nlohmann::json(nullptr)},
                          {"cycles", cycles(m.cycles_per_inference, m.traced_instructions, m.macs)}};
+    if (m.logvar.vectors > 0) {
+      j["models"][name]["logvar"] = {{"vectors", m.logvar.vectors},
+                                     {"failed_vectors", m.logvar.failed_vectors},
+                                     {"max_abs_err", number(m.logvar.max_abs_err)}};
+    }
     if (m.scaled_vectors > 0) {
       j["models"][name]["scaling"] = {{"vectors", m.scaled_vectors}, {"mismatched", m.scaling_mismatched}};
     }

@@ -54,6 +54,12 @@ void FirmwareOutput::add_line(std::string_view line) {
   if (parse_tagged_line(line, "TINYAE_SCALING", f)) {
     pending_.scaled_vectors += 1;
     pending_.scaling_mismatched += field(f, "ok") == "1" ? 0 : 1;
+  } else if (parse_tagged_line(line, "TINYAE_LOGVAR", f)) {
+    DeployLogvar& logvar = pending_.logvar;
+    const double err = to_double(f, "max_abs_err", line);
+    logvar.vectors += 1;
+    logvar.failed_vectors += field(f, "ok") == "1" ? 0 : 1;
+    if (!(err <= logvar.max_abs_err)) logvar.max_abs_err = err;  // NaN stays
   } else if (parse_tagged_line(line, "TINYAE_SCORE", f)) {
     DeployScore s;
     s.vector = to_int(f, "vector", line);

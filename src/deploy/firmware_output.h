@@ -1,4 +1,5 @@
 // What the self-test firmware reports (tools/firmware/main.c prints it):
+//   TINYAE_LOGVAR model=encoder vector=0 ok=1 max_abs_err=... at=... expected=... predicted=...
 //   TINYAE_SCALING model=autoencoder vector=0 ok=1 mismatches=0
 //   TINYAE_SCORE model=autoencoder vector=0 ok=1 device=... host=... threshold=... device_flag=0 host_flag=0 ...
 //   TINYAE_MODEL name=encoder format=float32 ok=1 vectors=2 failed=0 max_abs_err=... instructions=... macs=...
@@ -20,10 +21,11 @@ namespace tinyae {
 
 class FirmwareOutput {
  public:
-  // Parses a TINYAE_SCALING, TINYAE_SCORE, TINYAE_MODEL or TINYAE_SUMMARY
-  // line (others are kept only for tail()); throws tinyae::Error if such a
-  // line lacks a field. A model's scaling and score lines come before its
-  // TINYAE_MODEL line and are attached to it there.
+  // Parses a TINYAE_LOGVAR, TINYAE_SCALING, TINYAE_SCORE, TINYAE_MODEL or
+  // TINYAE_SUMMARY line (others are kept only for tail()); throws
+  // tinyae::Error if such a line lacks a field. A model's log-variance,
+  // scaling and score lines come before its TINYAE_MODEL line and are
+  // attached to it there.
   void add_line(std::string_view line);
   // The last lines, indented, for a message about a firmware that stopped early.
   std::string tail() const;
@@ -37,7 +39,7 @@ class FirmwareOutput {
 
  private:
   std::deque<std::string> last_lines_;  // at most kTailLines
-  DeployModelResult pending_;           // scaling and scores of the model whose TINYAE_MODEL line comes next
+  DeployModelResult pending_;           // log-variance, scaling and scores until the TINYAE_MODEL line
 };
 
 // Fills result's verdict and figures from `output` and the firmware's exit

@@ -4,7 +4,8 @@
 // example sketch that checks the autoencoder against LibTorch's golden outputs
 // on the board, like the tutorial's sketch ("Expected = X, predicted = Y"),
 // checks the scaling of raw readings and the anomaly score and flag against
-// the host's, and times inferences with micros().
+// the host's, prints a variational model's latent mean and log-variance
+// against the host's, and times inferences with micros().
 #include <cctype>
 #include <sstream>
 
@@ -156,9 +157,66 @@ std::string anomaly_check_source(const ModelToExport& model, const NumberFormatI
   return out.str();
 }
 
+// A variational export's check_latent(v): the encoder header's mean
+// (<prefix>_model) and log-variance (<prefix>_logvar()) of golden vector v,
+// printed side by side with the header's golden values ("Latent j: mean = M,
+// log-variance = L (expected M', L')"); false if one is further off than
+// kTolerance. "" for any other export.
+std::string latent_check_source(const ModelToExport* encoder, const NumberFormatInfo& format,
+                                const std::string& as_printed, const std::string& digits) {
+  if (encoder == nullptr || !encoder->logvar_head) return "";
+  const std::string& p = encoder->prefix;
+  const std::string m = upper_case(p);
+  const std::string type(format.io_type);
+  const std::string scratch_size = m + "_" + std::string(format.scratch_macro);
+  // Prints "<label> = <value>" in the format's way (integers as integers).
+  const auto print = [&](const std::string& label, const std::string& value) {
+    return "        Serial.print(\"" + label + "\");\n        Serial.print(" + as_printed + value + digits + ");\n";
+  };
+  std::ostringstream out;
+  out << "/* Variational model: the latent code of each golden vector, from " << p << "'s header\n"
+      << " * (the mean, which the autoencoder decodes, and the log-variance beside it). */\n"
+      << "static " << format.scratch_type << " latent_scratch[" << scratch_size << " > 0 ? " << scratch_size
+      << " : 1];  /* (" << lower_case(format.scratch_macro) << ") */\n"
+      << "static " << type << " latent_hidden[" << m << "_HIDDEN_SIZE];  /* (hidden_size) */\n"
+      << "static " << type << " latent_mean[" << m << "_OUTPUT_SIZE];  /* (latent) */\n"
+      << "static " << type << " latent_logvar[" << m << "_OUTPUT_SIZE];  /* (latent) */\n\n"
+      << "/* Prints golden vector v's mean and log-variance next to the header's; false if\n"
+      << " * one differs by more than kTolerance or the runtime refuses. */\n"
+      << "static bool check_latent(int v) {\n"
+      << "    tinyae_status status = " << format.run_function << "(&" << p << "_model, " << p
+      << "_golden_inputs[v], latent_mean, latent_scratch, " << scratch_size << ");\n"
+      << "    if (status == TINYAE_OK) {\n"
+      << "        status = " << p << "_logvar(" << p
+      << "_golden_inputs[v], latent_hidden, latent_logvar, latent_scratch, " << scratch_size << ");\n"
+      << "    }\n"
+      << "    if (status != TINYAE_OK) {\n"
+      << "        Serial.print(\"" << p << " failed: \");\n"
+      << "        Serial.println(tinyae_status_string(status));\n"
+      << "        return false;\n"
+      << "    }\n"
+      << "    float max_diff = 0.0f;\n"
+      << "    for (int j = 0; j < " << m << "_OUTPUT_SIZE; ++j) {\n"
+      << "        Serial.print(\"Latent \");\n"
+      << "        Serial.print(j);\n"
+      << print(": mean = ", "latent_mean[j]") << print(", log-variance = ", "latent_logvar[j]")
+      << print(" (expected ", p + "_golden_outputs[v][j]") << print(", ", p + "_golden_logvar[v][j]")
+      << "        Serial.println(\")\");\n"
+      << "        const float diffs[2] = {fabsf((float)" << p << "_golden_outputs[v][j] - (float)latent_mean[j]),\n"
+      << "                                fabsf((float)" << p << "_golden_logvar[v][j] - (float)latent_logvar[j])};\n"
+      << "        for (int k = 0; k < 2; ++k) {\n"
+      << "            if (!(diffs[k] <= max_diff)) max_diff = diffs[k]; /* NaN counts as a failure */\n"
+      << "        }\n"
+      << "    }\n"
+      << "    return max_diff <= kTolerance;\n"
+      << "}\n\n";
+  return out.str();
+}
+
 }  // namespace
 
-std::string render_arduino_sketch(const ModelToExport& model, const NumberFormatInfo& format) {
+std::string render_arduino_sketch(const ModelToExport& model, const NumberFormatInfo& format,
+                                  const ModelToExport* encoder) {
   const std::string& p = model.prefix;
   const std::string m = upper_case(p);
   const std::string run(format.run_function);
@@ -176,6 +234,9 @@ std::string render_arduino_sketch(const ModelToExport& model, const NumberFormat
                    : "/* On-device arithmetic may differ from LibTorch's in the order of additions\n"
                      " * (and fused multiply-adds), hence a tolerance above the host parity test's 1e-5. */\n"
                      "static const float kTolerance = 1e-4f;\n\n";
+  const std::string latent_check = latent_check_source(encoder, format, as_printed, digits);
+  const std::string latent_header =
+      latent_check.empty() ? "" : "#include <model_" + encoder->name + ".h>  /* the log-variance head */\n";
   std::ostringstream out;
   out << "/* Generated by tinyae " << kVersion << " -- do not edit.\n"
       << " *\n"
@@ -188,11 +249,18 @@ std::string render_arduino_sketch(const ModelToExport& model, const NumberFormat
       << " * For the encoder or decoder alone, include model_encoder.h or model_decoder.h\n"
       << " * and replace the " << p << " / " << m << " names; include one model per sketch\n"
       << " * (each header holds its own copy of the weights).\n"
+      << (latent_check.empty() ? ""
+                               : " * This model is variational: the sketch also includes model_" + encoder->name +
+                                     ".h\n"
+                                     " * (its weights once more in flash) and prints each golden vector's latent mean\n"
+                                     " * and log-variance (" +
+                                     encoder->prefix + "_logvar()) next to the host's.\n")
       << " *\n"
       << " * Flash: " << m << "_WEIGHTS_BYTES bytes of weights. RAM: scratch and output below. */\n"
       << "#include <Arduino.h>\n"
       << "#include <math.h>\n"
-      << "#include <model_" << model.name << ".h>\n\n"
+      << "#include <model_" << model.name << ".h>\n"
+      << latent_header << "\n"
       << tolerance << "static " << format.scratch_type << " scratch[" << scratch_size << " > 0 ? " << scratch_size
       << " : 1];  /* (" << scratch_shape << ") */\n"
       << "static " << type << " output[" << m << "_OUTPUT_SIZE];  /* (output_size) */\n\n"
@@ -214,11 +282,11 @@ std::string render_arduino_sketch(const ModelToExport& model, const NumberFormat
       << "    Serial.println(\" us\");\n"
       << "}\n\n"
       << "#if " << m << "_GOLDEN_COUNT > 0\n"
-      << anomaly_check_source(model, format) << "#endif\n\n"
+      << anomaly_check_source(model, format) << latent_check << "#endif\n\n"
       << "static void run_golden_vectors() {\n"
       << "#if " << m << "_GOLDEN_COUNT > 0\n"
       << "    float max_diff = 0.0f;\n"
-      << "    bool anomaly_ok = true;\n"
+      << "    bool checks_ok = true;\n"
       << "    for (int v = 0; v < " << m << "_GOLDEN_COUNT; ++v) {\n"
       << "        unsigned long elapsed = timed_run(" << p << "_golden_inputs[v]);\n"
       << "        Serial.print(\"Golden vector \");\n"
@@ -234,11 +302,11 @@ std::string render_arduino_sketch(const ModelToExport& model, const NumberFormat
       << "            float diff = fabsf(expected - output[i]);\n"
       << "            if (!(diff <= max_diff)) max_diff = diff; /* NaN counts as a failure */\n"
       << "        }\n"
-      << "        anomaly_ok = check_anomaly(v) && anomaly_ok;\n"
-      << "    }\n"
+      << "        checks_ok = check_anomaly(v) && checks_ok;\n"
+      << (latent_check.empty() ? "" : "        checks_ok = check_latent(v) && checks_ok;\n") << "    }\n"
       << "    Serial.print(\"Max abs diff = \");\n"
       << "    Serial.println(max_diff, 9);\n"
-      << "    Serial.println(max_diff <= kTolerance && anomaly_ok ? \"Self-test passed\" : \"Self-test FAILED\");\n"
+      << "    Serial.println(max_diff <= kTolerance && checks_ok ? \"Self-test passed\" : \"Self-test FAILED\");\n"
       << "#else\n"
       << "    Serial.println(\"No golden vectors (exported with --golden 0)\");\n"
       << "#endif\n"

@@ -141,7 +141,7 @@ std::vector<OutputFile> export_package_files(const ExportOptions& options, const
                                   [](Package p) { return p == Package::kArduino || p == Package::kPlatformIO; });
   if (sketch) {
     files.push_back({std::filesystem::path("examples") / "tinyae_autoencoder" / "tinyae_autoencoder.ino",
-                     render_arduino_sketch(autoencoder, format)});
+                     render_arduino_sketch(autoencoder, format, &models.front())});
   }
   return files;
 }

@@ -296,10 +296,39 @@ TEST_F(Deploy, RealExportOfAShortTrainingRunMatchesLibTorch) {
   }
 }
 
+// Moves golden log-variance 0 of vector 0 in a variational encoder's header
+// (`header`, as `tinyae export` wrote it) by one step of its type: +0.01 for
+// float32, one quantization step for int8. The device's head, right, then
+// disagrees with it as a wrong head would with the right value.
+void shift_first_golden_logvar(const fs::path& header) {
+  std::ifstream in(header);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  std::string text = buffer.str();
+  const std::size_t array = text.find("_golden_logvar[");
+  ASSERT_NE(array, std::string::npos) << header << " has no golden log-variances";
+  const std::size_t begin = text.find_first_of("-0123456789", text.find("/* vector 0 */", array) + 14);
+  const std::size_t end = text.find(',', begin);
+  const std::string value = text.substr(begin, end - begin);  // "0.00806017127f" or "16"
+  char changed[64];
+  if (value.find_first_of(".ef") != std::string::npos) {
+    std::snprintf(changed, sizeof changed, "%.9gf", std::strtod(value.c_str(), nullptr) + 0.01);
+  } else {
+    const long q = std::strtol(value.c_str(), nullptr, 10);
+    std::snprintf(changed, sizeof changed, "%ld", q == 127 ? q - 1 : q + 1);
+  }
+  text.replace(begin, end - begin, changed);
+  std::ofstream(header, std::ios::trunc) << text;
+}
+
 // A variational model (tinyae/variational.h) deploys like the others: its
 // encoder chain ends in the mean head, so the float32 export matches
-// LibTorch on the Cortex-M4F (its encoder header carrying the log-variance
-// head besides) and the int8 export is bit-exact there.
+// LibTorch on the Cortex-M4F and the int8 export is bit-exact there; the
+// encoder's log-variance head (encoder_logvar()) runs on every golden vector
+// too, within the tolerance of LibTorch's (float32) and equal to the host
+// reference's (int8), and a golden log-variance one step off fails the
+// encoder (the other models still pass). The --cycles run attributes the
+// encoder's mean runs, not its log-variance runs.
 TEST_F(Deploy, VariationalExportRunsOnCortexM4FInBothFormats) {
   const fs::path mnist = fs::path(TINYAE_SOURCE_DIR) / "data" / "mnist";
   if (!fs::exists(mnist / "t10k-images-idx3-ubyte") && !fs::exists(mnist / "t10k-images-idx3-ubyte.gz")) {
@@ -310,8 +339,8 @@ TEST_F(Deploy, VariationalExportRunsOnCortexM4FInBothFormats) {
       run_command({TINYAE_EXE, "train", "--data", mnist.string(), "--out", run_dir.string(), "--epochs", "1",
                    "--train-limit", "512", "--test-limit", "256", "--kind", "variational", "--no-figures", "--quiet"});
   ASSERT_EQ(train_status, 0) << train_out;
-  for (const char* format : {"float32", "int8"}) {
-    const fs::path headers = root / (std::string("vae-") + format);
+  for (const std::string format : {"float32", "int8"}) {
+    const fs::path headers = root / ("vae-" + format);
     const auto [export_status, export_out] =
         run_command({TINYAE_EXE, "export", "--model", (run_dir / "model.safetensors").string(), "--out",
                      headers.string(), "--data", mnist.string(), "--golden", "2", "--format", format});
@@ -319,10 +348,42 @@ TEST_F(Deploy, VariationalExportRunsOnCortexM4FInBothFormats) {
     const DeployResult r = run(headers, "mps2-an386");
     EXPECT_TRUE(r.ok) << format;
     EXPECT_EQ(r.models.size(), 3u) << format;
-    if (std::string(format) == "float32") EXPECT_LE(r.max_abs_err, 1e-5) << "largest |device - LibTorch|";
-    std::printf("  variational model, %s on mps2-an386: ok %d, max_abs_err %.3g, %.3f instructions per MAC\n", format,
-                r.ok, r.max_abs_err, r.instructions_per_mac);
+    if (format == "float32") {
+      EXPECT_LE(r.max_abs_err, 1e-5) << "largest |device - LibTorch|";
+    }
+    const tinyae::DeployLogvar& logvar = r.models.at("encoder").logvar;
+    EXPECT_EQ(logvar.vectors, 2) << format;
+    EXPECT_EQ(logvar.failed_vectors, 0) << format;
+    EXPECT_LE(logvar.max_abs_err, format == "float32" ? 1e-5 : 0.0) << format << ": log-variance head";
+    EXPECT_EQ(r.models.at("decoder").logvar.vectors, 0) << "only the encoder has a log-variance head";
+    EXPECT_EQ(r.to_json().at("models").at("encoder").at("logvar").at("vectors"), 2) << format;
+    std::printf(
+        "  variational model, %s on mps2-an386: ok %d, max_abs_err %.3g, log-variance max_abs_err %.3g, %.3f "
+        "instructions per MAC\n",
+        format.c_str(), r.ok, r.max_abs_err, logvar.max_abs_err, r.instructions_per_mac);
+
+    shift_first_golden_logvar(headers / "src" / "model_encoder.h");
+    const DeployResult wrong = run(headers, "mps2-an386");
+    EXPECT_FALSE(wrong.ok) << format << ": a golden log-variance one step off passed";
+    EXPECT_EQ(wrong.exit_status, 1) << format;
+    EXPECT_FALSE(wrong.models.at("encoder").ok) << format;
+    EXPECT_EQ(wrong.models.at("encoder").logvar.failed_vectors, 1) << format;
+    EXPECT_EQ(wrong.models.at("encoder").failed_vectors, 1) << format;
+    EXPECT_TRUE(wrong.models.at("decoder").ok && wrong.models.at("autoencoder").ok) << format;
+    EXPECT_GT(wrong.models.at("encoder").logvar.max_abs_err, 0.0) << format;
   }
+  DeployOptions o;
+  o.headers_dir = root / "vae-float32";
+  o.models = {"encoder"};
+  o.estimate_cycles = true;
+  o.timeout_seconds = 300;
+  const DeployResult cycles = tinyae::deploy(o);
+  EXPECT_EQ(cycles.models.at("encoder").logvar.vectors, 2);
+  EXPECT_GE(cycles.cycles_per_inference, cycles.traced_instructions);
+  EXPECT_NEAR(static_cast<double>(cycles.traced_instructions), static_cast<double>(cycles.instructions_per_inference),
+              cycles.instructions_per_tick + 64)
+      << "the traced figure is the mean run's (as counted, up to the counter's tick and the firmware's wrapper), "
+         "not a log-variance run's";
 }
 
 // -------------------------------------------------------------------- CLI --

@@ -3,7 +3,9 @@
 // unit as C99 and as C++ (-Wall -Wextra -Werror -pedantic, GCC and Clang) and
 // for a Cortex-M4F with arm-none-eabi-gcc; the --arduino example sketch
 // compiles with g++ against a small Arduino shim (tests/export/arduino_shim)
-// and prints values that match LibTorch.
+// and prints values that match LibTorch, a variational model's log-variance
+// too.
+#include <algorithm>
 #include <cmath>
 #include <regex>
 #include <sstream>
@@ -202,6 +204,70 @@ TEST_F(ExportedHeaders, ArduinoSketchPrintsLibTorchsValues) {
     ++scores;
   }
   EXPECT_EQ(scores, 2);
+}
+
+// A variational export's sketch also includes model_encoder.h and prints
+// every golden vector's latent mean and log-variance (encoder_logvar()) next
+// to the header's golden values: LibTorch's heads in float32 (6 decimals
+// printed), the host reference's in int8 (equal).
+TEST_F(ExportedHeaders, ArduinoSketchOfAVariationalModelPrintsTheLogVariance) {
+  const fs::path dir = fresh_dir("arduino-variational");
+  const fs::path checkpoint_path = train_small_variational(dir / "run");
+  Checkpoint checkpoint = load_checkpoint(checkpoint_path);
+  checkpoint.model->eval();
+  torch::NoGradGuard no_grad;
+  const Mnist mnist = load_mnist(mnist_dir(), 1, 2);
+  const AutoencoderImpl::Heads heads = checkpoint.model->encode_heads(mnist.test.images);  // (2, 32) x 2
+  const torch::Tensor mean = heads.mean.contiguous(), logvar = heads.logvar.contiguous();
+  const std::int64_t latent = mean.size(1);
+  const std::regex line(
+      R"(Latent ([0-9]+): mean = (-?[0-9.]+), log-variance = (-?[0-9.]+) \(expected (-?[0-9.]+), (-?[0-9.]+)\)\r?)");
+
+  for (const NumberFormat format : {NumberFormat::kFloat32, NumberFormat::kInt8}) {
+    const std::string name(number_format_info(format).name);
+    SCOPED_TRACE(name);
+    const fs::path lib = dir / ("lib-" + name);
+    const CommandResult exported =
+        run_export("--model " + quoted(checkpoint_path) + " --out " + quoted(lib) + " --data " + quoted(mnist_dir()) +
+                   " --golden 2 --arduino --format " + name);
+    ASSERT_EQ(exported.exit_code, 0) << exported.output;
+    const std::string sketch_text = read_text(lib / "examples/tinyae_autoencoder/tinyae_autoencoder.ino");
+    EXPECT_NE(sketch_text.find("#include <model_encoder.h>"), std::string::npos);
+    EXPECT_NE(sketch_text.find("encoder_logvar("), std::string::npos);
+    const fs::path sketch = build_arduino_sketch(TINYAE_TEST_CC, TINYAE_TEST_CXX, lib, dir / ("build-" + name), format);
+    const CommandResult run = run_command(quoted(sketch));
+    ASSERT_EQ(run.exit_code, 0) << run.output;
+    EXPECT_NE(run.output.find("Self-test passed"), std::string::npos) << run.output.substr(run.output.size() - 500);
+
+    std::istringstream lines(run.output);
+    std::string text;
+    std::int64_t count = 0;
+    double max_device_gap = 0, max_torch_gap = 0;
+    while (std::getline(lines, text)) {
+      std::smatch m;
+      if (!std::regex_match(text, m, line)) continue;
+      ASSERT_LT(count, 2 * latent) << "more latent lines than 2 golden vectors x " << latent;
+      EXPECT_EQ(std::stoll(m[1]), count % latent);
+      const double device_mean = std::stod(m[2]), device_logvar = std::stod(m[3]);
+      const double host_mean = std::stod(m[4]), host_logvar = std::stod(m[5]);
+      max_device_gap =
+          std::max({max_device_gap, std::fabs(device_mean - host_mean), std::fabs(device_logvar - host_logvar)});
+      if (format == NumberFormat::kFloat32) {  // the header's golden values are LibTorch's heads
+        max_torch_gap = std::max({max_torch_gap, std::fabs(host_mean - mean.data_ptr<float>()[count]),
+                                  std::fabs(host_logvar - logvar.data_ptr<float>()[count])});
+      }
+      ++count;
+    }
+    std::cout << "sketch (" << name << "): " << count << " latent lines, max |device - expected| " << max_device_gap
+              << ", max |expected - LibTorch| " << max_torch_gap << "\n";
+    EXPECT_EQ(count, 2 * latent) << run.output.substr(0, 2000);
+    if (format == NumberFormat::kFloat32) {
+      EXPECT_LE(max_device_gap, 1e-5 + 1e-6);   // tolerance + printing's rounding
+      EXPECT_LE(max_torch_gap, 0.5e-6 + 1e-7);  // printed with 6 decimals
+    } else {
+      EXPECT_EQ(max_device_gap, 0.0) << "int8 must equal the host reference";
+    }
+  }
 }
 
 }  // namespace

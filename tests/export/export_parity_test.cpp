@@ -7,19 +7,21 @@
 // must be within 1e-5 (absolute) of LibTorch's; the weights the program sees
 // must be the checkpoint's, bit for bit. A variational model's encoder header
 // gives the mean and the log-variance (variational_main.c, and
-// variational_int8_main.c against the host reference, bit for bit).
+// variational_int8_main.c against the host reference, bit for bit), and
+// eval's negative ELBO at the mean is recomputed from the headers
+// (variational_elbo_main.c).
 #include <cmath>
 #include <cstring>
 #include <fstream>
 #include <iostream>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
 #include "export_support.h"
 #include "tinyae/checkpoint.h"
 #include "tinyae/data.h"
-#include "tinyae/train.h"
 
 namespace tinyae::test {
 namespace {
@@ -91,11 +93,10 @@ TEST(ExportParity, RuntimeMatchesLibTorchOnAllTestImages) {
 
   // The runtime's side: the generated headers and the exported runtime, compiled for real.
   const fs::path out = dir / "out";
-  const std::string compile = std::string(TINYAE_TEST_CC) + " -std=c99 -O2 -Wall -Wextra -Werror -pedantic -I" +
-                              quoted(out) + " " + quoted(fs::path(TINYAE_SOURCE_DIR) / "tests/export/parity_main.c") +
-                              " " + runtime_c_files(out) + " -lm -o " + quoted(dir / "parity");
-  const CommandResult compiled = run_command(compile);
-  ASSERT_EQ(compiled.exit_code, 0) << compile << "\n" << compiled.output;
+  ASSERT_NO_FATAL_FAILURE(
+      compile(TINYAE_TEST_CC, std::string(kStrictC) + " -O2 -I" + quoted(out),
+              quoted(fs::path(TINYAE_SOURCE_DIR) / "tests/export/parity_main.c") + " " + runtime_c_files(out) + " -lm",
+              dir / "parity"));
   const CommandResult ran = run_command(quoted(dir / "parity") + " " + quoted(dir / "images.bin") + " " +
                                         quoted(dir / "latents.bin") + " 10000 " + quoted(dir));
   ASSERT_EQ(ran.exit_code, 0) << ran.output;
@@ -121,6 +122,44 @@ TEST(ExportParity, RuntimeMatchesLibTorchOnAllTestImages) {
       << "a weight changed on its way through the header text";
 }
 
+// The value after `key` in "key value key value ..." text; NaN if absent.
+double figure_after(const std::string& text, const std::string& key) {
+  const std::size_t at = text.find(key + " ");
+  return at == std::string::npos ? std::nan("") : std::strtod(text.c_str() + at + key.size() + 1, nullptr);
+}
+
+// eval's deterministic negative ELBO (z = mean) of the checkpoint, recomputed
+// from the float32 headers in dir/out alone: variational_elbo_main.c runs
+// the compiled runtime on the first kImages test images and sums BCE and KL
+// itself; the two agree to float32 summation (1e-5 relative).
+void expect_elbo_at_mean_recomputed(const fs::path& dir, const fs::path& checkpoint_path) {
+  constexpr std::int64_t kImages = 1000;
+  constexpr double kRelativeTolerance = 1e-5;
+  const CommandResult eval = run_command(std::string(TINYAE_EXE) + " eval --model " + quoted(checkpoint_path) +
+                                         " --data " + quoted(mnist_dir()) + " --test-limit " + std::to_string(kImages) +
+                                         " --json --quiet > " + quoted(dir / "eval.json"));
+  ASSERT_EQ(eval.exit_code, 0) << eval.output;
+  const nlohmann::json report = nlohmann::json::parse(read_text(dir / "eval.json"));
+  const nlohmann::json& at_mean = report.at("variational").at("negative_elbo_at_mean");
+
+  write_floats(dir / "test_images.bin", load_mnist(mnist_dir(), 1, kImages).test.images);
+  const fs::path out = dir / "out";
+  ASSERT_NO_FATAL_FAILURE(compile(TINYAE_TEST_CC, std::string(kStrictC) + " -O2 -I" + quoted(out),
+                                  quoted(fs::path(TINYAE_SOURCE_DIR) / "tests/export/variational_elbo_main.c") + " " +
+                                      runtime_c_files(out) + " -lm",
+                                  dir / "variational_elbo"));
+  const CommandResult ran = run_command(quoted(dir / "variational_elbo") + " " + quoted(dir / "test_images.bin") + " " +
+                                        std::to_string(kImages));
+  ASSERT_EQ(ran.exit_code, 0) << ran.output;
+  std::cout << "recomputed from the headers: " << ran.output << "eval --json: " << at_mean.dump() << "\n";
+  for (const auto& [ours, theirs] : {std::pair{"reconstruction_bce", "reconstruction_bce"}, std::pair{"kl", "kl"},
+                                     std::pair{"negative_elbo_at_mean", "value"}}) {
+    const double recomputed = figure_after(ran.output, ours);
+    const double reported = at_mean.at(theirs).get<double>();
+    EXPECT_NEAR(recomputed, reported, kRelativeTolerance * std::fabs(reported)) << theirs;
+  }
+}
+
 // A variational encoder (tinyae/variational.h): its float32 header's chain
 // returns the mean and encoder_logvar() the log-variance, both within
 // kTolerance of LibTorch's heads on the golden images; its int8 header's
@@ -131,33 +170,17 @@ TEST(ExportParity, VariationalEncoderHeaderHoldsBothHeads) {
   const fs::path dir = fresh_dir("parity-variational");
   constexpr std::int64_t kGolden = 16;
 
-  TrainRequest request;
-  request.kind.kind = ModelKind::kVariational;
-  request.kind.kl_weight = 1;
-  request.model.variational = true;
-  request.model.output_activation = Activation::kSigmoid;
-  request.options.epochs = 1;
-  request.options.batch_size = 64;
-  request.options.train_limit = 2048;
-  request.test_limit = 500;
-  request.data.path = mnist_dir();
-  request.out_dir = dir / "run";
-  request.progress = false;
-  request.figures = false;
-  train(request);
-  const fs::path checkpoint_path = dir / "run" / kCheckpointFile;
+  const fs::path checkpoint_path = train_small_variational(dir / "run");
   const CommandResult exported =
       run_export("--model " + quoted(checkpoint_path) + " --out " + quoted(dir / "out") + " --data " +
                  quoted(mnist_dir()) + " --golden " + std::to_string(kGolden) + " --package none");
   ASSERT_EQ(exported.exit_code, 0) << exported.output;
 
   const fs::path out = dir / "out";
-  const std::string compile = std::string(TINYAE_TEST_CC) + " -std=c99 -O2 -Wall -Wextra -Werror -pedantic -I" +
-                              quoted(out) + " " +
-                              quoted(fs::path(TINYAE_SOURCE_DIR) / "tests/export/variational_main.c") + " " +
-                              runtime_c_files(out) + " -lm -o " + quoted(dir / "variational");
-  const CommandResult compiled = run_command(compile);
-  ASSERT_EQ(compiled.exit_code, 0) << compile << "\n" << compiled.output;
+  ASSERT_NO_FATAL_FAILURE(compile(
+      TINYAE_TEST_CC, std::string(kStrictC) + " -O2 -I" + quoted(out),
+      quoted(fs::path(TINYAE_SOURCE_DIR) / "tests/export/variational_main.c") + " " + runtime_c_files(out) + " -lm",
+      dir / "variational"));
   const CommandResult ran = run_command(quoted(dir / "variational") + " " + quoted(dir));
   ASSERT_EQ(ran.exit_code, 0) << ran.output;
   std::cout << ran.output;
@@ -170,18 +193,17 @@ TEST(ExportParity, VariationalEncoderHeaderHoldsBothHeads) {
   ASSERT_GT(heads.logvar.abs().max().item<float>(), 0.01f) << "the log-variance head is all ~0";
   expect_parity("variational encoder: mean", read_floats(dir / "mean.bin"), heads.mean);
   expect_parity("variational encoder: log-variance", read_floats(dir / "logvar.bin"), heads.logvar);
+  expect_elbo_at_mean_recomputed(dir, checkpoint_path);
 
   // int8: the runtime's mean and log-variance equal the host reference's, bit for bit.
   const CommandResult exported_i8 =
       run_export("--model " + quoted(checkpoint_path) + " --out " + quoted(dir / "i8") + " --data " +
                  quoted(mnist_dir()) + " --golden " + std::to_string(kGolden) + " --format int8 --package none");
   ASSERT_EQ(exported_i8.exit_code, 0) << exported_i8.output;
-  const std::string compile_i8 =
-      std::string(TINYAE_TEST_CC) + " -std=c99 -O2 -Wall -Wextra -Werror -pedantic -I" + quoted(dir / "i8") + " " +
-      quoted(fs::path(TINYAE_SOURCE_DIR) / "tests/export/variational_int8_main.c") + " " +
-      runtime_c_files(dir / "i8", NumberFormat::kInt8) + " -lm -o " + quoted(dir / "variational_i8");
-  const CommandResult compiled_i8 = run_command(compile_i8);
-  ASSERT_EQ(compiled_i8.exit_code, 0) << compile_i8 << "\n" << compiled_i8.output;
+  ASSERT_NO_FATAL_FAILURE(compile(TINYAE_TEST_CC, std::string(kStrictC) + " -O2 -I" + quoted(dir / "i8"),
+                                  quoted(fs::path(TINYAE_SOURCE_DIR) / "tests/export/variational_int8_main.c") + " " +
+                                      runtime_c_files(dir / "i8", NumberFormat::kInt8) + " -lm",
+                                  dir / "variational_i8"));
   const CommandResult ran_i8 = run_command(quoted(dir / "variational_i8"));
   EXPECT_EQ(ran_i8.exit_code, 0) << ran_i8.output;
   std::cout << ran_i8.output;

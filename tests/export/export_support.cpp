@@ -18,6 +18,7 @@
 #include "tinyae/common.h"
 #include "tinyae/data.h"
 #include "tinyae/process.h"
+#include "tinyae/train.h"
 
 namespace tinyae::test {
 
@@ -83,6 +84,24 @@ void write_checkpoint(const fs::path& path, std::int64_t steps, std::int64_t tra
     meta.epoch = steps / batches;
   }
   save_checkpoint(path, meta, model, steps > 0 ? &optimizer : nullptr);
+}
+
+fs::path train_small_variational(const fs::path& run_dir) {
+  TrainRequest request;
+  request.kind.kind = ModelKind::kVariational;
+  request.kind.kl_weight = 1;
+  request.model.variational = true;
+  request.model.output_activation = Activation::kSigmoid;
+  request.options.epochs = 1;
+  request.options.batch_size = 64;
+  request.options.train_limit = 2048;
+  request.test_limit = 500;
+  request.data.path = mnist_dir();
+  request.out_dir = run_dir;
+  request.progress = false;
+  request.figures = false;
+  train(request);
+  return run_dir / kCheckpointFile;
 }
 
 CommandResult run_command(const std::vector<std::string>& argv) {

@@ -27,6 +27,11 @@ fs::path fresh_dir(const std::string& name);
 // `train_images` MNIST training images when steps > 0, untrained otherwise.
 void write_checkpoint(const fs::path& path, std::int64_t steps = 0, std::int64_t train_images = 2048);
 
+// Trains a small variational model (the tutorial's layers, sigmoid output,
+// one epoch on the first 2,048 MNIST training images) into run_dir and
+// returns its checkpoint.
+fs::path train_small_variational(const fs::path& run_dir);
+
 struct CommandResult {
   int exit_code = -1;  // the process' exit status; -1 if it did not exit normally
   std::string output;  // stdout and stderr, interleaved

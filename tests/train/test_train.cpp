@@ -370,6 +370,11 @@ TEST_F(TrainTest, VariationalRunLowersItsLossRepeatsAndResumesBitwise) {
   EXPECT_NEAR(v.at("negative_elbo").get<double>(), history.back().val_loss, 1e-3);
   EXPECT_NEAR(v.at("kl").get<double>(), history.back().val_penalty, 1e-4);
   EXPECT_GT(v.at("mean_reconstruction_mse").get<double>(), 0);
+  // The deterministic estimate (z = mean) shares the analytic KL; the export test recomputes it from the headers.
+  const nlohmann::json& at_mean = v.at("negative_elbo_at_mean");
+  EXPECT_EQ(at_mean.at("kl"), v.at("kl"));
+  EXPECT_NEAR(at_mean.at("value").get<double>(),
+              at_mean.at("reconstruction_bce").get<double>() + at_mean.at("kl").get<double>(), 1e-9);
 
   TrainRequest relu = variational("relu", 1);
   relu.model.output_activation = tinyae::Activation::kRelu;

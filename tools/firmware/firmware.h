@@ -2,7 +2,8 @@
  * firmware.h - what the self-test firmware (main.c) needs from the model
  * table that `tinyae deploy` generates from DIR/manifest.json in its build
  * folder: fw_model_<prefix>.c per model (includes the model's header, owns
- * its scratch and output buffers) and fw_models.c (the table, the tolerance).
+ * its scratch and output buffers, and for a variational encoder wraps its
+ * <prefix>_logvar()) and fw_models.c (the table, the tolerance).
  *
  * main.c knows nothing about number formats: each table entry carries
  * `run`, `value`, `scale` and `score` functions for its format:
@@ -65,6 +66,16 @@ struct tinyae_fw_model {
   /* The score of m->predicted (the run of golden vector `vector`) against
    * golden input `vector`; returns a tinyae_status. */
   int (*score)(const tinyae_fw_model *m, uint32_t vector, tinyae_fw_score *score);
+
+  /* A variational encoder's log-variance head; NULL where the header has
+   * none. Checked like the outputs, with the same tolerance. */
+  const void *golden_logvar; /* (golden_count, output_size) in the format's output type: LibTorch's
+                                (float32), the host reference's (int8) */
+  void *logvar;              /* (output_size) of the format's output type: where run_logvar writes */
+  /* Runs golden vector `vector` through the header's <prefix>_logvar() into
+   * m->logvar; returns a tinyae_status. Not counted: it calls the format's
+   * run function twice (the hidden layers, then the head). */
+  int (*run_logvar)(const tinyae_fw_model *m, uint32_t vector);
 };
 
 /* Defined by the generated fw_models.c. */

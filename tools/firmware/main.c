@@ -5,6 +5,10 @@
  * is within tolerance of LibTorch's (float32) or equal to the host
  * reference's (int8: deploy sets the tolerance to 0).
  *
+ * A variational encoder also runs each golden vector through its
+ * log-variance head (<prefix>_logvar(), beside the chain's mean) and checks
+ * it against the header's golden log-variances like the outputs (int8: equal).
+ *
  * Models that take raw readings also scale each golden vector's raw input on
  * the device and check it equals the header's golden input bit for bit; the
  * autoencoder also scores each vector and checks the score against the
@@ -13,7 +17,9 @@
  * that fails either check fails like an output out of tolerance.
  *
  * Output (stdout through semihosting; `tinyae deploy` streams and parses it):
- *   human-readable lines, per vector with raw readings or a threshold
+ *   human-readable lines, per vector of a variational encoder
+ *     TINYAE_LOGVAR model=N vector=V ok=0|1 max_abs_err=E at=I expected=X predicted=Y
+ *   per vector with raw readings or a threshold
  *     TINYAE_SCALING model=N vector=V ok=0|1 mismatches=K
  *     TINYAE_SCORE model=N vector=V ok=0|1 device=S host=S threshold=T device_flag=0|1 host_flag=0|1
  *                  device_sum=D host_sum=H   (the int8 integer sums; 0 for float32)
@@ -94,11 +100,62 @@ static int check_scaling_and_score(const tinyae_fw_model *m, uint32_t v)
     return ok;
 }
 
+/* The largest |predicted[i] - expected[first + i]| over the model's
+ * outputs, its index in *worst; clears *within if a gap exceeds the
+ * tolerance. NaN counts as the largest and ends the search. */
+static double largest_gap(const tinyae_fw_model *m, const void *predicted, const void *expected, size_t first,
+                          uint32_t *worst, int *within)
+{
+    double worst_err = 0.0;
+    uint32_t i;
+    for (i = 0; i < m->output_size; i++) {
+        double err = fabs((double)m->value(predicted, i) - (double)m->value(expected, first + i));
+        if (!(err <= tinyae_fw_tolerance)) { /* NaN fails too */
+            *within = 0;
+        }
+        if (!(err <= worst_err)) { /* the first NaN becomes the worst */
+            worst_err = err;
+            *worst = i;
+            if (isnan(err)) {
+                break;
+            }
+        }
+    }
+    return worst_err;
+}
+
 typedef struct {
     int ok;             /* every vector ran and stayed within tolerance */
     int runtime_error;  /* some run returned a status other than TINYAE_OK */
     double max_abs_err; /* over all vectors and outputs; NaN if an output was NaN */
 } fw_result;
+
+/* Runs golden vector v through a variational encoder's log-variance head, if
+ * the model has one, and compares it with the header's golden log-variances;
+ * prints one line; returns 0 if it failed (a runtime error also sets
+ * result->runtime_error). */
+static int check_logvar(const tinyae_fw_model *m, uint32_t v, fw_result *result)
+{
+    const size_t first = (size_t)v * m->output_size; /* of this vector in golden_logvar */
+    double worst_err;
+    uint32_t worst = 0;
+    int status, ok = 1;
+    if (m->run_logvar == NULL) {
+        return 1;
+    }
+    status = m->run_logvar(m, v);
+    if (status != TINYAE_OK) {
+        printf("TINYAE_LOGVAR model=%s vector=%lu ok=0 max_abs_err=nan at=0 expected=0 predicted=0 (run failed: %s)\n",
+               m->name, (unsigned long)v, tinyae_status_string((tinyae_status)status));
+        result->runtime_error = 1;
+        return 0;
+    }
+    worst_err = largest_gap(m, m->logvar, m->golden_logvar, first, &worst, &ok);
+    printf("TINYAE_LOGVAR model=%s vector=%lu ok=%d max_abs_err=%.9g at=%lu expected=%.9g predicted=%.9g\n", m->name,
+           (unsigned long)v, ok, worst_err, (unsigned long)worst, (double)m->value(m->golden_logvar, first + worst),
+           (double)m->value(m->logvar, worst));
+    return ok;
+}
 
 /* Runs and checks every golden vector of one model; prints as it goes. */
 static fw_result test_model(const tinyae_fw_model *m, double ticks_to_instructions)
@@ -130,19 +187,7 @@ static fw_result test_model(const tinyae_fw_model *m, double ticks_to_instructio
             failed++;
             continue;
         }
-        for (i = 0; i < m->output_size; i++) {
-            double err = fabs((double)m->value(m->predicted, i) - (double)m->value(m->golden_outputs, first + i));
-            if (!(err <= tinyae_fw_tolerance)) { /* NaN fails too */
-                vector_ok = 0;
-            }
-            if (!(err <= worst_err)) { /* the first NaN becomes the worst */
-                worst_err = err;
-                worst = i;
-                if (isnan(err)) {
-                    break;
-                }
-            }
-        }
+        worst_err = largest_gap(m, m->predicted, m->golden_outputs, first, &worst, &vector_ok);
         printf("vector %lu:\n", (unsigned long)v);
         for (i = 0; i < m->output_size; i++) {
             if (should_print(i, m->output_size, worst)) {
@@ -152,6 +197,7 @@ static fw_result test_model(const tinyae_fw_model *m, double ticks_to_instructio
         }
         printf("vector %lu: max_abs_err %.3g at [%lu], %lu instructions, %s\n", (unsigned long)v, worst_err,
                (unsigned long)worst, (unsigned long)instructions, vector_ok ? "ok" : "OUT OF TOLERANCE");
+        vector_ok = check_logvar(m, v, &result) && vector_ok;
         vector_ok = check_scaling_and_score(m, v) && vector_ok;
         if (!vector_ok) {
             result.ok = 0;

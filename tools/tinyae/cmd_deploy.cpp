@@ -65,6 +65,11 @@ void print_summary(const DeployResult& r, const std::string& compiler) {
                 counted(r, fixed(m.instructions_per_mac(), 3)).c_str());
     std::printf(r.cycles_estimated() ? " %14lld %10s\n" : "\n", static_cast<long long>(m.cycles_per_inference),
                 fixed(m.cycles_per_mac(), 3).c_str());
+    if (m.logvar.vectors > 0) {  // a variational encoder's second head, checked but not counted
+      std::printf("%-14s %-4s %12s   log-variance head, %lld golden vectors\n", "  + logvar",
+                  m.logvar.failed_vectors == 0 ? "yes" : "NO", sci(m.logvar.max_abs_err).c_str(),
+                  static_cast<long long>(m.logvar.vectors));
+    }
   }
   std::fflush(stdout);
   std::cout << "\n"

@@ -260,6 +260,11 @@ int cmd_eval(int argc, char** argv) {
     std::cout << fmt::format("variational: negative ELBO {:.2f} nats per image (BCE {:.2f} + KL {:.2f}; {})\n",
                              v["negative_elbo"].get<double>(), v["reconstruction_bce"].get<double>(),
                              v["kl"].get<double>(), v["estimator"].get<std::string>());
+    const nlohmann::json& at_mean = v["negative_elbo_at_mean"];
+    std::cout << fmt::format(
+        "variational: negative ELBO at the mean {:.2f} nats per image (BCE {:.2f} + KL {:.2f}; {})\n",
+        at_mean["value"].get<double>(), at_mean["reconstruction_bce"].get<double>(), at_mean["kl"].get<double>(),
+        at_mean["estimator"].get<std::string>());
   }
   if (have_auc) {
     const nlohmann::json& c = report["confusion"];
