@@ -28,6 +28,8 @@ constexpr GemmEngine kDefaultGemmEngine = GemmEngine::kOneDnn;
 // "onednn", "blas"
 std::string_view gemm_engine_name(GemmEngine engine);
 std::optional<GemmEngine> parse_gemm_engine(std::string_view name);
+// The accepted names for messages: "onednn or blas".
+std::string gemm_engine_choices();
 
 // Threads oneDNN's sgemm uses (its OpenMP team; LibTorch's own intra-op
 // pool stays as it is). Set by configure_compute_threads.

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <iterator>
 #include <utility>
 
 #include <fmt/format.h>
@@ -91,6 +92,15 @@ std::optional<GemmEngine> parse_gemm_engine(std::string_view name) {
   for (const EngineRow& row : kEngines)
     if (row.name == name) return row.engine;
   return std::nullopt;
+}
+
+std::string gemm_engine_choices() {
+  std::string choices;
+  for (std::size_t i = 0; i < std::size(kEngines); ++i) {
+    if (i > 0) choices += i + 1 == std::size(kEngines) ? " or " : ", ";
+    choices += kEngines[i].name;
+  }
+  return choices;
 }
 
 void set_gemm_threads(int threads) { g_threads.store(std::max(1, threads)); }

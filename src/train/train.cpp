@@ -103,8 +103,9 @@ BlasInfo configure_compute_threads(int threads, GemmEngine gemm) {
   // matrix multiplies are nearly all the work, so they get the threads.
   torch::set_num_threads(1);
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  set_blas_threads(threads > 0 ? threads : cores);
-  set_gemm_threads(threads > 0 ? threads : cores);
+  const int used = threads > 0 ? threads : cores;
+  set_blas_threads(used);
+  set_gemm_threads(used);
   BlasInfo blas = query_blas();
   spdlog::info("BLAS: {}{}, {} thread(s); matrix multiplies: {}; LibTorch intra-op threads: 1", blas.library,
                blas.kernel.empty() ? "" : ", kernel " + blas.kernel,
@@ -394,8 +395,10 @@ std::vector<EpochResult> train(const TrainRequest& request) {
   if (request.figures) {
     draw_figures(out, model, request, data.test.x, history);
     std::string images;
-    if (is_image_model(model->config())) images = std::string(", ") + kReconstructionsFigureFile;
-    if (is_image_model(model->config()) && kind.variational()) images += std::string(", ") + kGeneratedFigureFile;
+    if (is_image_model(model->config())) {
+      images = std::string(", ") + kReconstructionsFigureFile;
+      if (kind.variational()) images += std::string(", ") + kGeneratedFigureFile;
+    }
     spdlog::info("Run directory '{}': {}, {}, {}{}", out.string(), kCheckpointFile, kHistoryFile, kLossFigureFile,
                  images);
   }

@@ -115,6 +115,7 @@ TEST_F(CliTest, BadCommandLinesAreRefusedBeforeAnyWork) {
       {{"--train-limit", "-5"}, "train-limit"},
       {{"--activation", "swish"}, "swish"},
       {{"--kind", "contractive"}, "contractive"},
+      {{"--gemm", "mkl"}, "--gemm must be onednn or blas, got 'mkl'"},
       {{"--sparsity", "0.1"}, "--sparsity applies to --kind sparse only"},
       {{"--kind", "denoising", "--noise", "mask", "--noise-level", "1"}, "--noise-level"},
       {{"--kl-weight", "1"}, "--kl-weight applies to --kind variational only"},

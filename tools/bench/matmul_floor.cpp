@@ -165,7 +165,7 @@ int main(int argc, char** argv) {
   const bool concurrent = args.count("concurrent-gradients") > 0;
   const std::optional<tinyae::GemmEngine> gemm = tinyae::parse_gemm_engine(args["gemm"].as<std::string>());
   if (!gemm) {
-    std::cerr << "matmul_floor: --gemm must be onednn or blas\n";
+    std::cerr << "matmul_floor: --gemm must be " << tinyae::gemm_engine_choices() << "\n";
     return 2;
   }
   g_gemm = *gemm;

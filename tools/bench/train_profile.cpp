@@ -270,7 +270,7 @@ int main(int argc, char** argv) {
   }
   const std::optional<tinyae::GemmEngine> gemm = tinyae::parse_gemm_engine(args["gemm"].as<std::string>());
   if (!gemm) {
-    spdlog::error("--gemm must be onednn or blas, got '{}'", args["gemm"].as<std::string>());
+    spdlog::error("--gemm must be {}, got '{}'", tinyae::gemm_engine_choices(), args["gemm"].as<std::string>());
     return 2;
   }
   const tinyae::BlasInfo blas = tinyae::configure_compute_threads(args["threads"].as<int>(), *gemm);

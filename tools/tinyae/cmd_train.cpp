@@ -176,7 +176,9 @@ int cmd_train(int argc, char** argv) {
   const auto seed = parse_integer<std::uint64_t>("seed", text("seed"), 0, std::numeric_limits<std::uint64_t>::max());
   const auto threads = parse_integer<int>("threads", text("threads"), 0, kMaxThreads);
   const std::optional<GemmEngine> gemm = parse_gemm_engine(text("gemm"));
-  if (!gemm) throw UsageError(fmt::format("--gemm must be onednn or blas, got '{}'", printable(text("gemm"))));
+  if (!gemm) {
+    throw UsageError(fmt::format("--gemm must be {}, got '{}'", gemm_engine_choices(), printable(text("gemm"))));
+  }
   constexpr auto kMaxLimit = std::numeric_limits<std::int64_t>::max();
   const auto train_limit = parse_integer<std::int64_t>("train-limit", text("train-limit"), 0, kMaxLimit);
   const auto test_limit = parse_integer<std::int64_t>("test-limit", text("test-limit"), 0, kMaxLimit);
