@@ -19,6 +19,8 @@
 
 #include <torch/torch.h>
 
+#include "tinyae/model.h"
+
 namespace tinyae {
 
 enum class GemmEngine { kOneDnn, kBlas };
@@ -45,5 +47,11 @@ std::string describe_gemm(GemmEngine engine);
 // kBlas: at::addmm_out / at::mm_out, exactly as at::linear and autograd.
 void matmul_into(GemmEngine engine, torch::Tensor& out, const torch::Tensor& a, const torch::Tensor& b,
                  const torch::Tensor& bias = {});
+// A layer: out = act(a b + bias), with matmul_into's shapes and a defined
+// bias. kOneDnn: the sgemm, then bias and activation in one pass
+// (src/train/fused.h). kBlas: at::addmm_out, then LibTorch's in-place
+// activation, as at::linear + relu_.
+void linear_into(GemmEngine engine, torch::Tensor& out, const torch::Tensor& a, const torch::Tensor& b,
+                 const torch::Tensor& bias, Activation activation);
 
 }  // namespace tinyae

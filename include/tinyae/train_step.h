@@ -30,6 +30,12 @@
 
 namespace tinyae {
 
+// out = images.index_select(0, index) as one copy of whole rows split over
+// gemm_threads(): train()'s batch gather. images (n, f) and out (rows, f)
+// contiguous float32, index (rows) int64 with values in 0..n-1; throws
+// tinyae::Error otherwise.
+void gather_batch(torch::Tensor& out, const torch::Tensor& images, const torch::Tensor& index);
+
 class TrainStep {
  public:
   // `max_rows` bounds the rows of a training batch and `eval_rows` those of
@@ -88,6 +94,9 @@ class TrainStep {
     std::vector<torch::Tensor> activations;  // (rows, width_i), width_0 = input
     std::vector<torch::Tensor> gradients;    // (rows, width_i): dLoss/d activations[i], 1 <= i < last
   };
+  // The oneDNN engine runs the elementwise work as fused.h's passes; the
+  // BLAS engine keeps LibTorch's ops (bit-equal to autograd).
+  bool fused() const { return gemm_ == GemmEngine::kOneDnn; }
   static Buffers make_buffers(const std::vector<std::int64_t>& widths, std::int64_t rows, bool with_gradients);
   // Fills rows 0..x.size(0) of b.activations[1..] for input `x`; returns
   // the output rows (a view into the last activation).

@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 #include <oneapi/dnnl/dnnl.h>
 
+#include "fused.h"
 #include "tinyae/common.h"
 
 namespace tinyae {
@@ -55,6 +56,34 @@ std::optional<Operand> operand_of(const torch::Tensor& t) {
   return std::nullopt;
 }
 
+void check_product(const torch::Tensor& out, const torch::Tensor& a, const torch::Tensor& b,
+                   const torch::Tensor& bias) {
+  const bool shapes_ok = a.dim() == 2 && b.dim() == 2 && out.dim() == 2 && a.size(1) == b.size(0) &&
+                         out.size(0) == a.size(0) && out.size(1) == b.size(1) &&
+                         (!bias.defined() || (bias.dim() == 1 && bias.size(0) == out.size(1)));
+  const bool types_ok = a.scalar_type() == torch::kFloat32 && b.scalar_type() == torch::kFloat32 &&
+                        out.scalar_type() == torch::kFloat32 && out.stride(1) == 1;
+  if (!shapes_ok || !types_ok)
+    throw Error("matmul_into/linear_into: expected float32 (m, k) x (k, n) into row-major (m, n)");
+}
+
+// In place: the activation of a layer's output, LibTorch's kernels.
+void activate_in_place(Activation activation, torch::Tensor& z) {
+  switch (activation) {
+    case Activation::kLinear:
+      return;
+    case Activation::kRelu:
+      z.relu_();
+      return;
+    case Activation::kSigmoid:
+      z.sigmoid_();
+      return;
+    case Activation::kTanh:
+      z.tanh_();
+      return;
+  }
+}
+
 void onednn_matmul(torch::Tensor& out, const torch::Tensor& a, const torch::Tensor& b, const torch::Tensor& bias) {
   const std::int64_t m = a.size(0), k = a.size(1), n = b.size(1);
   // A view with size-1 dimensions or odd strides is copied once; the step's
@@ -81,6 +110,20 @@ void onednn_matmul(torch::Tensor& out, const torch::Tensor& a, const torch::Tens
 }
 
 }  // namespace
+
+void linear_into(GemmEngine engine, torch::Tensor& out, const torch::Tensor& a, const torch::Tensor& b,
+                 const torch::Tensor& bias, Activation activation) {
+  if (!bias.defined()) throw Error("linear_into: the layer needs its bias");
+  if (engine == GemmEngine::kBlas) {
+    matmul_into(engine, out, a, b, bias);  // at::linear's own product for a 2-D input with a bias
+    activate_in_place(activation, out);
+    return;
+  }
+  matmul_into(engine, out, a, b);
+  const torch::Tensor contiguous_bias = bias.contiguous();  // (n)
+  fused_bias_activation(out.data_ptr<float>(), out.size(0), out.size(1), out.stride(0),
+                        contiguous_bias.data_ptr<float>(), activation);
+}
 
 std::string_view gemm_engine_name(GemmEngine engine) {
   for (const EngineRow& row : kEngines)
@@ -115,12 +158,7 @@ std::string describe_gemm(GemmEngine engine) {
 
 void matmul_into(GemmEngine engine, torch::Tensor& out, const torch::Tensor& a, const torch::Tensor& b,
                  const torch::Tensor& bias) {
-  const bool shapes_ok = a.dim() == 2 && b.dim() == 2 && out.dim() == 2 && a.size(1) == b.size(0) &&
-                         out.size(0) == a.size(0) && out.size(1) == b.size(1) &&
-                         (!bias.defined() || (bias.dim() == 1 && bias.size(0) == out.size(1)));
-  const bool types_ok = a.scalar_type() == torch::kFloat32 && b.scalar_type() == torch::kFloat32 &&
-                        out.scalar_type() == torch::kFloat32 && out.stride(1) == 1;
-  if (!shapes_ok || !types_ok) throw Error("matmul_into: expected float32 (m, k) x (k, n) into row-major (m, n)");
+  check_product(out, a, b, bias);
   if (engine == GemmEngine::kBlas) {
     if (bias.defined()) {
       at::addmm_out(out, bias, a, b);

@@ -4,14 +4,16 @@
 // Why by hand: the architecture is a fixed chain of Linear + activation, so
 // autograd's graph, the fresh tensor for every op's output, zero_grad and
 // the gradient accumulation are pure overhead (docs/training-profile.md);
-// the elementwise kernels stay LibTorch's, called as autograd calls them,
-// and the GEMMs go through tinyae/gemm.h (oneDNN's sgemm by default,
-// LibTorch's addmm/mm on request).
+// the GEMMs go through tinyae/gemm.h. With oneDNN's sgemm (the default) the
+// elementwise work is fused.h's single passes; with the BLAS engine it is
+// LibTorch's kernels, called as autograd calls them (the reference path,
+// equal to autograd to the last bit).
 #include <algorithm>
 #include <cmath>
 #include <memory>
 #include <string>
 
+#include "fused.h"
 #include "tinyae/common.h"
 #include "tinyae/train_step.h"
 
@@ -46,23 +48,25 @@ void activation_backward(Activation activation, torch::Tensor& grad, const torch
   }
 }
 
-void activation_forward(Activation activation, torch::Tensor& z) {
-  switch (activation) {
-    case Activation::kLinear:
-      return;
-    case Activation::kRelu:
-      z.relu_();
-      return;
-    case Activation::kSigmoid:
-      z.sigmoid_();
-      return;
-    case Activation::kTanh:
-      z.tanh_();
-      return;
-  }
-}
-
 }  // namespace
+
+void gather_batch(torch::Tensor& out, const torch::Tensor& images, const torch::Tensor& index) {
+  const bool shapes_ok = images.dim() == 2 && out.dim() == 2 && index.dim() == 1 && out.size(0) == index.size(0) &&
+                         out.size(1) == images.size(1) && images.is_contiguous() && out.is_contiguous() &&
+                         index.is_contiguous() && images.scalar_type() == torch::kFloat32 &&
+                         out.scalar_type() == torch::kFloat32 && index.scalar_type() == torch::kLong;
+  if (!shapes_ok)
+    throw Error("gather_batch: expected contiguous float32 (n, f) images, (rows, f) out, int64 (rows) index");
+  const std::int64_t* rows = index.data_ptr<std::int64_t>();
+  const std::int64_t n = images.size(0);
+  for (std::int64_t r = 0; r < index.size(0); ++r) {
+    if (rows[r] < 0 || rows[r] >= n) {
+      throw Error("gather_batch: index " + std::to_string(rows[r]) + " is out of range for " + std::to_string(n) +
+                  " images");
+    }
+  }
+  gather_rows(out.data_ptr<float>(), images.data_ptr<float>(), rows, index.size(0), images.size(1));
+}
 
 TrainStep::TrainStep(Autoencoder model, Adamax& optimizer, std::int64_t max_rows, std::int64_t eval_rows,
                      double latent_l1, GemmEngine gemm)
@@ -152,9 +156,7 @@ torch::Tensor TrainStep::forward(Buffers& b, const torch::Tensor& x) {
   for (std::size_t i = 0; i < layers_.size(); ++i) {
     const Layer& layer = layers_[i];
     torch::Tensor out = b.activations[i + 1].narrow(0, 0, rows);  // (rows, width_i+1)
-    // at::linear's own product for a 2-D input with a bias.
-    matmul_into(gemm_, out, in, layer.weight.t(), layer.bias);
-    activation_forward(layer.activation, out);
+    linear_into(gemm_, out, in, layer.weight.t(), layer.bias, layer.activation);
     in = out;
   }
   return in;
@@ -180,12 +182,19 @@ double TrainStep::forward_loss(const torch::Tensor& input, const torch::Tensor& 
   const std::int64_t rows = input.size(0);
   const torch::Tensor y = forward(train_, input);  // (rows, input)
   torch::Tensor diff = diff_.narrow(0, 0, rows);   // (rows, input)
-  at::sub_out(diff, y, target);
   const double numel = static_cast<double>(diff.numel());
-  const torch::Tensor flat = diff.view({-1});  // (rows * input)
-  const double loss = at::dot(flat, flat).item<double>() / numel;
   // mse_loss_backward with mean reduction: 2 (y - x) / numel.
-  diff.mul_(2.0 / numel);
+  double loss = 0;
+  if (fused()) {
+    loss = fused_squared_error_gradient(diff.data_ptr<float>(), y.data_ptr<float>(), target.data_ptr<float>(), rows,
+                                        diff.size(1), static_cast<float>(2.0 / numel)) /
+           numel;
+  } else {
+    at::sub_out(diff, y, target);
+    const torch::Tensor flat = diff.view({-1});  // (rows * input)
+    loss = at::dot(flat, flat).item<double>() / numel;
+    diff.mul_(2.0 / numel);
+  }
   last_penalty_ = 0;
   if (latent_l1_ > 0) {
     const torch::Tensor z = train_.activations[latent_layer_ + 1].narrow(0, 0, rows);  // (rows, latent)
@@ -202,13 +211,19 @@ void TrainStep::backward(const torch::Tensor& input) {
     Layer& layer = layers_[k];
     const torch::Tensor out = train_.activations[k + 1].narrow(0, 0, rows);              // (rows, out)
     const torch::Tensor in = k == 0 ? input : train_.activations[k].narrow(0, 0, rows);  // (rows, in)
-    if (k == latent_layer_ && latent_l1_ > 0) {
-      // d/dz of weight * mean_rows sum_j |z_j|
-      grad.add_(out.sign(), latent_l1_ / static_cast<double>(rows));
+    // d/dz of weight * mean_rows sum_j |z_j|
+    const double l1_scale = k == latent_layer_ ? latent_l1_ / static_cast<double>(rows) : 0.0;
+    if (fused()) {
+      // grad becomes dLoss/d pre-activation, d_bias its sum over rows.
+      fused_activation_backward(grad.data_ptr<float>(), grad.stride(0), out.data_ptr<float>(), out.stride(0), rows,
+                                out.size(1), layer.activation, static_cast<float>(l1_scale),
+                                layer.d_bias.data_ptr<float>());
+    } else {
+      if (l1_scale > 0) grad.add_(out.sign(), l1_scale);
+      activation_backward(layer.activation, grad, out);     // now dLoss/d pre-activation
+      at::sum_out(layer.d_bias, grad, at::IntArrayRef{0});  // (out)
     }
-    activation_backward(layer.activation, grad, out);     // now dLoss/d pre-activation
-    matmul_into(gemm_, layer.d_weight, grad.t(), in);     // (out, in) = (out, rows) x (rows, in)
-    at::sum_out(layer.d_bias, grad, at::IntArrayRef{0});  // (out)
+    matmul_into(gemm_, layer.d_weight, grad.t(), in);  // (out, in) = (out, rows) x (rows, in)
     if (k == 0) break;
     torch::Tensor grad_in = train_.gradients[k].narrow(0, 0, rows);  // (rows, in)
     matmul_into(gemm_, grad_in, grad, layer.weight);                 // (rows, out) x (out, in)
@@ -223,13 +238,21 @@ void TrainStep::update() {
   for (AdamaxParamState* state : states_) state->step(step);
   const double beta1 = options_.beta1();
   const double beta2 = options_.beta2();
+  const double clr = options_.lr() / (1 - std::pow(beta1, static_cast<double>(step)));
+  if (fused()) {
+    const AdamaxScalars scalars{static_cast<float>(beta1), static_cast<float>(beta2),
+                                static_cast<float>(options_.eps()), static_cast<float>(options_.weight_decay()),
+                                static_cast<float>(clr)};
+    fused_adamax(params_.data_ptr<float>(), grads_.data_ptr<float>(), exp_avg_.data_ptr<float>(),
+                 exp_inf_.data_ptr<float>(), params_.numel(), scalars);
+    return;
+  }
   torch::Tensor grad = grads_;  // (P)
   if (options_.weight_decay() != 0) grad = grads_.add(params_, options_.weight_decay());
   exp_avg_.mul_(beta1).add_(grad, 1 - beta1);
   exp_inf_.mul_(beta2);
   at::abs_out(scratch_, grad).add_(options_.eps());
   at::maximum_out(exp_inf_, exp_inf_, scratch_);
-  const double clr = options_.lr() / (1 - std::pow(beta1, static_cast<double>(step)));
   params_.addcdiv_(exp_avg_, exp_inf_, -clr);
 }
 

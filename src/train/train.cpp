@@ -1,8 +1,8 @@
 // The training loop (the run folder's checks and lock: run_folder.cpp).
 //
 // Data lives whole in memory as float tensors (60,000 x 784 x 4 bytes =
-// 188 MB for the training set); each mini-batch is gathered with
-// index_select from a per-epoch permutation into one preallocated batch, and
+// 188 MB for the training set); each mini-batch is gathered (gather_batch,
+// whole rows) from a per-epoch permutation into one preallocated batch, and
 // TrainStep (train_step.h) runs the step without autograd.
 //
 // Determinism: the model is initialised from torch::manual_seed(seed) right
@@ -334,7 +334,7 @@ std::vector<EpochResult> train(const TrainRequest& request) {
       const std::int64_t begin = b * batch_size;
       const std::int64_t end = std::min(n, begin + batch_size);
       torch::Tensor x = batch_buffer.narrow(0, 0, end - begin);  // (rows, 784)
-      at::index_select_out(x, train_images, 0, order.slice(0, begin, end));
+      gather_batch(x, train_images, order.slice(0, begin, end));
       torch::Tensor input = x;  // (rows, 784)
       if (noisy) {
         input = noisy_buffer.narrow(0, 0, end - begin);

@@ -117,7 +117,7 @@ double run_step_epoch(Setup& s, std::int64_t epoch, PhaseClock& clock) {
   for (std::int64_t b = 0; b < batches; ++b) {
     const std::int64_t begin = b * kBatch, end = std::min(n, begin + kBatch);
     torch::Tensor x = s.batch.narrow(0, 0, end - begin);  // (rows, 784)
-    clock.run("gather", [&] { at::index_select_out(x, s.train_images, 0, order.slice(0, begin, end)); });
+    clock.run("gather", [&] { tinyae::gather_batch(x, s.train_images, order.slice(0, begin, end)); });
     const double loss = clock.run("forward+loss", [&] { return s.step->forward_loss(x); });
     clock.run("backward", [&] { s.step->backward(x); });
     clock.run("adamax", [&] { s.step->update(); });

@@ -1,0 +1,144 @@
+// TrainStep's elementwise passes (see fused.h for what each computes and
+// why the results do not depend on the thread count).
+#include "fused.h"
+
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "tinyae/gemm.h"
+
+namespace tinyae {
+namespace {
+
+// Below this many elements a pass runs on the calling thread: waking the
+// team costs a few microseconds, more than half of a smaller pass saves.
+constexpr std::int64_t kMinParallelElements = 65536;
+// Sums over rows are taken per block of this many rows, then over the
+// blocks in order: the same order for any thread count.
+constexpr std::int64_t kBlockRows = 32;
+
+int team_for(std::int64_t elements) { return elements >= kMinParallelElements ? gemm_threads() : 1; }
+
+float activate(Activation activation, float v) {
+  switch (activation) {
+    case Activation::kLinear:
+      return v;
+    case Activation::kRelu:
+      return std::max(v, 0.0f);
+    case Activation::kSigmoid:
+      return 1.0f / (1.0f + std::exp(-v));
+    case Activation::kTanh:
+      return std::tanh(v);
+  }
+  return v;
+}
+
+// One row: z = act(z + bias).
+void bias_activation_row(float* __restrict z, const float* __restrict bias, std::int64_t cols, Activation activation) {
+  if (activation == Activation::kRelu) {
+    for (std::int64_t j = 0; j < cols; ++j) z[j] = std::max(z[j] + bias[j], 0.0f);
+  } else {
+    for (std::int64_t j = 0; j < cols; ++j) z[j] = activate(activation, z[j] + bias[j]);
+  }
+}
+
+// One row: the sparse term, then the activation's derivative from the
+// output; the result is added to `sum` (cols).
+void activation_backward_row(float* __restrict g, const float* __restrict y, std::int64_t cols, Activation activation,
+                             float l1_scale, float* __restrict sum) {
+  if (l1_scale != 0.0f) {
+    for (std::int64_t j = 0; j < cols; ++j) g[j] += l1_scale * static_cast<float>((y[j] > 0) - (y[j] < 0));
+  }
+  switch (activation) {
+    case Activation::kLinear:
+      break;
+    case Activation::kRelu:
+      for (std::int64_t j = 0; j < cols; ++j) g[j] = y[j] > 0.0f ? g[j] : 0.0f;
+      break;
+    case Activation::kSigmoid:
+      for (std::int64_t j = 0; j < cols; ++j) g[j] = g[j] * (1.0f - y[j]) * y[j];
+      break;
+    case Activation::kTanh:
+      for (std::int64_t j = 0; j < cols; ++j) g[j] = g[j] * (1.0f - y[j] * y[j]);
+      break;
+  }
+  for (std::int64_t j = 0; j < cols; ++j) sum[j] += g[j];
+}
+
+}  // namespace
+
+void fused_bias_activation(float* z, std::int64_t rows, std::int64_t cols, std::int64_t ld, const float* bias,
+                           Activation activation) {
+#pragma omp parallel for schedule(static) num_threads(team_for(rows * cols))
+  for (std::int64_t r = 0; r < rows; ++r) bias_activation_row(z + r * ld, bias, cols, activation);
+}
+
+double fused_squared_error_gradient(float* grad, const float* y, const float* target, std::int64_t rows,
+                                    std::int64_t cols, float scale) {
+  const std::int64_t blocks = (rows + kBlockRows - 1) / kBlockRows;
+  std::vector<double> partial(static_cast<std::size_t>(blocks), 0.0);  // (blocks)
+#pragma omp parallel for schedule(static) num_threads(team_for(rows * cols))
+  for (std::int64_t b = 0; b < blocks; ++b) {
+    const std::int64_t begin = b * kBlockRows * cols, end = std::min(rows, (b + 1) * kBlockRows) * cols;
+    double sum = 0;
+    for (std::int64_t i = begin; i < end; ++i) {
+      const float d = y[i] - target[i];
+      sum += static_cast<double>(d) * d;
+      grad[i] = scale * d;
+    }
+    partial[static_cast<std::size_t>(b)] = sum;
+  }
+  double total = 0;
+  for (double p : partial) total += p;
+  return total;
+}
+
+void fused_activation_backward(float* grad, std::int64_t ld_grad, const float* out, std::int64_t ld_out,
+                               std::int64_t rows, std::int64_t cols, Activation activation, float l1_scale,
+                               float* d_bias) {
+  const std::int64_t blocks = (rows + kBlockRows - 1) / kBlockRows;
+  std::vector<float> partial(static_cast<std::size_t>(blocks * cols), 0.0f);  // (blocks, cols)
+#pragma omp parallel for schedule(static) num_threads(team_for(rows * cols))
+  for (std::int64_t b = 0; b < blocks; ++b) {
+    float* sum = partial.data() + b * cols;  // (cols)
+    for (std::int64_t r = b * kBlockRows; r < std::min(rows, (b + 1) * kBlockRows); ++r) {
+      activation_backward_row(grad + r * ld_grad, out + r * ld_out, cols, activation, l1_scale, sum);
+    }
+  }
+  std::copy(partial.begin(), partial.begin() + cols, d_bias);
+  for (std::int64_t b = 1; b < blocks; ++b) {
+    const float* sum = partial.data() + b * cols;  // (cols)
+    for (std::int64_t j = 0; j < cols; ++j) d_bias[j] += sum[j];
+  }
+}
+
+void fused_adamax(float* param, const float* grad, float* exp_avg, float* exp_inf, std::int64_t n,
+                  const AdamaxScalars& s) {
+  // The scalars as locals: read through `s`, they could alias the arrays,
+  // and the loop would not be vectorised.
+  const float beta1 = s.beta1, beta2 = s.beta2, eps = s.eps, weight_decay = s.weight_decay, step_size = s.step_size;
+  float* __restrict p = param;
+  const float* __restrict g_in = grad;
+  float* __restrict m_io = exp_avg;
+  float* __restrict u_io = exp_inf;
+#pragma omp parallel for simd schedule(static) num_threads(team_for(n))
+  for (std::int64_t i = 0; i < n; ++i) {
+    const float g = g_in[i] + weight_decay * p[i];
+    const float m = beta1 * m_io[i] + (1.0f - beta1) * g;
+    const float u = std::max(beta2 * u_io[i], std::fabs(g) + eps);
+    m_io[i] = m;
+    u_io[i] = u;
+    p[i] -= step_size * (m / u);
+  }
+}
+
+void gather_rows(float* out, const float* images, const std::int64_t* index, std::int64_t rows, std::int64_t cols) {
+  const std::size_t bytes = static_cast<std::size_t>(cols) * sizeof(float);
+#pragma omp parallel for schedule(static) num_threads(team_for(rows * cols))
+  for (std::int64_t r = 0; r < rows; ++r) std::memcpy(out + r * cols, images + index[r] * cols, bytes);
+}
+
+}  // namespace tinyae

@@ -1,0 +1,57 @@
+// TrainStep's elementwise work as single passes over raw float buffers,
+// on oneDNN's OpenMP team (the threads of gemm_threads()).
+//
+// Why: with the products in oneDNN's sgemm, LibTorch's elementwise ops were
+// about 40% of an epoch (docs/training-profile.md): a bias copy before
+// every product, the activation, its mask, the bias gradient's sum, the
+// loss in three ops and Adamax in seven, each a pass over memory on one
+// core. Each function here is one pass, split over the threads.
+//
+// Threads split rows (or elements), never columns: on a row's halves two
+// threads ran 4x slower than one. Determinism: each element is computed by
+// one thread, and sums over rows are taken per block of 32 rows, then over
+// the blocks in order, so no result depends on the thread count. They
+// round differently from LibTorch's ops (fused multiply-adds, other
+// summation orders), so the kBlas engine, the one checked against autograd
+// bit for bit, keeps LibTorch's ops.
+//
+// Matrices are row-major (rows, cols) with row stride `ld` >= cols.
+#pragma once
+
+#include <cstdint>
+
+#include "tinyae/model.h"
+
+namespace tinyae {
+
+// z = act(z + bias), bias (cols), broadcast over rows.
+void fused_bias_activation(float* z, std::int64_t rows, std::int64_t cols, std::int64_t ld, const float* bias,
+                           Activation activation);
+
+// The MSE loss and its gradient: grad = scale (y - target), returns the sum
+// over all elements of (y - target)^2 (in double). grad, y and target are
+// (rows, cols) with rows contiguous (ld = cols); grad may not alias them.
+double fused_squared_error_gradient(float* grad, const float* y, const float* target, std::int64_t rows,
+                                    std::int64_t cols, float scale);
+
+// Back through a layer's activation and bias, in place on grad (rows, cols):
+// grad += l1_scale sign(out) (the sparse penalty; 0 = none), then grad =
+// dLoss/d pre-activation from the layer's output `out` (rows, cols, row
+// stride ld_out), and d_bias (cols) = the sum of grad over rows.
+void fused_activation_backward(float* grad, std::int64_t ld_grad, const float* out, std::int64_t ld_out,
+                               std::int64_t rows, std::int64_t cols, Activation activation, float l1_scale,
+                               float* d_bias);
+
+// Adamax over n parameters at once: g = grad + weight_decay param;
+// m = beta1 m + (1 - beta1) g; u = max(beta2 u, |g| + eps);
+// param -= step_size m / u (step_size = lr / (1 - beta1^t)).
+struct AdamaxScalars {
+  float beta1, beta2, eps, weight_decay, step_size;
+};
+void fused_adamax(float* param, const float* grad, float* exp_avg, float* exp_inf, std::int64_t n,
+                  const AdamaxScalars& s);
+
+// out[r] = images[index[r]] for r < rows: whole rows of `cols` floats.
+void gather_rows(float* out, const float* images, const std::int64_t* index, std::int64_t rows, std::int64_t cols);
+
+}  // namespace tinyae
