@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <torch/torch.h>
 
@@ -36,6 +37,15 @@ std::string gemm_engine_choices();
 // Threads oneDNN's sgemm uses (its OpenMP team; LibTorch's own intra-op
 // pool stays as it is). Set by configure_compute_threads.
 void set_gemm_threads(int threads);
+// Binds each thread of that OpenMP team (the calling thread is its first)
+// to one CPU when the team has exactly the CPUs this process may use, as
+// OMP_PROC_BIND=close would: the team's row shares then stay in their
+// core's cache from one pass to the next (about 6% of an epoch on 2
+// cores). Returns the CPUs, in thread order, or nothing (not bound) when
+// the team is smaller, OMP_PROC_BIND or GOMP_CPU_AFFINITY is set (the
+// user's choice), or binding fails. Threads the calling thread starts
+// later inherit its CPU, so data-parallel training does not bind.
+std::vector<int> bind_gemm_threads();
 int gemm_threads();
 
 // "oneDNN 2.6.3 sgemm, ISA avx512_core, 2 thread(s)" or "LibTorch addmm/mm on the BLAS".

@@ -102,7 +102,9 @@ std::vector<EpochResult> train(const TrainRequest& request);
 // the work, and two thread pools competing for the same cores make an epoch
 // several times slower. Logs in one line which BLAS and kernel run and what
 // runs the matrix multiplies (`gemm`), and warns loudly if the BLAS is slow.
-BlasInfo configure_compute_threads(int threads, GemmEngine gemm = kDefaultGemmEngine);
+// `bind` (oneDNN only): bind_gemm_threads() (tinyae/gemm.h), and the log
+// line names the CPUs.
+BlasInfo configure_compute_threads(int threads, GemmEngine gemm = kDefaultGemmEngine, bool bind = false);
 
 // Mean squared error of model(x) against x over all rows and pixels, in
 // batches, without gradients, in eval mode (restores the previous mode).

@@ -30,6 +30,8 @@
 
 namespace tinyae {
 
+struct AdamaxScalars;  // src/train/fused.h
+
 // out = images.index_select(0, index) as one copy of whole rows split over
 // gemm_threads(): train()'s batch gather. images (n, f) and out (rows, f)
 // contiguous float32, index (rows) int64 with values in 0..n-1; throws
@@ -61,7 +63,7 @@ class TrainStep {
   // gradients; update() is Adamax's step.
   double forward_loss(const torch::Tensor& x) { return forward_loss(x, x); }
   double forward_loss(const torch::Tensor& input, const torch::Tensor& target);
-  void backward(const torch::Tensor& input);
+  void backward(const torch::Tensor& input) { backward(input, nullptr); }
   void update();
   // Every parameter's gradient, as backward() left it, in one flat (P)
   // buffer (model->parameters() order): what data-parallel training
@@ -87,6 +89,7 @@ class TrainStep {
     torch::Tensor weight, bias;      // (out, in), (out): views into params_
     torch::Tensor d_weight, d_bias;  // (out, in), (out): views into grads_
     Activation activation;
+    std::int64_t offset = 0, numel = 0;  // weight then bias in the flat buffers
   };
   // Per layer i, activations[i + 1] = act(activations[i] W_i^T + b_i);
   // activations[0] stands for the input (not owned, left undefined).
@@ -97,6 +100,13 @@ class TrainStep {
   // The oneDNN engine runs the elementwise work as fused.h's passes; the
   // BLAS engine keeps LibTorch's ops (bit-equal to autograd).
   bool fused() const { return gemm_ == GemmEngine::kOneDnn; }
+  // With `update`, each layer's Adamax update (the oneDNN engine's) right
+  // after its gradients: run()'s order.
+  void backward(const torch::Tensor& input, const AdamaxScalars* update);
+  // Adamax's step count + 1 and this step's scalars.
+  AdamaxScalars begin_update();
+  // Fused Adamax over flat[offset, offset + count).
+  void update_range(std::int64_t offset, std::int64_t count, const AdamaxScalars& scalars);
   static Buffers make_buffers(const std::vector<std::int64_t>& widths, std::int64_t rows, bool with_gradients);
   // Fills rows 0..x.size(0) of b.activations[1..] for input `x`; returns
   // the output rows (a view into the last activation).

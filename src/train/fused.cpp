@@ -2,7 +2,6 @@
 // why the results do not depend on the thread count).
 #include "fused.h"
 
-
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -72,7 +71,7 @@ void activation_backward_row(float* __restrict g, const float* __restrict y, std
 
 void fused_bias_activation(float* z, std::int64_t rows, std::int64_t cols, std::int64_t ld, const float* bias,
                            Activation activation) {
-#pragma omp parallel for schedule(static) num_threads(team_for(rows * cols))
+#pragma omp parallel for schedule(static) num_threads(team_for(rows* cols))
   for (std::int64_t r = 0; r < rows; ++r) bias_activation_row(z + r * ld, bias, cols, activation);
 }
 
@@ -80,7 +79,7 @@ double fused_squared_error_gradient(float* grad, const float* y, const float* ta
                                     std::int64_t cols, float scale) {
   const std::int64_t blocks = (rows + kBlockRows - 1) / kBlockRows;
   std::vector<double> partial(static_cast<std::size_t>(blocks), 0.0);  // (blocks)
-#pragma omp parallel for schedule(static) num_threads(team_for(rows * cols))
+#pragma omp parallel for schedule(static) num_threads(team_for(rows* cols))
   for (std::int64_t b = 0; b < blocks; ++b) {
     const std::int64_t begin = b * kBlockRows * cols, end = std::min(rows, (b + 1) * kBlockRows) * cols;
     double sum = 0;
@@ -101,7 +100,7 @@ void fused_activation_backward(float* grad, std::int64_t ld_grad, const float* o
                                float* d_bias) {
   const std::int64_t blocks = (rows + kBlockRows - 1) / kBlockRows;
   std::vector<float> partial(static_cast<std::size_t>(blocks * cols), 0.0f);  // (blocks, cols)
-#pragma omp parallel for schedule(static) num_threads(team_for(rows * cols))
+#pragma omp parallel for schedule(static) num_threads(team_for(rows* cols))
   for (std::int64_t b = 0; b < blocks; ++b) {
     float* sum = partial.data() + b * cols;  // (cols)
     for (std::int64_t r = b * kBlockRows; r < std::min(rows, (b + 1) * kBlockRows); ++r) {
@@ -137,7 +136,7 @@ void fused_adamax(float* param, const float* grad, float* exp_avg, float* exp_in
 
 void gather_rows(float* out, const float* images, const std::int64_t* index, std::int64_t rows, std::int64_t cols) {
   const std::size_t bytes = static_cast<std::size_t>(cols) * sizeof(float);
-#pragma omp parallel for schedule(static) num_threads(team_for(rows * cols))
+#pragma omp parallel for schedule(static) num_threads(team_for(rows* cols))
   for (std::int64_t r = 0; r < rows; ++r) std::memcpy(out + r * cols, images + index[r] * cols, bytes);
 }
 

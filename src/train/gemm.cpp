@@ -3,11 +3,15 @@
 #include "tinyae/gemm.h"
 
 #include <omp.h>
+#include <pthread.h>
+#include <sched.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cstdlib>
 #include <iterator>
 #include <utility>
+#include <vector>
 
 #include <fmt/format.h>
 #include <oneapi/dnnl/dnnl.h>
@@ -147,6 +151,31 @@ std::string gemm_engine_choices() {
 }
 
 void set_gemm_threads(int threads) { g_threads.store(std::max(1, threads)); }
+
+std::vector<int> bind_gemm_threads() {
+  if (std::getenv("OMP_PROC_BIND") != nullptr || std::getenv("GOMP_CPU_AFFINITY") != nullptr) return {};
+  cpu_set_t allowed;
+  if (sched_getaffinity(0, sizeof allowed, &allowed) != 0) return {};
+  std::vector<int> cpus;  // the CPUs this process may run on, in order
+  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu)
+    if (CPU_ISSET(cpu, &allowed)) cpus.push_back(cpu);
+  const int threads = g_threads.load();
+  if (threads < 2 || static_cast<int>(cpus.size()) != threads) return {};
+  std::atomic<int> bound{0};
+#pragma omp parallel num_threads(threads)
+  {
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(cpus[static_cast<std::size_t>(omp_get_thread_num())], &one);
+    if (pthread_setaffinity_np(pthread_self(), sizeof one, &one) == 0) bound.fetch_add(1);
+  }
+  if (bound.load() != threads) {  // undo: leave every thread free again
+#pragma omp parallel num_threads(threads)
+    pthread_setaffinity_np(pthread_self(), sizeof allowed, &allowed);
+    return {};
+  }
+  return cpus;
+}
 int gemm_threads() { return g_threads.load(); }
 
 std::string describe_gemm(GemmEngine engine) {

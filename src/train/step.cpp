@@ -118,8 +118,10 @@ TrainStep::TrainStep(Autoencoder model, Adamax& optimizer, std::int64_t max_rows
   widths_.push_back(model->config().input_size);
   for (const auto& view : views) {
     Layer layer;
-    layer.weight = view.linear->weight;                                                          // (out, in)
-    layer.bias = view.linear->bias;                                                              // (out)
+    layer.weight = view.linear->weight;  // (out, in)
+    layer.bias = view.linear->bias;      // (out)
+    layer.offset = offset;
+    layer.numel = layer.weight.numel() + layer.bias.numel();
     layer.d_weight = grads_.narrow(0, offset, layer.weight.numel()).view(layer.weight.sizes());  // (out, in)
     offset += layer.weight.numel();
     layer.d_bias = grads_.narrow(0, offset, layer.bias.numel());  // (out)
@@ -164,8 +166,16 @@ torch::Tensor TrainStep::forward(Buffers& b, const torch::Tensor& x) {
 
 double TrainStep::run(const torch::Tensor& input, const torch::Tensor& target) {
   const double loss = forward_loss(input, target);
-  backward(input);
-  update();
+  if (fused()) {
+    // Each layer's update as soon as its gradients are done and its weights
+    // used, while they are still in cache; Adamax is elementwise, so this is
+    // update() after backward() to the bit.
+    const AdamaxScalars scalars = begin_update();
+    backward(input, &scalars);
+  } else {
+    backward(input);
+    update();
+  }
   return loss;
 }
 
@@ -203,7 +213,7 @@ double TrainStep::forward_loss(const torch::Tensor& input, const torch::Tensor& 
   return loss + last_penalty_;
 }
 
-void TrainStep::backward(const torch::Tensor& input) {
+void TrainStep::backward(const torch::Tensor& input, const AdamaxScalars* update) {
   torch::NoGradGuard no_grad;
   const std::int64_t rows = input.size(0);
   torch::Tensor grad = diff_.narrow(0, 0, rows);  // (rows, width_i+1): dLoss/d output of layer i
@@ -224,33 +234,43 @@ void TrainStep::backward(const torch::Tensor& input) {
       at::sum_out(layer.d_bias, grad, at::IntArrayRef{0});  // (out)
     }
     matmul_into(gemm_, layer.d_weight, grad.t(), in);  // (out, in) = (out, rows) x (rows, in)
+    torch::Tensor grad_in;                             // (rows, in)
+    if (k > 0) {
+      grad_in = train_.gradients[k].narrow(0, 0, rows);
+      matmul_into(gemm_, grad_in, grad, layer.weight);  // (rows, out) x (out, in)
+    }
+    if (update != nullptr) update_range(layer.offset, layer.numel, *update);
     if (k == 0) break;
-    torch::Tensor grad_in = train_.gradients[k].narrow(0, 0, rows);  // (rows, in)
-    matmul_into(gemm_, grad_in, grad, layer.weight);                 // (rows, out) x (out, in)
     grad = grad_in;
   }
 }
 
-void TrainStep::update() {
-  torch::NoGradGuard no_grad;
-  // Adamax::step's ops in its order, once over all parameters.
+AdamaxScalars TrainStep::begin_update() {
   const std::int64_t step = states_.front()->step() + 1;
   for (AdamaxParamState* state : states_) state->step(step);
+  const double clr = options_.lr() / (1 - std::pow(options_.beta1(), static_cast<double>(step)));
+  return AdamaxScalars{static_cast<float>(options_.beta1()), static_cast<float>(options_.beta2()),
+                       static_cast<float>(options_.eps()), static_cast<float>(options_.weight_decay()),
+                       static_cast<float>(clr)};
+}
+
+void TrainStep::update_range(std::int64_t offset, std::int64_t count, const AdamaxScalars& scalars) {
+  fused_adamax(params_.data_ptr<float>() + offset, grads_.data_ptr<float>() + offset,
+               exp_avg_.data_ptr<float>() + offset, exp_inf_.data_ptr<float>() + offset, count, scalars);
+}
+
+void TrainStep::update() {
+  torch::NoGradGuard no_grad;
+  const AdamaxScalars scalars = begin_update();
+  if (fused()) return update_range(0, params_.numel(), scalars);
+  // Adamax::step's ops in its order, once over all parameters.
   const double beta1 = options_.beta1();
-  const double beta2 = options_.beta2();
+  const std::int64_t step = states_.front()->step();
   const double clr = options_.lr() / (1 - std::pow(beta1, static_cast<double>(step)));
-  if (fused()) {
-    const AdamaxScalars scalars{static_cast<float>(beta1), static_cast<float>(beta2),
-                                static_cast<float>(options_.eps()), static_cast<float>(options_.weight_decay()),
-                                static_cast<float>(clr)};
-    fused_adamax(params_.data_ptr<float>(), grads_.data_ptr<float>(), exp_avg_.data_ptr<float>(),
-                 exp_inf_.data_ptr<float>(), params_.numel(), scalars);
-    return;
-  }
   torch::Tensor grad = grads_;  // (P)
   if (options_.weight_decay() != 0) grad = grads_.add(params_, options_.weight_decay());
   exp_avg_.mul_(beta1).add_(grad, 1 - beta1);
-  exp_inf_.mul_(beta2);
+  exp_inf_.mul_(options_.beta2());
   at::abs_out(scratch_, grad).add_(options_.eps());
   at::maximum_out(exp_inf_, exp_inf_, scratch_);
   params_.addcdiv_(exp_avg_, exp_inf_, -clr);

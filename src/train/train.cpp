@@ -97,7 +97,7 @@ at::Generator epoch_generator(std::uint64_t seed, std::int64_t epoch) {
 
 bool inputs_in_unit_range(const DataSpec& data) { return data.kind == DataKind::kMnist; }
 
-BlasInfo configure_compute_threads(int threads, GemmEngine gemm) {
+BlasInfo configure_compute_threads(int threads, GemmEngine gemm, bool bind) {
   // LibTorch's own pool and OpenBLAS' pool fight over the cores when both
   // are > 1 (an epoch of the default recipe takes several times longer); the
   // matrix multiplies are nearly all the work, so they get the threads.
@@ -106,10 +106,12 @@ BlasInfo configure_compute_threads(int threads, GemmEngine gemm) {
   const int used = threads > 0 ? threads : cores;
   set_blas_threads(used);
   set_gemm_threads(used);
+  const std::vector<int> cpus = bind && gemm == GemmEngine::kOneDnn ? bind_gemm_threads() : std::vector<int>{};
   BlasInfo blas = query_blas();
-  spdlog::info("BLAS: {}{}, {} thread(s); matrix multiplies: {}; LibTorch intra-op threads: 1", blas.library,
+  spdlog::info("BLAS: {}{}, {} thread(s); matrix multiplies: {}{}; LibTorch intra-op threads: 1", blas.library,
                blas.kernel.empty() ? "" : ", kernel " + blas.kernel,
-               blas.threads > 0 ? std::to_string(blas.threads) : std::string("unknown"), describe_gemm(gemm));
+               blas.threads > 0 ? std::to_string(blas.threads) : std::string("unknown"), describe_gemm(gemm),
+               cpus.empty() ? "" : fmt::format(", bound to CPUs {}", fmt::join(cpus, ", ")));
   if (!blas.fast) {
     spdlog::warn(
         "SLOW BLAS: '{}'{} is a reference or generic kernel; training will run several times slower. "
@@ -264,7 +266,8 @@ std::vector<EpochResult> train(const TrainRequest& request) {
   if (parallel.writes()) run_directory.emplace(out);
   // The variational kind's autograd step multiplies through LibTorch.
   const GemmEngine gemm = request.kind.variational() ? GemmEngine::kBlas : request.gemm;
-  configure_compute_threads(options.threads, gemm);
+  // Bound threads would pass their CPU on to Gloo's threads.
+  configure_compute_threads(options.threads, gemm, !request.distributed.enabled);
 
   Autoencoder model{nullptr};
   if (request.resume) {

@@ -2,11 +2,14 @@
 // against the LibTorch ops they replace, on shapes large enough to be split
 // over threads, with a row stride wider than the row: the same bits for 1,
 // 2 and 3 threads, and LibTorch's values to rounding. gather_batch against
-// index_select, and its refusals.
+// index_select, and its refusals; when the OpenMP team is bound to CPUs.
+#include <algorithm>
 #include <cstdint>
+#include <cstdlib>
 #include <functional>
 #include <iostream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -27,8 +30,7 @@ constexpr int kThreadCounts[] = {1, 2, 3};
 
 // Runs `pass` at every thread count and returns its outputs; the thread
 // count is restored afterwards.
-std::vector<std::vector<torch::Tensor>> at_each_thread_count(
-    const std::function<std::vector<torch::Tensor>()>& pass) {
+std::vector<std::vector<torch::Tensor>> at_each_thread_count(const std::function<std::vector<torch::Tensor>()>& pass) {
   const int saved = tinyae::gemm_threads();
   std::vector<std::vector<torch::Tensor>> results;
   for (int threads : kThreadCounts) {
@@ -79,8 +81,7 @@ TEST(Fused, BiasActivationMatchesLibTorch) {
     const torch::Tensor z0 = strided_matrix(1);
     const auto results = at_each_thread_count([&] {
       torch::Tensor z = z0.clone(torch::MemoryFormat::Preserve);
-      tinyae::fused_bias_activation(z.data_ptr<float>(), kRows, kCols, z.stride(0), bias.data_ptr<float>(),
-                                    activation);
+      tinyae::fused_bias_activation(z.data_ptr<float>(), kRows, kCols, z.stride(0), bias.data_ptr<float>(), activation);
       return std::vector<torch::Tensor>{z};
     });
     expect_equal_across_thread_counts(results);
@@ -91,7 +92,7 @@ TEST(Fused, BiasActivationMatchesLibTorch) {
 }
 
 TEST(Fused, SquaredErrorGradientMatchesLibTorch) {
-  const torch::Tensor y = torch::randn({kRows, kCols});       // (rows, cols)
+  const torch::Tensor y = torch::randn({kRows, kCols});      // (rows, cols)
   const torch::Tensor target = torch::rand({kRows, kCols});  // (rows, cols)
   const float scale = 2.0f / static_cast<float>(kRows * kCols);
   std::vector<double> sums;
@@ -116,13 +117,12 @@ TEST(Fused, ActivationBackwardMatchesLibTorch) {
     for (float l1_scale : {0.0f, 0.01f}) {
       const torch::Tensor pre = strided_matrix(2);
       const torch::Tensor out = activate(activation, pre).contiguous();  // (rows, cols)
-      const torch::Tensor grad0 = strided_matrix(3);                      // (rows, cols), stride kStride
+      const torch::Tensor grad0 = strided_matrix(3);                     // (rows, cols), stride kStride
       const auto results = at_each_thread_count([&] {
         torch::Tensor grad = grad0.clone(torch::MemoryFormat::Preserve);
         torch::Tensor d_bias = torch::full({kCols}, 99.0f);  // overwritten, not accumulated into
-        tinyae::fused_activation_backward(grad.data_ptr<float>(), grad.stride(0), out.data_ptr<float>(),
-                                          out.stride(0), kRows, kCols, activation, l1_scale,
-                                          d_bias.data_ptr<float>());
+        tinyae::fused_activation_backward(grad.data_ptr<float>(), grad.stride(0), out.data_ptr<float>(), out.stride(0),
+                                          kRows, kCols, activation, l1_scale, d_bias.data_ptr<float>());
         return std::vector<torch::Tensor>{grad, d_bias};
       });
       expect_equal_across_thread_counts(results);
@@ -159,8 +159,8 @@ TEST(Fused, AdamaxMatchesLibTorchOps) {
     const tinyae::AdamaxScalars s{0.9f, 0.999f, 1e-8f, weight_decay, 0.002f / (1.0f - 0.9f * 0.9f)};
     const auto results = at_each_thread_count([&] {
       torch::Tensor param = param0.clone(), m = m0.clone(), u = u0.clone();
-      tinyae::fused_adamax(param.data_ptr<float>(), grad.data_ptr<float>(), m.data_ptr<float>(), u.data_ptr<float>(),
-                           n, s);
+      tinyae::fused_adamax(param.data_ptr<float>(), grad.data_ptr<float>(), m.data_ptr<float>(), u.data_ptr<float>(), n,
+                           s);
       return std::vector<torch::Tensor>{param, m, u};
     });
     expect_equal_across_thread_counts(results);
@@ -179,7 +179,7 @@ TEST(Fused, AdamaxMatchesLibTorchOps) {
 
 TEST(Fused, GatherBatchIsIndexSelect) {
   torch::manual_seed(5);
-  const torch::Tensor images = torch::rand({1000, 784});                    // (n, 784)
+  const torch::Tensor images = torch::rand({1000, 784});                             // (n, 784)
   const torch::Tensor index = torch::randperm(1000, torch::kLong).slice(0, 0, 256);  // (256)
   const auto results = at_each_thread_count([&] {
     torch::Tensor out = torch::empty({256, 784});
@@ -209,6 +209,21 @@ TEST(Fused, GatherBatchRefusesBadArguments) {
   expect_refusal(torch::empty({2, 5}), images, torch::tensor({1, 2}, torch::kLong), "a wider output");
   expect_refusal(out, images.to(torch::kFloat64), torch::tensor({1, 2}, torch::kLong), "float64 images");
   expect_refusal(out, torch::rand({4, 10}).t(), torch::tensor({1, 2}, torch::kLong), "non-contiguous images");
+}
+
+// The team is bound only when the user left the binding to tinyae and it
+// has every CPU; CTest sets OMP_PROC_BIND=false for every test.
+TEST(Fused, ThreadsAreBoundOnlyWhenTheUserLeftItToTinyae) {
+  const int saved = tinyae::gemm_threads();
+  const char* user = std::getenv("OMP_PROC_BIND");
+  ::setenv("OMP_PROC_BIND", "false", 1);
+  tinyae::set_gemm_threads(static_cast<int>(std::max(2u, std::thread::hardware_concurrency())));
+  EXPECT_TRUE(tinyae::bind_gemm_threads().empty()) << "bound although OMP_PROC_BIND is set";
+  ::unsetenv("OMP_PROC_BIND");
+  tinyae::set_gemm_threads(1);
+  EXPECT_TRUE(tinyae::bind_gemm_threads().empty()) << "bound a team of one thread";
+  if (user != nullptr) ::setenv("OMP_PROC_BIND", user, 1);
+  tinyae::set_gemm_threads(saved);
 }
 
 }  // namespace

@@ -272,6 +272,36 @@ TEST(TrainStep, IsDeterministicAndResumesBitwise) {
   }
 }
 
+// run() updates each layer as soon as its gradients are done (oneDNN
+// engine); the phases one by one (what data-parallel training calls, with
+// the all-reduce between backward and update) must give the same bits.
+TEST(TrainStep, RunEqualsItsPhasesBitwise) {
+  torch::manual_seed(12);
+  const torch::Tensor data = torch::rand({3, 6, 12});  // 3 batches of (6, 12)
+  for (tinyae::GemmEngine gemm : kEngines) {
+    Autoencoder whole = make_model(Activation::kRelu, Activation::kSigmoid);
+    Adamax whole_optimizer(whole->parameters(), AdamaxOptions(0.01));
+    tinyae::TrainStep whole_step(whole, whole_optimizer, 6, 6, 0.01, gemm);
+    Autoencoder phased = make_model(Activation::kRelu, Activation::kSigmoid);
+    Adamax phased_optimizer(phased->parameters(), AdamaxOptions(0.01));
+    tinyae::TrainStep phased_step(phased, phased_optimizer, 6, 6, 0.01, gemm);
+    for (std::int64_t b = 0; b < data.size(0); ++b) {
+      const torch::Tensor x = data[b].contiguous();  // (6, 12)
+      const double whole_loss = whole_step.run(x);
+      const double phased_loss = phased_step.forward_loss(x);
+      phased_step.backward(x);
+      phased_step.update();
+      EXPECT_EQ(whole_loss, phased_loss);
+    }
+    const auto expected = state_tensors(phased_optimizer);
+    const auto found = state_tensors(whole_optimizer);
+    for (std::size_t i = 0; i < expected.size(); ++i) {
+      EXPECT_TRUE(torch::equal(found[i], expected[i])) << "tensor " << i << ", GEMM " << tinyae::gemm_engine_name(gemm);
+    }
+    for (const auto& p : whole_optimizer.all_parameters()) EXPECT_EQ(whole_optimizer.state_of(p)->step(), 3);
+  }
+}
+
 TEST(TrainStep, RefusesAForeignOptimizerAndBadBatches) {
   Autoencoder model = make_model(Activation::kRelu, Activation::kRelu);
   Autoencoder other = make_model(Activation::kRelu, Activation::kRelu);

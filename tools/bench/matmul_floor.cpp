@@ -169,7 +169,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   g_gemm = *gemm;
-  const tinyae::BlasInfo blas = tinyae::configure_compute_threads(concurrent ? 1 : args["threads"].as<int>(), g_gemm);
+  const tinyae::BlasInfo blas =
+      tinyae::configure_compute_threads(concurrent ? 1 : args["threads"].as<int>(), g_gemm, true);
   const auto backward_pass = concurrent ? backward_concurrent : backward;
   torch::NoGradGuard no_grad;
 

@@ -273,7 +273,7 @@ int main(int argc, char** argv) {
     spdlog::error("--gemm must be {}, got '{}'", tinyae::gemm_engine_choices(), args["gemm"].as<std::string>());
     return 2;
   }
-  const tinyae::BlasInfo blas = tinyae::configure_compute_threads(args["threads"].as<int>(), *gemm);
+  const tinyae::BlasInfo blas = tinyae::configure_compute_threads(args["threads"].as<int>(), *gemm, true);
   const int torch_threads = std::max(1, args["torch-threads"].as<int>());
   torch::set_num_threads(torch_threads);
   tinyae::Mnist data = tinyae::load_mnist(args["data"].as<std::string>(), args["train-limit"].as<std::int64_t>(), 0);
