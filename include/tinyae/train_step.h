@@ -8,9 +8,12 @@
 // checkpoint see the same named tensors as before. The ops are autograd's
 // (addmm forward, mm for both gradients, sum over rows for the bias,
 // threshold/sigmoid/tanh backward on the layer's output, the MSE gradient
-// 2 (y - x) / numel), the products through tinyae/gemm.h: with
-// GemmEngine::kBlas a step agrees with loss.backward() + Adamax::step() to
-// the last bit, with kOneDnn to rounding (tests/train/test_step.cpp).
+// 2 (y - x) / numel), the products through tinyae/gemm.h. With
+// GemmEngine::kBlas the rest is LibTorch's kernels and a step agrees with
+// loss.backward() + Adamax::step() to the last bit. With kOneDnn (the
+// default) the rest is src/train/fused.h's single passes, run() updates
+// each layer as soon as its gradients are done (in cache), and a step
+// agrees to rounding (tests/train/test_step.cpp, test_fused.cpp).
 //
 // The kinds of tinyae/model_kind.h: a latent L1 weight > 0 adds the sparse
 // penalty weight * mean over rows of sum_j |z_j| and its gradient

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <numeric>
 #include <vector>
 
 #include "tinyae/gemm.h"
@@ -67,6 +68,15 @@ void activation_backward_row(float* __restrict g, const float* __restrict y, std
   for (std::int64_t j = 0; j < cols; ++j) sum[j] += g[j];
 }
 
+// out (cols) = the sum of partial's (blocks, cols) rows, in block order.
+void sum_blocks(const std::vector<float>& partial, std::int64_t blocks, std::int64_t cols, float* out) {
+  std::copy(partial.begin(), partial.begin() + cols, out);
+  for (std::int64_t b = 1; b < blocks; ++b) {
+    const float* sum = partial.data() + b * cols;  // (cols)
+    for (std::int64_t j = 0; j < cols; ++j) out[j] += sum[j];
+  }
+}
+
 }  // namespace
 
 void fused_bias_activation(float* z, std::int64_t rows, std::int64_t cols, std::int64_t ld, const float* bias,
@@ -75,24 +85,45 @@ void fused_bias_activation(float* z, std::int64_t rows, std::int64_t cols, std::
   for (std::int64_t r = 0; r < rows; ++r) bias_activation_row(z + r * ld, bias, cols, activation);
 }
 
-double fused_squared_error_gradient(float* grad, const float* y, const float* target, std::int64_t rows,
-                                    std::int64_t cols, float scale) {
+double fused_squared_error(const float* y, const float* target, std::int64_t rows, std::int64_t cols) {
   const std::int64_t blocks = (rows + kBlockRows - 1) / kBlockRows;
   std::vector<double> partial(static_cast<std::size_t>(blocks), 0.0);  // (blocks)
 #pragma omp parallel for schedule(static) num_threads(team_for(rows* cols))
   for (std::int64_t b = 0; b < blocks; ++b) {
-    const std::int64_t begin = b * kBlockRows * cols, end = std::min(rows, (b + 1) * kBlockRows) * cols;
     double sum = 0;
-    for (std::int64_t i = begin; i < end; ++i) {
+    for (std::int64_t i = b * kBlockRows * cols; i < std::min(rows, (b + 1) * kBlockRows) * cols; ++i) {
       const float d = y[i] - target[i];
       sum += static_cast<double>(d) * d;
-      grad[i] = scale * d;
     }
     partial[static_cast<std::size_t>(b)] = sum;
   }
-  double total = 0;
-  for (double p : partial) total += p;
-  return total;
+  return std::accumulate(partial.begin(), partial.end(), 0.0);
+}
+
+double fused_output_gradient(float* grad, const float* y, const float* target, std::int64_t rows, std::int64_t cols,
+                             float scale, Activation activation, float* d_bias) {
+  const std::int64_t blocks = (rows + kBlockRows - 1) / kBlockRows;
+  std::vector<double> squares(static_cast<std::size_t>(blocks), 0.0);         // (blocks)
+  std::vector<float> partial(static_cast<std::size_t>(blocks * cols), 0.0f);  // (blocks, cols)
+#pragma omp parallel for schedule(static) num_threads(team_for(rows* cols))
+  for (std::int64_t b = 0; b < blocks; ++b) {
+    double sum = 0;
+    for (std::int64_t r = b * kBlockRows; r < std::min(rows, (b + 1) * kBlockRows); ++r) {
+      float* __restrict g = grad + r * cols;          // (cols)
+      const float* __restrict out = y + r * cols;     // (cols)
+      const float* __restrict t = target + r * cols;  // (cols)
+      for (std::int64_t j = 0; j < cols; ++j) {
+        const float d = out[j] - t[j];
+        sum += static_cast<double>(d) * d;
+        g[j] = scale * d;
+      }
+      // The row is still in L1: the layer's backward right away.
+      activation_backward_row(g, out, cols, activation, 0.0f, partial.data() + b * cols);
+    }
+    squares[static_cast<std::size_t>(b)] = sum;
+  }
+  sum_blocks(partial, blocks, cols, d_bias);
+  return std::accumulate(squares.begin(), squares.end(), 0.0);
 }
 
 void fused_activation_backward(float* grad, std::int64_t ld_grad, const float* out, std::int64_t ld_out,
@@ -107,11 +138,7 @@ void fused_activation_backward(float* grad, std::int64_t ld_grad, const float* o
       activation_backward_row(grad + r * ld_grad, out + r * ld_out, cols, activation, l1_scale, sum);
     }
   }
-  std::copy(partial.begin(), partial.begin() + cols, d_bias);
-  for (std::int64_t b = 1; b < blocks; ++b) {
-    const float* sum = partial.data() + b * cols;  // (cols)
-    for (std::int64_t j = 0; j < cols; ++j) d_bias[j] += sum[j];
-  }
+  sum_blocks(partial, blocks, cols, d_bias);
 }
 
 void fused_adamax(float* param, const float* grad, float* exp_avg, float* exp_inf, std::int64_t n,

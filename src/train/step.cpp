@@ -113,6 +113,7 @@ TrainStep::TrainStep(Autoencoder model, Adamax& optimizer, std::int64_t max_rows
   // 2. The layers, in model->parameters() order: encoder, then decoder.
   std::vector<LayerView> views = model->encoder_layers();
   latent_layer_ = views.size() - 1;
+  if (model->decoder_layers().empty()) throw Error("TrainStep: the model has no decoder layer after its latent layer");
   for (auto& view : model->decoder_layers()) views.push_back(view);
   offset = 0;
   widths_.push_back(model->config().input_size);
@@ -196,9 +197,13 @@ double TrainStep::forward_loss(const torch::Tensor& input, const torch::Tensor& 
   // mse_loss_backward with mean reduction: 2 (y - x) / numel.
   double loss = 0;
   if (fused()) {
-    loss = fused_squared_error_gradient(diff.data_ptr<float>(), y.data_ptr<float>(), target.data_ptr<float>(), rows,
-                                        diff.size(1), static_cast<float>(2.0 / numel)) /
-           numel;
+    // The output layer's backward too (its activation and bias sum): the
+    // rows are in cache now. backward() starts at its weight gradient.
+    Layer& last = layers_.back();
+    loss =
+        fused_output_gradient(diff.data_ptr<float>(), y.data_ptr<float>(), target.data_ptr<float>(), rows, diff.size(1),
+                              static_cast<float>(2.0 / numel), last.activation, last.d_bias.data_ptr<float>()) /
+        numel;
   } else {
     at::sub_out(diff, y, target);
     const torch::Tensor flat = diff.view({-1});  // (rows * input)
@@ -223,7 +228,9 @@ void TrainStep::backward(const torch::Tensor& input, const AdamaxScalars* update
     const torch::Tensor in = k == 0 ? input : train_.activations[k].narrow(0, 0, rows);  // (rows, in)
     // d/dz of weight * mean_rows sum_j |z_j|
     const double l1_scale = k == latent_layer_ ? latent_l1_ / static_cast<double>(rows) : 0.0;
-    if (fused()) {
+    if (fused() && k + 1 == layers_.size()) {
+      // forward_loss() did this layer's activation backward and bias sum.
+    } else if (fused()) {
       // grad becomes dLoss/d pre-activation, d_bias its sum over rows.
       fused_activation_backward(grad.data_ptr<float>(), grad.stride(0), out.data_ptr<float>(), out.stride(0), rows,
                                 out.size(1), layer.activation, static_cast<float>(l1_scale),
@@ -286,9 +293,15 @@ TrainStep::Sums TrainStep::evaluate(const torch::Tensor& inputs, const torch::Te
     const std::int64_t end = std::min(n, begin + batch);
     const torch::Tensor x = inputs.slice(0, begin, end);        // (rows, input)
     const torch::Tensor target = targets.slice(0, begin, end);  // (rows, input)
-    torch::Tensor diff = eval_diff_.narrow(0, 0, x.size(0));    // (rows, input)
-    at::sub_out(diff, forward(eval_, x), target);
-    sums.squared_error += diff.square_().sum(torch::kDouble).item<double>();
+    const torch::Tensor y = forward(eval_, x);                  // (rows, input)
+    if (fused()) {
+      const torch::Tensor t = target.contiguous();  // (rows, input)
+      sums.squared_error += fused_squared_error(y.data_ptr<float>(), t.data_ptr<float>(), y.size(0), y.size(1));
+    } else {
+      torch::Tensor diff = eval_diff_.narrow(0, 0, x.size(0));  // (rows, input)
+      at::sub_out(diff, y, target);
+      sums.squared_error += diff.square_().sum(torch::kDouble).item<double>();
+    }
     const torch::Tensor z = eval_.activations[latent_layer_ + 1].narrow(0, 0, x.size(0));  // (rows, latent)
     sums.latent_l1 += z.abs().sum(torch::kDouble).item<double>();
   }

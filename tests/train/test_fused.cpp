@@ -91,25 +91,48 @@ TEST(Fused, BiasActivationMatchesLibTorch) {
   }
 }
 
-TEST(Fused, SquaredErrorGradientMatchesLibTorch) {
-  const torch::Tensor y = torch::randn({kRows, kCols});      // (rows, cols)
+TEST(Fused, OutputGradientAndSquaredErrorMatchLibTorch) {
   const torch::Tensor target = torch::rand({kRows, kCols});  // (rows, cols)
   const float scale = 2.0f / static_cast<float>(kRows * kCols);
-  std::vector<double> sums;
-  const auto results = at_each_thread_count([&] {
-    torch::Tensor grad = torch::empty({kRows, kCols});
-    sums.push_back(tinyae::fused_squared_error_gradient(grad.data_ptr<float>(), y.data_ptr<float>(),
-                                                        target.data_ptr<float>(), kRows, kCols, scale));
-    return std::vector<torch::Tensor>{grad};
-  });
-  expect_equal_across_thread_counts(results);
-  const torch::Tensor diff = (y - target).to(torch::kFloat64);
-  const double expected = diff.square().sum().item<double>();
-  for (double sum : sums) EXPECT_NEAR(sum, expected, 1e-9 * expected);
-  const double gap = max_abs_gap(results[0][0], (y - target) * scale);
-  std::cout << "squared error " << sums[0] << " (double reference " << expected << "); gradient max |gap| " << gap
-            << "\n";
-  EXPECT_LE(gap, 1e-10);
+  for (Activation activation : kActivations) {
+    const torch::Tensor y = activate(activation, torch::randn({kRows, kCols}));  // (rows, cols): a layer's output
+    std::vector<double> sums;
+    const auto results = at_each_thread_count([&] {
+      torch::Tensor grad = torch::empty({kRows, kCols});
+      torch::Tensor d_bias = torch::full({kCols}, 99.0f);  // overwritten, not accumulated into
+      sums.push_back(tinyae::fused_output_gradient(grad.data_ptr<float>(), y.data_ptr<float>(),
+                                                   target.data_ptr<float>(), kRows, kCols, scale, activation,
+                                                   d_bias.data_ptr<float>()));
+      sums.push_back(tinyae::fused_squared_error(y.data_ptr<float>(), target.data_ptr<float>(), kRows, kCols));
+      return std::vector<torch::Tensor>{grad, d_bias};
+    });
+    expect_equal_across_thread_counts(results);
+    for (double sum : sums) EXPECT_EQ(sum, sums[0]) << "the squared error depends on the thread count";
+    const double expected = (y - target).to(torch::kFloat64).square().sum().item<double>();
+    EXPECT_NEAR(sums[0], expected, 1e-9 * expected);
+    // mse_loss_backward, then the activation's backward from the output.
+    torch::Tensor grad = (y - target) * scale;
+    switch (activation) {
+      case Activation::kLinear:
+        break;
+      case Activation::kRelu:
+        grad = torch::threshold_backward(grad, y, 0);
+        break;
+      case Activation::kSigmoid:
+        grad = torch::sigmoid_backward(grad, y);
+        break;
+      case Activation::kTanh:
+        grad = torch::tanh_backward(grad, y);
+        break;
+    }
+    const double grad_gap = max_abs_gap(results[0][0], grad);
+    const double bias_gap = max_abs_gap(results[0][1], grad.sum(0));
+    std::cout << "output gradient " << static_cast<int>(activation) << ": squared error " << sums[0]
+              << " (double reference " << expected << "); max |gap| gradient " << grad_gap << ", bias sum " << bias_gap
+              << "\n";
+    EXPECT_LE(grad_gap, 1e-10);
+    EXPECT_LE(bias_gap, 1e-8);
+  }
 }
 
 TEST(Fused, ActivationBackwardMatchesLibTorch) {
