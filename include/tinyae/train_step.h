@@ -90,6 +90,7 @@ class TrainStep {
  private:
   struct Layer {
     torch::Tensor weight, bias;      // (out, in), (out): views into params_
+    torch::Tensor weight_t;          // (in, out): weight.t()
     torch::Tensor d_weight, d_bias;  // (out, in), (out): views into grads_
     Activation activation;
     std::int64_t offset = 0, numel = 0;  // weight then bias in the flat buffers
@@ -98,7 +99,13 @@ class TrainStep {
   // activations[0] stands for the input (not owned, left undefined).
   struct Buffers {
     std::vector<torch::Tensor> activations;  // (rows, width_i), width_0 = input
-    std::vector<torch::Tensor> gradients;    // (rows, width_i): dLoss/d activations[i], 1 <= i < last
+    // (rows, width_i): dLoss/d activations[i], 1 <= i < last (training
+    // buffers only); the last is y - x, then the loss gradient.
+    std::vector<torch::Tensor> gradients;
+    // Views of their first `rows` rows (and of the gradients transposed),
+    // made when the row count changes: a step makes no views of its own.
+    std::int64_t rows = 0;
+    std::vector<torch::Tensor> activation_rows, gradient_rows, gradient_rows_t;
   };
   // The oneDNN engine runs the elementwise work as fused.h's passes; the
   // BLAS engine keeps LibTorch's ops (bit-equal to autograd).
@@ -111,6 +118,8 @@ class TrainStep {
   // Fused Adamax over flat[offset, offset + count).
   void update_range(std::int64_t offset, std::int64_t count, const AdamaxScalars& scalars);
   static Buffers make_buffers(const std::vector<std::int64_t>& widths, std::int64_t rows, bool with_gradients);
+  // Points b's row views at the first `rows` rows.
+  static void narrow_to(Buffers& b, std::int64_t rows);
   // Fills rows 0..x.size(0) of b.activations[1..] for input `x`; returns
   // the output rows (a view into the last activation).
   torch::Tensor forward(Buffers& b, const torch::Tensor& x);
@@ -122,8 +131,6 @@ class TrainStep {
   GemmEngine gemm_;
   double last_penalty_ = 0;
   Buffers train_, eval_;
-  torch::Tensor diff_;                                          // (max_rows, input): y - x, then the loss gradient
-  torch::Tensor eval_diff_;                                     // (eval_rows, input)
   torch::Tensor params_, grads_, exp_avg_, exp_inf_, scratch_;  // (P) each, P = parameter count
   std::vector<AdamaxParamState*> states_;  // one per parameter, their tensors views into exp_avg_/exp_inf_
   AdamaxOptions options_;

@@ -67,8 +67,16 @@ void check_product(const torch::Tensor& out, const torch::Tensor& a, const torch
                          (!bias.defined() || (bias.dim() == 1 && bias.size(0) == out.size(1)));
   const bool types_ok = a.scalar_type() == torch::kFloat32 && b.scalar_type() == torch::kFloat32 &&
                         out.scalar_type() == torch::kFloat32 && out.stride(1) == 1;
-  if (!shapes_ok || !types_ok)
-    throw Error("matmul_into/linear_into: expected float32 (m, k) x (k, n) into row-major (m, n)");
+  if (!shapes_ok || !types_ok) {
+    const auto shape = [](const torch::Tensor& t) {
+      return t.defined() ? fmt::format("{} {}", fmt::join(t.sizes(), "x"), c10::toString(t.scalar_type()))
+                         : std::string("none");
+    };
+    throw Error(fmt::format(
+        "matmul_into/linear_into: expected float32 (m, k) x (k, n) + bias (n) into row-major (m, n), got {} x {} + "
+        "{} into {}",
+        shape(a), shape(b), shape(bias), shape(out)));
+  }
 }
 
 // In place: the activation of a layer's output, LibTorch's kernels.

@@ -121,6 +121,7 @@ TrainStep::TrainStep(Autoencoder model, Adamax& optimizer, std::int64_t max_rows
     Layer layer;
     layer.weight = view.linear->weight;  // (out, in)
     layer.bias = view.linear->bias;      // (out)
+    layer.weight_t = layer.weight.t();   // (in, out)
     layer.offset = offset;
     layer.numel = layer.weight.numel() + layer.bias.numel();
     layer.d_weight = grads_.narrow(0, offset, layer.weight.numel()).view(layer.weight.sizes());  // (out, in)
@@ -135,8 +136,6 @@ TrainStep::TrainStep(Autoencoder model, Adamax& optimizer, std::int64_t max_rows
   // 3. Activations and their gradients.
   train_ = make_buffers(widths_, max_rows, true);
   eval_ = make_buffers(widths_, eval_rows, false);
-  diff_ = torch::empty({max_rows, widths_.back()}, f32);        // (max_rows, input)
-  eval_diff_ = torch::empty({eval_rows, widths_.back()}, f32);  // (eval_rows, input)
 }
 
 TrainStep::Buffers TrainStep::make_buffers(const std::vector<std::int64_t>& widths, std::int64_t rows,
@@ -146,23 +145,35 @@ TrainStep::Buffers TrainStep::make_buffers(const std::vector<std::int64_t>& widt
   b.gradients.emplace_back();    // the input needs no gradient
   for (std::size_t i = 1; i < widths.size(); ++i) {
     b.activations.push_back(torch::empty({rows, widths[i]}));  // (rows, width_i)
-    // The last layer's output gradient is diff_, so it needs no buffer here.
-    const bool needed = with_gradients && i + 1 < widths.size();
+    const bool needed = with_gradients || i + 1 == widths.size();
     b.gradients.push_back(needed ? torch::empty({rows, widths[i]}) : torch::Tensor());  // (rows, width_i)
   }
   return b;
 }
 
+void TrainStep::narrow_to(Buffers& b, std::int64_t rows) {
+  if (b.rows == rows) return;
+  const auto first_rows = [rows](const torch::Tensor& t) { return t.defined() ? t.narrow(0, 0, rows) : t; };
+  b.activation_rows.clear();
+  b.gradient_rows.clear();
+  b.gradient_rows_t.clear();
+  for (std::size_t i = 0; i < b.activations.size(); ++i) {
+    b.activation_rows.push_back(first_rows(b.activations[i]));  // (rows, width_i)
+    b.gradient_rows.push_back(first_rows(b.gradients[i]));      // (rows, width_i)
+    const torch::Tensor& g = b.gradient_rows.back();
+    b.gradient_rows_t.push_back(g.defined() ? g.t() : g);  // (width_i, rows)
+  }
+  b.rows = rows;
+}
+
 torch::Tensor TrainStep::forward(Buffers& b, const torch::Tensor& x) {
-  const std::int64_t rows = x.size(0);
-  torch::Tensor in = x;  // (rows, width_i)
+  narrow_to(b, x.size(0));
   for (std::size_t i = 0; i < layers_.size(); ++i) {
     const Layer& layer = layers_[i];
-    torch::Tensor out = b.activations[i + 1].narrow(0, 0, rows);  // (rows, width_i+1)
-    linear_into(gemm_, out, in, layer.weight.t(), layer.bias, layer.activation);
-    in = out;
+    const torch::Tensor& in = i == 0 ? x : b.activation_rows[i];  // (rows, width_i)
+    linear_into(gemm_, b.activation_rows[i + 1], in, layer.weight_t, layer.bias, layer.activation);
   }
-  return in;
+  return b.activation_rows.back();
 }
 
 double TrainStep::run(const torch::Tensor& input, const torch::Tensor& target) {
@@ -191,8 +202,8 @@ double TrainStep::forward_loss(const torch::Tensor& input, const torch::Tensor& 
   }
   torch::NoGradGuard no_grad;
   const std::int64_t rows = input.size(0);
-  const torch::Tensor y = forward(train_, input);  // (rows, input)
-  torch::Tensor diff = diff_.narrow(0, 0, rows);   // (rows, input)
+  const torch::Tensor y = forward(train_, input);     // (rows, input)
+  torch::Tensor& diff = train_.gradient_rows.back();  // (rows, input)
   const double numel = static_cast<double>(diff.numel());
   // mse_loss_backward with mean reduction: 2 (y - x) / numel.
   double loss = 0;
@@ -212,7 +223,7 @@ double TrainStep::forward_loss(const torch::Tensor& input, const torch::Tensor& 
   }
   last_penalty_ = 0;
   if (latent_l1_ > 0) {
-    const torch::Tensor z = train_.activations[latent_layer_ + 1].narrow(0, 0, rows);  // (rows, latent)
+    const torch::Tensor& z = train_.activation_rows[latent_layer_ + 1];  // (rows, latent)
     last_penalty_ = latent_l1_ * z.abs().sum(torch::kDouble).item<double>() / static_cast<double>(rows);
   }
   return loss + last_penalty_;
@@ -221,11 +232,12 @@ double TrainStep::forward_loss(const torch::Tensor& input, const torch::Tensor& 
 void TrainStep::backward(const torch::Tensor& input, const AdamaxScalars* update) {
   torch::NoGradGuard no_grad;
   const std::int64_t rows = input.size(0);
-  torch::Tensor grad = diff_.narrow(0, 0, rows);  // (rows, width_i+1): dLoss/d output of layer i
+  if (rows != train_.rows) throw Error("TrainStep::backward: run forward_loss() on the same batch first");
   for (std::size_t k = layers_.size(); k-- > 0;) {
     Layer& layer = layers_[k];
-    const torch::Tensor out = train_.activations[k + 1].narrow(0, 0, rows);              // (rows, out)
-    const torch::Tensor in = k == 0 ? input : train_.activations[k].narrow(0, 0, rows);  // (rows, in)
+    torch::Tensor& grad = train_.gradient_rows[k + 1];                     // (rows, out): dLoss/d output
+    const torch::Tensor& out = train_.activation_rows[k + 1];              // (rows, out)
+    const torch::Tensor& in = k == 0 ? input : train_.activation_rows[k];  // (rows, in)
     // d/dz of weight * mean_rows sum_j |z_j|
     const double l1_scale = k == latent_layer_ ? latent_l1_ / static_cast<double>(rows) : 0.0;
     if (fused() && k + 1 == layers_.size()) {
@@ -240,15 +252,11 @@ void TrainStep::backward(const torch::Tensor& input, const AdamaxScalars* update
       activation_backward(layer.activation, grad, out);     // now dLoss/d pre-activation
       at::sum_out(layer.d_bias, grad, at::IntArrayRef{0});  // (out)
     }
-    matmul_into(gemm_, layer.d_weight, grad.t(), in);  // (out, in) = (out, rows) x (rows, in)
-    torch::Tensor grad_in;                             // (rows, in)
-    if (k > 0) {
-      grad_in = train_.gradients[k].narrow(0, 0, rows);
-      matmul_into(gemm_, grad_in, grad, layer.weight);  // (rows, out) x (out, in)
-    }
+    // (out, in) = (out, rows) x (rows, in)
+    matmul_into(gemm_, layer.d_weight, train_.gradient_rows_t[k + 1], in);
+    // (rows, in) = (rows, out) x (out, in)
+    if (k > 0) matmul_into(gemm_, train_.gradient_rows[k], grad, layer.weight);
     if (update != nullptr) update_range(layer.offset, layer.numel, *update);
-    if (k == 0) break;
-    grad = grad_in;
   }
 }
 
@@ -287,7 +295,7 @@ TrainStep::Sums TrainStep::evaluate(const torch::Tensor& inputs, const torch::Te
   if (inputs.sizes() != targets.sizes()) throw Error("TrainStep::evaluate: inputs and targets differ in shape");
   torch::NoGradGuard no_grad;
   const std::int64_t n = inputs.size(0);
-  const std::int64_t batch = eval_diff_.size(0);
+  const std::int64_t batch = eval_.activations[1].size(0);
   Sums sums;  // in double: 7.8 million terms for the test set
   for (std::int64_t begin = 0; begin < n; begin += batch) {
     const std::int64_t end = std::min(n, begin + batch);
@@ -298,11 +306,11 @@ TrainStep::Sums TrainStep::evaluate(const torch::Tensor& inputs, const torch::Te
       const torch::Tensor t = target.contiguous();  // (rows, input)
       sums.squared_error += fused_squared_error(y.data_ptr<float>(), t.data_ptr<float>(), y.size(0), y.size(1));
     } else {
-      torch::Tensor diff = eval_diff_.narrow(0, 0, x.size(0));  // (rows, input)
+      torch::Tensor& diff = eval_.gradient_rows.back();  // (rows, input)
       at::sub_out(diff, y, target);
       sums.squared_error += diff.square_().sum(torch::kDouble).item<double>();
     }
-    const torch::Tensor z = eval_.activations[latent_layer_ + 1].narrow(0, 0, x.size(0));  // (rows, latent)
+    const torch::Tensor& z = eval_.activation_rows[latent_layer_ + 1];  // (rows, latent)
     sums.latent_l1 += z.abs().sum(torch::kDouble).item<double>();
   }
   return sums;
