@@ -105,7 +105,10 @@ BlasInfo configure_compute_threads(int threads, GemmEngine gemm, bool bind) {
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   const int used = threads > 0 ? threads : cores;
   set_blas_threads(used);
-  set_gemm_threads(used);
+  // oneDNN's OpenMP team (its sgemm, fused.h's passes, the batch gather)
+  // only with the oneDNN engine: with the BLAS engine a second team would
+  // spin on the cores OpenBLAS' threads need (an epoch 6x slower).
+  set_gemm_threads(gemm == GemmEngine::kOneDnn ? used : 1);
   const std::vector<int> cpus = bind && gemm == GemmEngine::kOneDnn ? bind_gemm_threads() : std::vector<int>{};
   BlasInfo blas = query_blas();
   spdlog::info("BLAS: {}{}, {} thread(s); matrix multiplies: {}{}; LibTorch intra-op threads: 1", blas.library,
