@@ -34,8 +34,10 @@ std::optional<GemmEngine> parse_gemm_engine(std::string_view name);
 // The accepted names for messages: "onednn or blas".
 std::string gemm_engine_choices();
 
-// Threads oneDNN's sgemm uses (its OpenMP team; LibTorch's own intra-op
-// pool stays as it is). Set by configure_compute_threads.
+// Threads of oneDNN's OpenMP team: its sgemm, src/train/fused.h's passes
+// and the batch gather (LibTorch's own intra-op pool stays as it is). Set
+// by configure_compute_threads: 1 with the BLAS engine, whose OpenBLAS
+// threads need the cores.
 void set_gemm_threads(int threads);
 // Binds each thread of that OpenMP team (the calling thread is its first)
 // to one CPU when the team has exactly the CPUs this process may use, as

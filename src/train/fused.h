@@ -7,8 +7,9 @@
 // loss in three ops and Adamax in seven, each a pass over memory on one
 // core. Each function here is one pass, split over the threads.
 //
-// Threads split rows (or elements), never columns: on a row's halves two
-// threads ran 4x slower than one. Determinism: each element is computed by
+// Threads split rows (or elements), never columns: two threads on a row's
+// halves ran 4x slower than on halves of the rows, and slower than one
+// thread (docs/training-profile.md). Determinism: each element is computed by
 // one thread, and sums over rows are taken per block of 32 rows, then over
 // the blocks in order, so no result depends on the thread count. They
 // round differently from LibTorch's ops (fused multiply-adds, other
