@@ -75,6 +75,22 @@ torch::Tensor activate(Activation activation, const torch::Tensor& v) {
   return v;
 }
 
+// LibTorch's backward through `activation` from the layer's output, as
+// autograd takes it.
+torch::Tensor activation_backward(Activation activation, const torch::Tensor& grad, const torch::Tensor& out) {
+  switch (activation) {
+    case Activation::kLinear:
+      return grad;
+    case Activation::kRelu:
+      return torch::threshold_backward(grad, out, 0);
+    case Activation::kSigmoid:
+      return torch::sigmoid_backward(grad, out);
+    case Activation::kTanh:
+      return torch::tanh_backward(grad, out);
+  }
+  return grad;
+}
+
 TEST(Fused, BiasActivationMatchesLibTorch) {
   const torch::Tensor bias = torch::randn({kCols});  // (cols)
   for (Activation activation : kActivations) {
@@ -111,20 +127,7 @@ TEST(Fused, OutputGradientAndSquaredErrorMatchLibTorch) {
     const double expected = (y - target).to(torch::kFloat64).square().sum().item<double>();
     EXPECT_NEAR(sums[0], expected, 1e-9 * expected);
     // mse_loss_backward, then the activation's backward from the output.
-    torch::Tensor grad = (y - target) * scale;
-    switch (activation) {
-      case Activation::kLinear:
-        break;
-      case Activation::kRelu:
-        grad = torch::threshold_backward(grad, y, 0);
-        break;
-      case Activation::kSigmoid:
-        grad = torch::sigmoid_backward(grad, y);
-        break;
-      case Activation::kTanh:
-        grad = torch::tanh_backward(grad, y);
-        break;
-    }
+    const torch::Tensor grad = activation_backward(activation, (y - target) * scale, y);
     const double grad_gap = max_abs_gap(results[0][0], grad);
     const double bias_gap = max_abs_gap(results[0][1], grad.sum(0));
     std::cout << "output gradient " << static_cast<int>(activation) << ": squared error " << sums[0]
@@ -149,20 +152,7 @@ TEST(Fused, ActivationBackwardMatchesLibTorch) {
         return std::vector<torch::Tensor>{grad, d_bias};
       });
       expect_equal_across_thread_counts(results);
-      torch::Tensor expected = grad0 + l1_scale * out.sign();
-      switch (activation) {
-        case Activation::kLinear:
-          break;
-        case Activation::kRelu:
-          expected = torch::threshold_backward(expected, out, 0);
-          break;
-        case Activation::kSigmoid:
-          expected = torch::sigmoid_backward(expected, out);
-          break;
-        case Activation::kTanh:
-          expected = torch::tanh_backward(expected, out);
-          break;
-      }
+      const torch::Tensor expected = activation_backward(activation, grad0 + l1_scale * out.sign(), out);
       const double grad_gap = max_abs_gap(results[0][0], expected);
       const double bias_gap = max_abs_gap(results[0][1], expected.sum(0));
       std::cout << "activation backward " << static_cast<int>(activation) << ", l1 " << l1_scale
