@@ -4,8 +4,9 @@
 // (`--gemm blas`: the calls PyTorch makes).
 //
 // The shapes and transposes are those LibTorch's Linear and its autograd
-// formulas issue (at::linear = addmm(bias, x, W^T); backward: dX = dY W,
-// dW = dY^T X), through tinyae::matmul_into as TrainStep calls it: for each
+// formulas issue (at::linear = addmm(bias, x, W^T), with oneDNN x W^T alone;
+// backward: dX = dY W, dW = dY^T X), through tinyae::matmul_into as
+// TrainStep calls it: for each
 // of the 235 steps (234 of 256 rows and the ragged last one of 96), the
 // forward pass of all six layers, every layer's weight gradient and every
 // layer's input gradient but the first's. The 10 validation batches of 1,000
@@ -71,10 +72,15 @@ std::vector<Layer> make_layers(std::int64_t rows) {
   return layers;
 }
 
+// The forward products as each engine's tinyae::linear_into issues them:
+// LibTorch's addmm takes the bias into the product (C = bias, then
+// C += x W^T, as at::linear); with oneDNN TrainStep multiplies alone and adds
+// the bias in its fused pass, elementwise work the floor leaves out.
 void forward(std::vector<Layer>& layers, std::int64_t rows) {
+  const torch::Tensor none;
   for (Layer& l : layers) {
     torch::Tensor y = l.y.narrow(0, 0, rows);
-    tinyae::matmul_into(g_gemm, y, l.x.narrow(0, 0, rows), l.w.t(), l.b);
+    tinyae::matmul_into(g_gemm, y, l.x.narrow(0, 0, rows), l.w.t(), g_gemm == tinyae::GemmEngine::kBlas ? l.b : none);
   }
 }
 
