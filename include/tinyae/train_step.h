@@ -121,8 +121,10 @@ class TrainStep {
   // Points b's row views at the first `rows` rows.
   static void narrow_to(Buffers& b, std::int64_t rows);
   // Fills rows 0..x.size(0) of b.activations[1..] for input `x`; returns
-  // the output rows (a view into the last activation).
-  torch::Tensor forward(Buffers& b, const torch::Tensor& x);
+  // the output rows (a view into the last activation). With
+  // `output_layer_product_only` the output rows hold x W^T of the last layer,
+  // without its bias and activation (fused_output_gradient adds them).
+  torch::Tensor forward(Buffers& b, const torch::Tensor& x, bool output_layer_product_only = false);
 
   std::vector<Layer> layers_;
   std::vector<std::int64_t> widths_;  // {input, hidden..., latent, ..., input}

@@ -29,17 +29,20 @@ namespace tinyae {
 void fused_bias_activation(float* z, std::int64_t rows, std::int64_t cols, std::int64_t ld, const float* bias,
                            Activation activation);
 
-// The sum over all elements of (y - target)^2, in double; y and target
-// (rows, cols) with rows contiguous.
+// The sum over all elements of (y - target)^2, each row's in 16 float
+// partial sums, the rest in double; y and target (rows, cols) with rows
+// contiguous.
 double fused_squared_error(const float* y, const float* target, std::int64_t rows, std::int64_t cols);
 
-// The MSE loss and the output layer's backward in one pass: grad =
-// scale (y - target), then back through the layer's activation from its
-// output y (as fused_activation_backward, no sparse term), d_bias (cols) =
-// the sum of grad over rows; returns fused_squared_error(y, target).
-// grad, y and target (rows, cols) with rows contiguous; grad aliases none.
-double fused_output_gradient(float* grad, const float* y, const float* target, std::int64_t rows, std::int64_t cols,
-                             float scale, Activation activation, float* d_bias);
+// The output layer's forward tail, the MSE loss and the layer's backward in
+// one pass: y = act(y + bias) in place (y holds the layer's product x W^T,
+// bias (cols) broadcast over rows), grad = scale (y - target), then back
+// through the activation from y (as fused_activation_backward, no sparse
+// term), d_bias (cols) = the sum of grad over rows; returns the sum of
+// (y - target)^2 as fused_squared_error. grad, y and target (rows, cols)
+// with rows contiguous; grad aliases none.
+double fused_output_gradient(float* grad, float* y, const float* bias, const float* target, std::int64_t rows,
+                             std::int64_t cols, float scale, Activation activation, float* d_bias);
 
 // Back through a layer's activation and bias, in place on grad (rows, cols):
 // grad += l1_scale sign(out) (the sparse penalty; 0 = none), then grad =

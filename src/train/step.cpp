@@ -166,12 +166,16 @@ void TrainStep::narrow_to(Buffers& b, std::int64_t rows) {
   b.rows = rows;
 }
 
-torch::Tensor TrainStep::forward(Buffers& b, const torch::Tensor& x) {
+torch::Tensor TrainStep::forward(Buffers& b, const torch::Tensor& x, bool output_layer_product_only) {
   narrow_to(b, x.size(0));
   for (std::size_t i = 0; i < layers_.size(); ++i) {
     const Layer& layer = layers_[i];
     const torch::Tensor& in = i == 0 ? x : b.activation_rows[i];  // (rows, width_i)
-    linear_into(gemm_, b.activation_rows[i + 1], in, layer.weight_t, layer.bias, layer.activation);
+    if (output_layer_product_only && i + 1 == layers_.size()) {
+      matmul_into(gemm_, b.activation_rows[i + 1], in, layer.weight_t);
+    } else {
+      linear_into(gemm_, b.activation_rows[i + 1], in, layer.weight_t, layer.bias, layer.activation);
+    }
   }
   return b.activation_rows.back();
 }
@@ -202,19 +206,21 @@ double TrainStep::forward_loss(const torch::Tensor& input, const torch::Tensor& 
   }
   torch::NoGradGuard no_grad;
   const std::int64_t rows = input.size(0);
-  const torch::Tensor y = forward(train_, input);     // (rows, input)
-  torch::Tensor& diff = train_.gradient_rows.back();  // (rows, input)
+  // Fused: the output layer's bias and activation are left to the loss pass.
+  const torch::Tensor y = forward(train_, input, fused());  // (rows, input)
+  torch::Tensor& diff = train_.gradient_rows.back();        // (rows, input)
   const double numel = static_cast<double>(diff.numel());
   // mse_loss_backward with mean reduction: 2 (y - x) / numel.
   double loss = 0;
   if (fused()) {
-    // The output layer's backward too (its activation and bias sum): the
-    // rows are in cache now. backward() starts at its weight gradient.
+    // One pass over the output rows: the layer's bias and activation, the
+    // loss and its gradient, and the layer's backward (its activation and
+    // bias sum). backward() starts at its weight gradient.
     Layer& last = layers_.back();
-    loss =
-        fused_output_gradient(diff.data_ptr<float>(), y.data_ptr<float>(), target.data_ptr<float>(), rows, diff.size(1),
-                              static_cast<float>(2.0 / numel), last.activation, last.d_bias.data_ptr<float>()) /
-        numel;
+    loss = fused_output_gradient(diff.data_ptr<float>(), y.data_ptr<float>(), last.bias.data_ptr<float>(),
+                                 target.data_ptr<float>(), rows, diff.size(1), static_cast<float>(2.0 / numel),
+                                 last.activation, last.d_bias.data_ptr<float>()) /
+           numel;
   } else {
     at::sub_out(diff, y, target);
     const torch::Tensor flat = diff.view({-1});  // (rows * input)
