@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <numeric>
 #include <vector>
 
@@ -177,10 +178,17 @@ void fused_adamax(float* param, const float* grad, float* exp_avg, float* exp_in
   const float* __restrict g_in = grad;
   float* __restrict m_io = exp_avg;
   float* __restrict u_io = exp_inf;
+  const float smallest_normal = std::numeric_limits<float>::min();  // 1.2e-38
 #pragma omp parallel for simd schedule(static) num_threads(team_for(n))
   for (std::int64_t i = 0; i < n; ++i) {
     const float g = g_in[i] + weight_decay * p[i];
-    const float m = beta1 * m_io[i] + (1.0f - beta1) * g;
+    float m = beta1 * m_io[i] + (1.0f - beta1) * g;
+    // Where the gradient stays 0 (weights of always-blank pixels), m decays
+    // by beta1 a step and would spend about 150 steps as a subnormal, where
+    // this CPU takes a microcode assist for every value (Adamax 1.7x slower
+    // with 27% of m subnormal). Flushed to 0 instead: its step there,
+    // below 1e-30, moves no parameter (docs/training-profile.md).
+    m = std::fabs(m) < smallest_normal ? 0.0f : m;
     const float u = std::max(beta2 * u_io[i], std::fabs(g) + eps);
     m_io[i] = m;
     u_io[i] = u;

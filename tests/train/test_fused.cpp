@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <functional>
 #include <iostream>
+#include <limits>
 #include <string>
 #include <thread>
 #include <vector>
@@ -196,6 +197,40 @@ TEST(Fused, AdamaxMatchesLibTorchOps) {
               << ", u " << gaps[2] << "\n";
     for (double gap : gaps) EXPECT_LE(gap, 1e-6);
   }
+}
+
+// Where the gradient is 0, Adamax's m decays by beta1 a step; the fused
+// pass flushes it to 0 once it falls below the smallest normal float instead
+// of letting it run through the subnormals (slow on this CPU). The
+// parameters come out as LibTorch's: the step there is far below their
+// last bit.
+TEST(Fused, AdamaxFlushesASubnormalFirstMomentOnly) {
+  const std::int64_t n = 40000;
+  torch::manual_seed(6);
+  const torch::Tensor param0 = torch::randn({n}) * 0.05;                          // (n)
+  const torch::Tensor grad = torch::zeros({n});                                   // (n): blank pixels
+  const torch::Tensor m0 = torch::full({n}, 1.2e-38f) * torch::rand({n}).add(1);  // (n): 1.2e-38 to 2.4e-38
+  const torch::Tensor u0 = torch::full({n}, 1e-3f);                               // (n)
+  const tinyae::AdamaxScalars s{0.9f, 0.999f, 1e-8f, 0.0f, 0.002f / (1.0f - 0.9f * 0.9f)};
+  const auto results = at_each_thread_count([&] {
+    torch::Tensor param = param0.clone(), m = m0.clone(), u = u0.clone();
+    tinyae::fused_adamax(param.data_ptr<float>(), grad.data_ptr<float>(), m.data_ptr<float>(), u.data_ptr<float>(), n,
+                         s);
+    return std::vector<torch::Tensor>{param, m};
+  });
+  expect_equal_across_thread_counts(results);
+  const torch::Tensor m = m0 * s.beta1;                         // LibTorch's m: some of it subnormal
+  const torch::Tensor param = param0 - s.step_size * (m / u0);  // LibTorch's step
+  const float smallest_normal = std::numeric_limits<float>::min();
+  const torch::Tensor subnormal = m.abs() < smallest_normal;  // (n) bool
+  const std::int64_t flushed = subnormal.sum().item<std::int64_t>();
+  std::cout << "Adamax: " << flushed << " of " << n << " values of m subnormal in LibTorch, "
+            << (results[0][1] == 0).sum().item<std::int64_t>() << " zero in the fused pass\n";
+  ASSERT_GT(flushed, 0) << "the test's m should cross into the subnormals";
+  ASSERT_LT(flushed, n) << "the test's m should keep some normal values";
+  EXPECT_TRUE(torch::equal(results[0][1], torch::where(subnormal, torch::zeros_like(m), m)))
+      << "m: normal values as LibTorch's, subnormal ones 0";
+  EXPECT_TRUE(torch::equal(results[0][0], param)) << "the parameters differ from LibTorch's";
 }
 
 TEST(Fused, GatherBatchIsIndexSelect) {

@@ -198,6 +198,8 @@ result = {
     "floor_gemm": floors[-1]["gemm_description"],
     "blas_floor_epoch_seconds": statistics.median(r["epoch_floor_seconds"] for r in blas_floors),
     "blas_floor_gemm": blas_floors[-1]["gemm_description"] + ", " + blas_floors[-1]["blas"],
+    "tinyae_epoch_seconds_by_round": [r["epoch_seconds"] for r in tinyae],
+    "floor_epoch_seconds_by_round": [r["epoch_floor_seconds"] for r in floors],
 }
 if as_json == "1":
     print(json.dumps(result, indent=2))
@@ -226,6 +228,9 @@ print(f"\ntinyae vs best PyTorch ({result['pytorch_best']}): {result['speedup_ov
 print(f"floor ({result['floor_gemm']}): training GEMMs {floor_train:.3f} s + validation GEMMs "
       f"{result['floor_val_gemm_seconds']:.3f} s; sgemm 1024^3 {result['sgemm1024_gflops']:.0f} GFLOP/s")
 print(f"OpenBLAS floor ({result['blas_floor_gemm']}): {blas_floor:.3f} s")
+print("by round, tinyae's epochs (s) and the oneDNN floor (s): " + "; ".join(
+    f"{' '.join(f'{s:.3f}' for s in t['epoch_seconds'])} / {f['epoch_floor_seconds']:.3f}"
+    for t, f in zip(tinyae, floors)))
 t_mse = result["tinyae"]["final_test_mse"]
 p_mse = settings[best][-1]["final_test_mse"]
 print(f"final test MSE after {epochs} epochs: tinyae {t_mse:.5f}, PyTorch {p_mse:.5f} "
