@@ -11,7 +11,7 @@ mode=(-i)
 if [ "${1:-}" = --check ]; then mode=(--dry-run -Werror); fi
 command -v clang-format >/dev/null || { echo "format: clang-format is missing; run tools/setup.sh" >&2; exit 1; }
 c_style="--style=file:$root/src/runtime/.clang-format"
-mapfile -t cxx < <(git ls-files '*.cpp' '*.h' ':!:src/runtime/*.h')
+mapfile -t cxx < <(git ls-files '*.cpp' '*.h' '*.inc' ':!:src/runtime/*.h')
 mapfile -t c < <(git ls-files '*.c' 'src/runtime/*.h')
 status=0
 if ((${#cxx[@]})); then clang-format "${mode[@]}" "${cxx[@]}" || status=1; fi

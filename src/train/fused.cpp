@@ -1,102 +1,86 @@
 // TrainStep's elementwise passes (see fused.h for what each computes and
-// why the results do not depend on the thread count).
+// why the results do not depend on the thread count). The loops themselves
+// are fused_kernels.inc, compiled here for AVX-512, AVX2 and the x86-64
+// baseline; the best the CPU runs is used (fused_isa()).
 #include "fused.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <limits>
 #include <numeric>
 #include <vector>
 
+#include <fmt/format.h>
+
+#include "tinyae/common.h"
 #include "tinyae/gemm.h"
 
 namespace tinyae {
 namespace {
 
+namespace baseline {
+#include "fused_kernels.inc"
+}  // namespace baseline
+#pragma GCC push_options
+#pragma GCC target("avx2")
+namespace avx2 {
+#include "fused_kernels.inc"
+}  // namespace avx2
+#pragma GCC pop_options
+#pragma GCC push_options
+#pragma GCC target("avx512f")
+namespace avx512 {
+#include "fused_kernels.inc"
+}  // namespace avx512
+#pragma GCC pop_options
+
+// One row per instruction set, best first. AVX-512 over the baseline's SSE2:
+// Adamax 1.7x as fast on data in L3 (docs/training-profile.md).
+struct Kernels {
+  std::string_view isa;
+  bool (*supported)();
+  decltype(&baseline::bias_activation_rows) bias_activation_rows;
+  decltype(&baseline::squared_error_rows) squared_error_rows;
+  decltype(&baseline::output_gradient_rows) output_gradient_rows;
+  decltype(&baseline::activation_backward_rows) activation_backward_rows;
+  decltype(&baseline::adamax_elements) adamax_elements;
+};
+// __builtin_cpu_supports also checks that the OS saves the registers.
+const Kernels kKernels[] = {
+    {"avx512", [] { return __builtin_cpu_supports("avx512f") != 0; }, avx512::bias_activation_rows,
+     avx512::squared_error_rows, avx512::output_gradient_rows, avx512::activation_backward_rows,
+     avx512::adamax_elements},
+    {"avx2", [] { return __builtin_cpu_supports("avx2") != 0; }, avx2::bias_activation_rows, avx2::squared_error_rows,
+     avx2::output_gradient_rows, avx2::activation_backward_rows, avx2::adamax_elements},
+    {"baseline", [] { return true; }, baseline::bias_activation_rows, baseline::squared_error_rows,
+     baseline::output_gradient_rows, baseline::activation_backward_rows, baseline::adamax_elements},
+};
+
+const Kernels* best_kernels() {
+  for (const Kernels& k : kKernels)
+    if (k.supported()) return &k;
+  return &kKernels[std::size(kKernels) - 1];
+}
+std::atomic<const Kernels*> g_kernels{best_kernels()};
+const Kernels& kernels() { return *g_kernels.load(std::memory_order_relaxed); }
+
 // Below this many elements (a batch of 256 through a 64-wide layer) a pass
 // runs on the calling thread: waking the team costs a few microseconds.
 // 16,384 made an epoch 3-4% faster than 65,536 (docs/training-profile.md).
 constexpr std::int64_t kMinParallelElements = 16384;
-// Sums over rows are taken per block of this many rows, then over the
-// blocks in order: the same order for any thread count.
+// Passes over rows go by blocks of this many rows, the same blocks for
+// every pass (a row stays with the thread that wrote it), and sums over rows
+// are taken per block, then over the blocks in order: the same order for
+// any thread count.
 constexpr std::int64_t kBlockRows = 32;
 
 int team_for(std::int64_t elements) { return elements >= kMinParallelElements ? gemm_threads() : 1; }
 
-float activate(Activation activation, float v) {
-  switch (activation) {
-    case Activation::kLinear:
-      return v;
-    case Activation::kRelu:
-      return std::max(v, 0.0f);
-    case Activation::kSigmoid:
-      return 1.0f / (1.0f + std::exp(-v));
-    case Activation::kTanh:
-      return std::tanh(v);
-  }
-  return v;
-}
-
-// The sum over one row's n elements of (y - target)^2, and with kGradient
-// also grad = scale (y - target). Element j's square goes to float lane
-// j % kLanes and the lanes are added in lane order, in double: the loop
-// vectorises (one running sum in double is a chain of dependent adds, which
-// made the loss pass 5x slower), and the result does not depend on the
-// vector width. A 784-wide row puts 49 terms in a lane.
-constexpr std::int64_t kLanes = 16;
-template <bool kGradient>
-double row_squared_error(const float* __restrict y, const float* __restrict target, std::int64_t n,
-                         float* __restrict grad, float scale) {
-  float lane[kLanes] = {};
-  std::int64_t j = 0;
-  for (; j + kLanes <= n; j += kLanes) {
-    for (std::int64_t l = 0; l < kLanes; ++l) {
-      const float d = y[j + l] - target[j + l];
-      if constexpr (kGradient) grad[j + l] = scale * d;
-      lane[l] += d * d;
-    }
-  }
-  for (std::int64_t l = 0; j + l < n; ++l) {
-    const float d = y[j + l] - target[j + l];
-    if constexpr (kGradient) grad[j + l] = scale * d;
-    lane[l] += d * d;
-  }
-  double sum = 0;
-  for (float value : lane) sum += value;
-  return sum;
-}
-
-// One row: z = act(z + bias).
-void bias_activation_row(float* __restrict z, const float* __restrict bias, std::int64_t cols, Activation activation) {
-  if (activation == Activation::kRelu) {
-    for (std::int64_t j = 0; j < cols; ++j) z[j] = std::max(z[j] + bias[j], 0.0f);
-  } else {
-    for (std::int64_t j = 0; j < cols; ++j) z[j] = activate(activation, z[j] + bias[j]);
-  }
-}
-
-// One row: the sparse term, then the activation's derivative from the
-// output; the result is added to `sum` (cols).
-void activation_backward_row(float* __restrict g, const float* __restrict y, std::int64_t cols, Activation activation,
-                             float l1_scale, float* __restrict sum) {
-  if (l1_scale != 0.0f) {
-    for (std::int64_t j = 0; j < cols; ++j) g[j] += l1_scale * static_cast<float>((y[j] > 0) - (y[j] < 0));
-  }
-  switch (activation) {
-    case Activation::kLinear:
-      break;
-    case Activation::kRelu:
-      for (std::int64_t j = 0; j < cols; ++j) g[j] = y[j] > 0.0f ? g[j] : 0.0f;
-      break;
-    case Activation::kSigmoid:
-      for (std::int64_t j = 0; j < cols; ++j) g[j] = g[j] * (1.0f - y[j]) * y[j];
-      break;
-    case Activation::kTanh:
-      for (std::int64_t j = 0; j < cols; ++j) g[j] = g[j] * (1.0f - y[j] * y[j]);
-      break;
-  }
-  for (std::int64_t j = 0; j < cols; ++j) sum[j] += g[j];
+std::int64_t blocks_of(std::int64_t rows) { return (rows + kBlockRows - 1) / kBlockRows; }
+std::int64_t rows_in_block(std::int64_t b, std::int64_t rows) {
+  return std::min(rows, (b + 1) * kBlockRows) - b * kBlockRows;
 }
 
 // out (cols) = the sum of partial's (blocks, cols) rows, in block order.
@@ -110,45 +94,59 @@ void sum_blocks(const std::vector<float>& partial, std::int64_t blocks, std::int
 
 }  // namespace
 
+std::string_view fused_isa() { return kernels().isa; }
+
+std::vector<std::string_view> fused_isas() {
+  std::vector<std::string_view> isas;
+  for (const Kernels& k : kKernels)
+    if (k.supported()) isas.push_back(k.isa);
+  return isas;
+}
+
+void set_fused_isa(std::string_view isa) {
+  for (const Kernels& k : kKernels) {
+    if (k.isa != isa) continue;
+    if (!k.supported()) throw Error(fmt::format("set_fused_isa: this CPU cannot run '{}'", isa));
+    g_kernels.store(&k);
+    return;
+  }
+  throw Error(fmt::format("set_fused_isa: no kernels for '{}' (there are {})", isa, fmt::join(fused_isas(), ", ")));
+}
+
 void fused_bias_activation(float* z, std::int64_t rows, std::int64_t cols, std::int64_t ld, const float* bias,
                            Activation activation) {
+  const Kernels& k = kernels();
 #pragma omp parallel for schedule(static) num_threads(team_for(rows* cols))
-  for (std::int64_t r = 0; r < rows; ++r) bias_activation_row(z + r * ld, bias, cols, activation);
+  for (std::int64_t b = 0; b < blocks_of(rows); ++b) {
+    k.bias_activation_rows(z + b * kBlockRows * ld, ld, rows_in_block(b, rows), cols, bias, activation);
+  }
 }
 
 double fused_squared_error(const float* y, const float* target, std::int64_t rows, std::int64_t cols) {
-  const std::int64_t blocks = (rows + kBlockRows - 1) / kBlockRows;
+  const Kernels& k = kernels();
+  const std::int64_t blocks = blocks_of(rows);
   std::vector<double> partial(static_cast<std::size_t>(blocks), 0.0);  // (blocks)
 #pragma omp parallel for schedule(static) num_threads(team_for(rows* cols))
   for (std::int64_t b = 0; b < blocks; ++b) {
-    double sum = 0;
-    for (std::int64_t r = b * kBlockRows; r < std::min(rows, (b + 1) * kBlockRows); ++r) {
-      sum += row_squared_error<false>(y + r * cols, target + r * cols, cols, nullptr, 0.0f);
-    }
-    partial[static_cast<std::size_t>(b)] = sum;
+    const std::int64_t offset = b * kBlockRows * cols;
+    partial[static_cast<std::size_t>(b)] =
+        k.squared_error_rows(y + offset, target + offset, rows_in_block(b, rows), cols);
   }
   return std::accumulate(partial.begin(), partial.end(), 0.0);
 }
 
 double fused_output_gradient(float* grad, float* y, const float* bias, const float* target, std::int64_t rows,
                              std::int64_t cols, float scale, Activation activation, float* d_bias) {
-  const std::int64_t blocks = (rows + kBlockRows - 1) / kBlockRows;
+  const Kernels& k = kernels();
+  const std::int64_t blocks = blocks_of(rows);
   std::vector<double> squares(static_cast<std::size_t>(blocks), 0.0);         // (blocks)
   std::vector<float> partial(static_cast<std::size_t>(blocks * cols), 0.0f);  // (blocks, cols)
 #pragma omp parallel for schedule(static) num_threads(team_for(rows* cols))
   for (std::int64_t b = 0; b < blocks; ++b) {
-    double sum = 0;
-    for (std::int64_t r = b * kBlockRows; r < std::min(rows, (b + 1) * kBlockRows); ++r) {
-      float* __restrict g = grad + r * cols;          // (cols)
-      float* __restrict out = y + r * cols;           // (cols)
-      const float* __restrict t = target + r * cols;  // (cols)
-      // The row stays in L1 through the layer's forward tail, the loss and
-      // the layer's backward.
-      bias_activation_row(out, bias, cols, activation);
-      sum += row_squared_error<true>(out, t, cols, g, scale);
-      activation_backward_row(g, out, cols, activation, 0.0f, partial.data() + b * cols);
-    }
-    squares[static_cast<std::size_t>(b)] = sum;
+    const std::int64_t offset = b * kBlockRows * cols;
+    squares[static_cast<std::size_t>(b)] =
+        k.output_gradient_rows(grad + offset, y + offset, bias, target + offset, rows_in_block(b, rows), cols, scale,
+                               activation, partial.data() + b * cols);
   }
   sum_blocks(partial, blocks, cols, d_bias);
   return std::accumulate(squares.begin(), squares.end(), 0.0);
@@ -157,49 +155,39 @@ double fused_output_gradient(float* grad, float* y, const float* bias, const flo
 void fused_activation_backward(float* grad, std::int64_t ld_grad, const float* out, std::int64_t ld_out,
                                std::int64_t rows, std::int64_t cols, Activation activation, float l1_scale,
                                float* d_bias) {
-  const std::int64_t blocks = (rows + kBlockRows - 1) / kBlockRows;
+  const Kernels& k = kernels();
+  const std::int64_t blocks = blocks_of(rows);
   std::vector<float> partial(static_cast<std::size_t>(blocks * cols), 0.0f);  // (blocks, cols)
 #pragma omp parallel for schedule(static) num_threads(team_for(rows* cols))
   for (std::int64_t b = 0; b < blocks; ++b) {
-    float* sum = partial.data() + b * cols;  // (cols)
-    for (std::int64_t r = b * kBlockRows; r < std::min(rows, (b + 1) * kBlockRows); ++r) {
-      activation_backward_row(grad + r * ld_grad, out + r * ld_out, cols, activation, l1_scale, sum);
-    }
+    k.activation_backward_rows(grad + b * kBlockRows * ld_grad, ld_grad, out + b * kBlockRows * ld_out, ld_out,
+                               rows_in_block(b, rows), cols, activation, l1_scale, partial.data() + b * cols);
   }
   sum_blocks(partial, blocks, cols, d_bias);
 }
 
 void fused_adamax(float* param, const float* grad, float* exp_avg, float* exp_inf, std::int64_t n,
                   const AdamaxScalars& s) {
-  // The scalars as locals: read through `s`, they could alias the arrays,
-  // and the loop would not be vectorised.
-  const float beta1 = s.beta1, beta2 = s.beta2, eps = s.eps, weight_decay = s.weight_decay, step_size = s.step_size;
-  float* __restrict p = param;
-  const float* __restrict g_in = grad;
-  float* __restrict m_io = exp_avg;
-  float* __restrict u_io = exp_inf;
-  const float smallest_normal = std::numeric_limits<float>::min();  // 1.2e-38
-#pragma omp parallel for simd schedule(static) num_threads(team_for(n))
-  for (std::int64_t i = 0; i < n; ++i) {
-    const float g = g_in[i] + weight_decay * p[i];
-    float m = beta1 * m_io[i] + (1.0f - beta1) * g;
-    // Where the gradient stays 0 (weights of always-blank pixels), m decays
-    // by beta1 a step and would spend about 150 steps as a subnormal, where
-    // this CPU takes a microcode assist for every value (Adamax 1.7x slower
-    // with 27% of m subnormal). Flushed to 0 instead: its step there,
-    // below 1e-30, moves no parameter (docs/training-profile.md).
-    m = std::fabs(m) < smallest_normal ? 0.0f : m;
-    const float u = std::max(beta2 * u_io[i], std::fabs(g) + eps);
-    m_io[i] = m;
-    u_io[i] = u;
-    p[i] -= step_size * (m / u);
+  const Kernels& k = kernels();
+  const int team = team_for(n);
+  // One contiguous range a thread, each a multiple of 16 elements (a cache
+  // line) but the last.
+  const std::int64_t chunk = ((n + team - 1) / team + 15) / 16 * 16;
+#pragma omp parallel for schedule(static) num_threads(team)
+  for (int t = 0; t < team; ++t) {
+    const std::int64_t begin = std::min(n, t * chunk), end = std::min(n, begin + chunk);
+    k.adamax_elements(param + begin, grad + begin, exp_avg + begin, exp_inf + begin, end - begin, s);
   }
 }
 
 void gather_rows(float* out, const float* images, const std::int64_t* index, std::int64_t rows, std::int64_t cols) {
   const std::size_t bytes = static_cast<std::size_t>(cols) * sizeof(float);
 #pragma omp parallel for schedule(static) num_threads(team_for(rows* cols))
-  for (std::int64_t r = 0; r < rows; ++r) std::memcpy(out + r * cols, images + index[r] * cols, bytes);
+  for (std::int64_t b = 0; b < blocks_of(rows); ++b) {
+    for (std::int64_t r = b * kBlockRows; r < b * kBlockRows + rows_in_block(b, rows); ++r) {
+      std::memcpy(out + r * cols, images + index[r] * cols, bytes);
+    }
+  }
 }
 
 }  // namespace tinyae

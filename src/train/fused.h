@@ -11,15 +11,19 @@
 // halves ran 4x slower than on halves of the rows, and slower than one
 // thread (docs/training-profile.md). Determinism: each element is computed by
 // one thread, and sums over rows are taken per block of 32 rows, then over
-// the blocks in order, so no result depends on the thread count. They
-// round differently from LibTorch's ops (fused multiply-adds, other
-// summation orders), so the kBlas engine, the one checked against autograd
-// bit for bit, keeps LibTorch's ops.
+// the blocks in order, so no result depends on the thread count; nor on the
+// instruction set the kernels were compiled for (fused_isa(): no
+// multiply-add contraction, sums in fixed lanes). They round differently
+// from LibTorch's ops (other summation orders, the loss's float lanes), so
+// the kBlas engine, the one checked against autograd bit for bit, keeps
+// LibTorch's ops.
 //
 // Matrices are row-major (rows, cols) with row stride `ld` >= cols.
 #pragma once
 
 #include <cstdint>
+#include <string_view>
+#include <vector>
 
 #include "tinyae/model.h"
 
@@ -60,6 +64,16 @@ struct AdamaxScalars {
 };
 void fused_adamax(float* param, const float* grad, float* exp_avg, float* exp_inf, std::int64_t n,
                   const AdamaxScalars& s);
+
+// The instruction set whose kernels the passes run: "avx512", "avx2" or
+// "baseline" (x86-64's SSE2), the best this CPU runs unless
+// set_fused_isa() chose another. Every set computes the same bits.
+std::string_view fused_isa();
+// The sets this CPU runs, best first.
+std::vector<std::string_view> fused_isas();
+// Runs the passes on `isa` from now on (tests compare the sets); throws
+// tinyae::Error for a set this CPU cannot run or that does not exist.
+void set_fused_isa(std::string_view isa);
 
 // out[r] = images[index[r]] for r < rows: whole rows of `cols` floats.
 void gather_rows(float* out, const float* images, const std::int64_t* index, std::int64_t rows, std::int64_t cols);

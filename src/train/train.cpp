@@ -32,6 +32,7 @@
 #include <torch/version.h>
 
 #include "batch_input.h"
+#include "fused.h"
 #include "progress_bar.h"
 #include "run_folder.h"
 #include "tinyae/blas.h"
@@ -111,10 +112,11 @@ BlasInfo configure_compute_threads(int threads, GemmEngine gemm, bool bind) {
   set_gemm_threads(gemm == GemmEngine::kOneDnn ? used : 1);
   const std::vector<int> cpus = bind && gemm == GemmEngine::kOneDnn ? bind_gemm_threads() : std::vector<int>{};
   BlasInfo blas = query_blas();
-  spdlog::info("BLAS: {}{}, {} thread(s); matrix multiplies: {}{}; LibTorch intra-op threads: 1", blas.library,
+  spdlog::info("BLAS: {}{}, {} thread(s); matrix multiplies: {}{}{}; LibTorch intra-op threads: 1", blas.library,
                blas.kernel.empty() ? "" : ", kernel " + blas.kernel,
                blas.threads > 0 ? std::to_string(blas.threads) : std::string("unknown"), describe_gemm(gemm),
-               cpus.empty() ? "" : fmt::format(", bound to CPUs {}", fmt::join(cpus, ", ")));
+               cpus.empty() ? "" : fmt::format(", bound to CPUs {}", fmt::join(cpus, ", ")),
+               gemm == GemmEngine::kOneDnn ? fmt::format("; elementwise passes: {} kernels", fused_isa()) : "");
   if (!blas.fast) {
     spdlog::warn(
         "SLOW BLAS: '{}'{} is a reference or generic kernel; training will run several times slower. "

@@ -1,7 +1,8 @@
 // fused.h's passes (TrainStep's elementwise work with the oneDNN engine)
 // against the LibTorch ops they replace, on shapes large enough to be split
 // over threads, with a row stride wider than the row: the same bits for 1,
-// 2 and 3 threads, and LibTorch's values to rounding. gather_batch against
+// 2 and 3 threads and every instruction set's kernels, and LibTorch's values
+// to rounding. gather_batch against
 // index_select, and its refusals; when the OpenMP team is bound to CPUs.
 #include <algorithm>
 #include <cmath>
@@ -11,6 +12,7 @@
 #include <iostream>
 #include <limits>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -30,24 +32,36 @@ constexpr std::int64_t kCols = 300;
 constexpr std::int64_t kStride = 320;  // a (rows, cols) view into (rows, kStride) memory
 constexpr int kThreadCounts[] = {1, 2, 3};
 
-// Runs `pass` at every thread count and returns its outputs; the thread
-// count is restored afterwards.
+// Runs `pass` at every thread count with every instruction set's kernels
+// this CPU runs (thread counts vary fastest) and returns its outputs; the
+// thread count and the kernels are restored afterwards.
 std::vector<std::vector<torch::Tensor>> at_each_thread_count(const std::function<std::vector<torch::Tensor>()>& pass) {
   const int saved = tinyae::gemm_threads();
+  const std::string saved_isa(tinyae::fused_isa());
   std::vector<std::vector<torch::Tensor>> results;
-  for (int threads : kThreadCounts) {
-    tinyae::set_gemm_threads(threads);
-    results.push_back(pass());
+  for (std::string_view isa : tinyae::fused_isas()) {
+    tinyae::set_fused_isa(isa);
+    for (int threads : kThreadCounts) {
+      tinyae::set_gemm_threads(threads);
+      results.push_back(pass());
+    }
   }
   tinyae::set_gemm_threads(saved);
+  tinyae::set_fused_isa(saved_isa);
   return results;
+}
+
+std::string setting_name(std::size_t t) {
+  const std::size_t counts = std::size(kThreadCounts);
+  return std::string(tinyae::fused_isas()[t / counts]) + " kernels at " + std::to_string(kThreadCounts[t % counts]) +
+         " thread(s)";
 }
 
 void expect_equal_across_thread_counts(const std::vector<std::vector<torch::Tensor>>& results) {
   for (std::size_t t = 1; t < results.size(); ++t) {
     for (std::size_t i = 0; i < results[0].size(); ++i) {
       EXPECT_TRUE(torch::equal(results[0][i], results[t][i]))
-          << "output " << i << " differs between 1 and " << kThreadCounts[t] << " threads";
+          << "output " << i << " differs between " << setting_name(0) << " and " << setting_name(t);
     }
   }
 }
@@ -128,7 +142,7 @@ TEST(Fused, OutputGradientAndSquaredErrorMatchLibTorch) {
       return std::vector<torch::Tensor>{out, grad, d_bias};
     });
     expect_equal_across_thread_counts(results);
-    for (double sum : sums) EXPECT_EQ(sum, sums[0]) << "the squared error depends on the thread count";
+    for (double sum : sums) EXPECT_EQ(sum, sums[0]) << "the squared error depends on the thread count or the kernels";
     const double expected = (y - target).to(torch::kFloat64).square().sum().item<double>();
     // Each row's squares are summed in 16 float lanes: 300 columns put 19
     // or 20 terms in a lane, each sum at most 20 roundings of 2^-24 off.
@@ -265,6 +279,23 @@ TEST(Fused, GatherBatchRefusesBadArguments) {
   expect_refusal(torch::empty({2, 5}), images, torch::tensor({1, 2}, torch::kLong), "a wider output");
   expect_refusal(out, images.to(torch::kFloat64), torch::tensor({1, 2}, torch::kLong), "float64 images");
   expect_refusal(out, torch::rand({4, 10}).t(), torch::tensor({1, 2}, torch::kLong), "non-contiguous images");
+}
+
+// The kernels: the best set this CPU runs unless a test chose another, and
+// a clear refusal for a set it cannot run or that does not exist.
+TEST(Fused, KernelsAreTheBestTheCpuRunsAndRefuseUnknownSets) {
+  const std::vector<std::string_view> isas = tinyae::fused_isas();
+  ASSERT_FALSE(isas.empty());
+  EXPECT_EQ(isas.back(), "baseline");
+  EXPECT_EQ(tinyae::fused_isa(), isas.front());
+  std::cout << "fused kernels this CPU runs, best first:";
+  for (std::string_view isa : isas) std::cout << " " << isa;
+  std::cout << "\n";
+  EXPECT_THROW(tinyae::set_fused_isa("neon"), tinyae::Error);
+  if (std::find(isas.begin(), isas.end(), "avx512") == isas.end()) {
+    EXPECT_THROW(tinyae::set_fused_isa("avx512"), tinyae::Error);
+  }
+  EXPECT_EQ(tinyae::fused_isa(), isas.front()) << "a refused set must leave the kernels as they were";
 }
 
 // The team is bound only when the user left the binding to tinyae and it
