@@ -2,9 +2,11 @@
 # bench_train_vs_pytorch.sh - tinyae train against the same recipe in PyTorch
 # (tools/bench/pytorch_reference.py, Debian's python3-torch) and against the
 # matrix-multiply floor of one epoch (build/bench/matmul_floor), on this
-# machine, in alternating rounds: each round runs tinyae, then PyTorch with
-# every thread setting below, then the floor. Reports per-epoch medians over
-# all rounds, PyTorch's best setting, the ratios and both final test MSEs.
+# machine, in alternating rounds: each round runs the oneDNN floor and right
+# after it tinyae, then PyTorch with every thread setting below, then the
+# OpenBLAS floor. Reports per-epoch medians over all rounds, PyTorch's best
+# setting, the ratios, each round's tinyae epochs and floor, and both final
+# test MSEs.
 #
 # Settings tried for PyTorch (C = the cores present):
 #   torch 1 + BLAS C, torch C + BLAS 1, torch 1 + BLAS 1, torch C + BLAS C,
@@ -115,6 +117,11 @@ settings=("1 $cores same" "$cores 1 same" "1 1 same" "$cores $cores same" "0 0 s
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 kernel=""
 for ((round = 1; round <= rounds; round++)); do
+  # The oneDNN floor right before tinyae's run: the machine's speed drifts
+  # by tens of percent within minutes here, and the ratio should compare
+  # the two at the same moment.
+  log "round $round/$rounds: matrix-multiply floor (oneDNN)"
+  record floor onednn "$build/bench/matmul_floor" --gemm onednn --json
   log "round $round/$rounds: tinyae train ($epochs epochs)"
   "$build/tinyae" train --data "$data" --out "$work/run$round" --epochs "$epochs" --no-figures 2>"$work/tinyae.log" ||
     { echo "bench_train_vs_pytorch.sh: tinyae train failed:" >&2; tail -n 20 "$work/tinyae.log" >&2; exit 1; }
@@ -138,8 +145,7 @@ EOF
     record pytorch "$setting" env "${kernel_env[@]}" "$python" "$repo/tools/bench/pytorch_reference.py" \
       --data "$data" --epochs "$epochs" --torch-threads "$torch_threads" --blas-threads "$blas_threads" --json
   done
-  log "round $round/$rounds: matrix-multiply floors (oneDNN, OpenBLAS)"
-  record floor onednn "$build/bench/matmul_floor" --gemm onednn --json
+  log "round $round/$rounds: matrix-multiply floor (OpenBLAS)"
   record floor blas "$build/bench/matmul_floor" --gemm blas --json
   if ((round == 1 && rounds > 1)); then
     mapfile -t settings < <(keep_competitive_settings)
