@@ -23,18 +23,22 @@ constexpr std::int64_t kMnistPixels = 784;
 
 const char* kind_name(DataKind kind) { return kind == DataKind::kMnist ? "mnist" : "csv"; }
 
-// An uninitialised (rows, columns) float32 tensor in memory the kernel is
-// asked to back with 2 MB pages (madvise MADV_HUGEPAGE, before the first
-// write; the kernel may decline, e.g. with transparent_hugepage "never").
+// An uninitialised (rows, columns) float32 tensor; from 16 MB up in memory
+// the kernel is asked to back with 2 MB pages (madvise MADV_HUGEPAGE, before
+// the first write; the kernel may decline, e.g. with transparent_hugepage
+// "never").
 // Training reads its rows at random: with 4 KB pages the first epoch's
 // batch gathers took 0.21 s against 0.02 s in later epochs on the
 // benchmark machine (a cold page walk for nearly every row), with 2 MB pages
 // 0.02 s from the start (docs/training-profile.md).
 torch::Tensor empty_rows(std::int64_t rows, std::int64_t columns) {
   constexpr std::size_t kHugePage = std::size_t{2} << 20;
+  // Below this a matrix spans few enough 4 KB pages, and a 2 MB page would
+  // mostly hold zeros.
+  constexpr std::size_t kMinBytes = std::size_t{16} << 20;
   const std::size_t bytes = static_cast<std::size_t>(rows * columns) * sizeof(float);
   const std::size_t rounded = (bytes + kHugePage - 1) / kHugePage * kHugePage;
-  void* memory = rounded > 0 ? std::aligned_alloc(kHugePage, rounded) : nullptr;
+  void* memory = bytes >= kMinBytes ? std::aligned_alloc(kHugePage, rounded) : nullptr;
   if (memory == nullptr) return torch::empty({rows, columns}, torch::kFloat32);
   madvise(memory, rounded, MADV_HUGEPAGE);  // advice: correct either way
   return torch::from_blob(
