@@ -2,8 +2,8 @@
 // against the LibTorch ops they replace, on shapes large enough to be split
 // over threads, with a row stride wider than the row: the same bits for 1,
 // 2 and 3 threads and every instruction set's kernels, and LibTorch's values
-// to rounding. gather_batch against
-// index_select, and its refusals; when the OpenMP team is bound to CPUs.
+// to rounding. gather_batch against index_select, and its refusals; when
+// the OpenMP team is bound to CPUs.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
