@@ -16,6 +16,7 @@ packages=(
   python3-torch
   libcsv-dev python3-sklearn libonnx-dev python3-onnx python3-yaml
   libgloo-dev libdnnl-dev
+  ocl-icd-opencl-dev  # Debian's oneDNN is built with OpenCL: its CMake config requires OpenCL
 )
 
 missing=()
