@@ -2,11 +2,17 @@
 # bench_train_vs_pytorch.sh - tinyae train against the same recipe in PyTorch
 # (tools/bench/pytorch_reference.py, Debian's python3-torch) and against the
 # matrix-multiply floor of one epoch (build/bench/matmul_floor), on this
-# machine, in alternating rounds: each round runs the oneDNN floor and right
-# after it tinyae, then PyTorch with every thread setting below, then the
-# OpenBLAS floor. Reports per-epoch medians over all rounds, PyTorch's best
-# setting, the ratios, each round's tinyae epochs and floor, and both final
-# test MSEs.
+# machine, in alternating rounds: each round runs tinyae between two
+# measurements of the oneDNN floor, then PyTorch with every thread setting
+# below, then the OpenBLAS floor. Reports per-epoch medians over all rounds,
+# PyTorch's best setting, the ratios, each round's tinyae epochs and floors,
+# and both final test MSEs.
+#
+# Two ratios to the floor: the median tinyae epoch over the median floor
+# (all rounds), and the paired one: each round's median tinyae epoch over
+# the mean of the floors right before and right after it, the median over
+# rounds. This machine's speed drifts by tens of percent within minutes;
+# the paired ratio compares the two at the same moment.
 #
 # Settings tried for PyTorch (C = the cores present):
 #   torch 1 + BLAS C, torch C + BLAS 1, torch 1 + BLAS 1, torch C + BLAS C,
@@ -117,10 +123,10 @@ settings=("1 $cores same" "$cores 1 same" "1 1 same" "$cores $cores same" "0 0 s
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 kernel=""
 for ((round = 1; round <= rounds; round++)); do
-  # The oneDNN floor right before tinyae's run: the machine's speed drifts
-  # by tens of percent within minutes here, and the ratio should compare
-  # the two at the same moment.
-  log "round $round/$rounds: matrix-multiply floor (oneDNN)"
+  # The oneDNN floor right before and right after tinyae's run: the
+  # machine's speed drifts by tens of percent within minutes here, and the
+  # paired ratio compares the two at the same moment.
+  log "round $round/$rounds: matrix-multiply floor (oneDNN), before tinyae"
   record floor onednn "$build/bench/matmul_floor" --gemm onednn --json
   log "round $round/$rounds: tinyae train ($epochs epochs)"
   "$build/tinyae" train --data "$data" --out "$work/run$round" --epochs "$epochs" --no-figures 2>"$work/tinyae.log" ||
@@ -133,6 +139,8 @@ rows = list(csv.DictReader(open(sys.argv[1])))
 print(json.dumps({"who": "tinyae", "epoch_seconds": [float(r["seconds"]) for r in rows],
                   "final_test_mse": float(rows[-1]["val_loss"]), "log": sys.argv[2]}))
 EOF
+  log "round $round/$rounds: matrix-multiply floor (oneDNN), after tinyae"
+  record floor onednn "$build/bench/matmul_floor" --gemm onednn --json
   for setting in "${settings[@]}"; do
     read -r torch_threads blas_threads which_kernel <<<"$setting"
     log "round $round/$rounds: PyTorch, torch threads ${torch_threads/#0/default}, BLAS threads ${blas_threads/#0/default}, kernel $which_kernel"
@@ -164,6 +172,9 @@ cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.start
 def median_epoch(rs):
     return statistics.median([s for r in rs for s in r["epoch_seconds"]])
 
+def seconds_list(values):
+    return " ".join(f"{v:.3f}" for v in values)
+
 def label(setting, r):
     t, b, which = setting.split()
     suffix = f", {r['blas_kernel']} (OpenBLAS' own)" if which == "own" else ""
@@ -182,6 +193,10 @@ torch_medians = {s: median_epoch(rs) for s, rs in settings.items()}
 best = min(torch_medians, key=torch_medians.get)
 t_med = median_epoch(tinyae)
 floor = statistics.median(r["epoch_floor_seconds"] for r in floors)
+# Each round's floors, before and after its tinyae run (recorded in that order).
+floor_pairs = [floors[2 * i:2 * i + 2] for i in range(len(tinyae))]
+paired = [statistics.median(t["epoch_seconds"]) / statistics.mean(f["epoch_floor_seconds"] for f in pair)
+          for t, pair in zip(tinyae, floor_pairs)]
 floor_train = statistics.median(r["train_gemm_seconds"] for r in floors)
 result = {
     "cpu": cpu, "cores": int(cores), "blas_kernel": kernel, "tinyae_blas_line": tinyae[-1]["log"],
@@ -201,11 +216,13 @@ result = {
     "floor_val_gemm_seconds": statistics.median(r["val_gemm_seconds"] for r in floors),
     "sgemm1024_gflops": statistics.median(r["sgemm1024_gflops"] for r in floors),
     "ratio_tinyae_to_floor": t_med / floor,
+    "ratio_tinyae_to_floor_paired": statistics.median(paired),
+    "ratio_tinyae_to_floor_by_round": paired,
     "floor_gemm": floors[-1]["gemm_description"],
     "blas_floor_epoch_seconds": statistics.median(r["epoch_floor_seconds"] for r in blas_floors),
     "blas_floor_gemm": blas_floors[-1]["gemm_description"] + ", " + blas_floors[-1]["blas"],
     "tinyae_epoch_seconds_by_round": [r["epoch_seconds"] for r in tinyae],
-    "floor_epoch_seconds_by_round": [r["epoch_floor_seconds"] for r in floors],
+    "floor_epoch_seconds_by_round": [[f["epoch_floor_seconds"] for f in pair] for pair in floor_pairs],
 }
 if as_json == "1":
     print(json.dumps(result, indent=2))
@@ -230,13 +247,14 @@ for name, seconds in [("matrix-multiply floor, oneDNN (tinyae's GEMMs)", floor),
     print(f"| {name:<48} | {seconds:7.3f} | {t_med / seconds:11.2f} | {'-':>14} |")
 print(f"\ntinyae vs best PyTorch ({result['pytorch_best']}): {result['speedup_over_pytorch_best']:.2f}x as fast "
       f"(ratio {result['ratio_tinyae_to_pytorch_best']:.2f}); tinyae vs matrix-multiply floor: "
-      f"{result['ratio_tinyae_to_floor']:.2f}x")
+      f"{result['ratio_tinyae_to_floor']:.2f}x (medians), {result['ratio_tinyae_to_floor_paired']:.2f}x (paired: "
+      f"median over rounds; by round {', '.join(f'{r:.2f}' for r in paired)})")
 print(f"floor ({result['floor_gemm']}): training GEMMs {floor_train:.3f} s + validation GEMMs "
       f"{result['floor_val_gemm_seconds']:.3f} s; sgemm 1024^3 {result['sgemm1024_gflops']:.0f} GFLOP/s")
 print(f"OpenBLAS floor ({result['blas_floor_gemm']}): {blas_floor:.3f} s")
-print("by round, tinyae's epochs (s) and the oneDNN floor (s): " + "; ".join(
-    f"{' '.join(f'{s:.3f}' for s in t['epoch_seconds'])} / {f['epoch_floor_seconds']:.3f}"
-    for t, f in zip(tinyae, floors)))
+print("by round, tinyae's epochs (s) / the oneDNN floor before and after (s): " + "; ".join(
+    f"{seconds_list(t['epoch_seconds'])} / {seconds_list(f['epoch_floor_seconds'] for f in pair)}"
+    for t, pair in zip(tinyae, floor_pairs)))
 t_mse = result["tinyae"]["final_test_mse"]
 p_mse = settings[best][-1]["final_test_mse"]
 print(f"final test MSE after {epochs} epochs: tinyae {t_mse:.5f}, PyTorch {p_mse:.5f} "
