@@ -51,7 +51,7 @@ while (($#)); do
     --data) data=$2; shift 2 ;;
     --coretype) coretype=$2; shift 2 ;;
     --json) json=1; shift ;;
-    -h|--help) sed -n '2,22p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    -h|--help) awk 'NR == 1 { next } /^#/ { print; next } { exit }' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) echo "bench_train_vs_pytorch.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
